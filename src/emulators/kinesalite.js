@@ -1,0 +1,9 @@
+// Starts kinesalite in memory on 127.0.0.1 only (its CLI binds every interface).
+// Usage: node kinesalite.js <port>. Prints "listening <port>" once ready.
+const kinesalite = require('kinesalite');
+const port = parseInt(process.argv[2] || '4567', 10);
+const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
+server.listen(port, '127.0.0.1', (err) => {
+  if (err) { console.error(err); process.exit(1); }
+  console.log('listening ' + port);
+});

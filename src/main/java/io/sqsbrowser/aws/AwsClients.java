@@ -1,0 +1,77 @@
+package io.sqsbrowser.aws;
+
+import java.net.URI;
+import java.time.Duration;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/** Builds AWS SDK v2 clients from {@link AwsSettings}, the same way for AWS and for the emulators. */
+public final class AwsClients {
+    private AwsClients() {}
+
+    /**
+     * The asynchronous SQS client of the delivery writer. It does not retry by itself: the writer retries
+     * with its own backoff, so every retry is counted and bounded in one place.
+     */
+    public static SqsAsyncClient sqsAsync(AwsSettings settings, int maxConcurrency) {
+        return configure(SqsAsyncClient.builder(), settings, "sqs")
+                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .maxConcurrency(maxConcurrency)
+                        .connectionAcquisitionTimeout(Duration.ofSeconds(60)))
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .build())
+                .build();
+    }
+
+    public static SqsClient sqs(AwsSettings settings) {
+        return standard(SqsClient.builder(), settings, "sqs").build();
+    }
+
+    public static DynamoDbClient dynamoDb(AwsSettings settings) {
+        return standard(DynamoDbClient.builder(), settings, "dynamodb").build();
+    }
+
+    public static KinesisClient kinesis(AwsSettings settings) {
+        return standard(KinesisClient.builder(), settings, "kinesis").build();
+    }
+
+    /** Synchronous clients retry throttling and 5xx with the SDK's standard backoff. */
+    private static <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B standard(
+            B builder, AwsSettings settings, String service) {
+        configure(builder, settings, service)
+                .overrideConfiguration(ClientOverrideConfiguration.builder().retryStrategy(RetryMode.STANDARD).build());
+        return builder.httpClientBuilder(ApacheHttpClient.builder());
+    }
+
+    private static <B extends AwsClientBuilder<B, ?>> B configure(B builder, AwsSettings settings, String service) {
+        builder.region(Region.of(settings.region())).credentialsProvider(credentials(settings));
+        URI endpoint = settings.endpoint(service);
+        if (endpoint != null) {
+            builder.endpointOverride(endpoint);
+        }
+        return builder;
+    }
+
+    public static AwsCredentialsProvider credentials(AwsSettings settings) {
+        if (settings.credentials() == AwsSettings.Credentials.STATIC) {
+            return StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()));
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+}

@@ -1,0 +1,60 @@
+package io.sqsbrowser.event;
+
+/**
+ * A valid event from the event stream: its routing fields in canonical form and the plaintext message
+ * (the whole JSON object, {@code messageId} included) serialized once, for every recipient to share.
+ * A Flink POJO: public fields and a no-argument constructor keep its serializer fast.
+ */
+public class DeliveryEvent {
+    public String messageId;
+    /** Routing fields; null when absent. */
+    public String accountId;
+    public String userId;
+    public String sessionId;
+    /** {@code _sqs_only}: deliver to queues but keep no history. */
+    public boolean sqsOnly;
+    /** {@code _type}, or null. */
+    public String type;
+    /** UTF-8 JSON of the message as clients receive it. */
+    public byte[] payload;
+    /** When Kinesis received the record, epoch milliseconds. */
+    public long arrivalMillis;
+
+    public DeliveryEvent() {}
+
+    public Scope scope() {
+        if (sessionId != null) {
+            return Scope.SESSION;
+        }
+        if (userId != null) {
+            return Scope.USER;
+        }
+        return accountId != null ? Scope.ACCOUNT : Scope.EVERYONE;
+    }
+
+    /** True when every routing field present in the event matches the session's. */
+    public boolean matches(String sessionAccountId, String sessionUserId, String sessionSessionId) {
+        return (accountId == null || accountId.equals(sessionAccountId))
+                && (userId == null || userId.equals(sessionUserId))
+                && (sessionId == null || sessionId.equals(sessionSessionId));
+    }
+
+    /** The audience an event reaches, picked by its most specific routing field. */
+    public enum Scope {
+        SESSION,
+        USER,
+        ACCOUNT,
+        EVERYONE;
+
+        /** Account and everyone events are expanded by all parallel subtasks, each taking its share. */
+        public boolean fansOut() {
+            return this == ACCOUNT || this == EVERYONE;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DeliveryEvent{" + messageId + ", scope=" + scope() + ", account=" + accountId + ", user=" + userId
+                + ", session=" + sessionId + ", bytes=" + (payload == null ? 0 : payload.length) + "}";
+    }
+}

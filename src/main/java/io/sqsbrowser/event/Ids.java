@@ -1,0 +1,56 @@
+package io.sqsbrowser.event;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.regex.Pattern;
+
+/**
+ * The identifier rules of SPEC §1. Account and user ids are integers or safe strings, compared by their
+ * canonical string form ({@code 200} and {@code "200"} are the same user); session ids are safe strings.
+ * Anything else is rejected, never truncated or coerced.
+ */
+public final class Ids {
+    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:@-]+");
+    public static final int MAX_ACCOUNT_OR_USER_ID = 128;
+    public static final int MAX_SESSION_ID = 256;
+
+    private Ids() {}
+
+    /** Canonical form of an account or user id from JSON, or an {@link InvalidIdException}. */
+    public static String accountOrUserId(String field, JsonNode value) {
+        if (value.isIntegralNumber()) {
+            return value.bigIntegerValue().toString();
+        }
+        if (value.isTextual()) {
+            return safeString(field, value.textValue(), MAX_ACCOUNT_OR_USER_ID);
+        }
+        throw new InvalidIdException(field + " must be an integer or a string, got " + value.getNodeType());
+    }
+
+    /** Canonical form of a session id from JSON. */
+    public static String sessionId(String field, JsonNode value) {
+        if (value.isTextual()) {
+            return safeString(field, value.textValue(), MAX_SESSION_ID);
+        }
+        throw new InvalidIdException(field + " must be a string, got " + value.getNodeType());
+    }
+
+    /** Checks an id that arrived as text (path parameter, DynamoDB attribute). */
+    public static String safeString(String field, String value, int maxLength) {
+        if (value.isEmpty() || value.length() > maxLength) {
+            throw new InvalidIdException(field + " must have 1 to " + maxLength + " characters, got " + value.length());
+        }
+        if (!SAFE.matcher(value).matches()) {
+            throw new InvalidIdException(field + " may only contain A-Z a-z 0-9 . _ : @ -");
+        }
+        return value;
+    }
+
+    /** Thrown for an id that breaks the rules; its message is safe to return to a caller. */
+    public static final class InvalidIdException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        public InvalidIdException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.sqsbrowser.job;
+
+import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
+import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.deadletter.DeadLetterDestination;
+import io.sqsbrowser.sqs.SenderSettings;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The job's whole configuration, typed and checked at start. On Managed Service for Apache Flink it comes
+ * from the application's runtime property groups; elsewhere from a local JSON file of the same shape,
+ * {@code [{"PropertyGroupId": "...", "PropertyMap": {...}}]}, named by {@code --config <file>}.
+ *
+ * <p>Groups and keys (defaults in brackets):
+ * <ul>
+ *   <li>{@code Aws}: {@code region} [us-east-1], {@code credentials} [DEFAULT | STATIC], {@code accessKeyId},
+ *       {@code secretAccessKey} (STATIC only), {@code endpoint.sqs}, {@code endpoint.kinesis},
+ *       {@code endpoint.dynamodb} (overrides, for emulators).
+ *   <li>{@code EventSource}: {@code stream} (required), {@code initialPosition} [LATEST | TRIM_HORIZON |
+ *       AT_TIMESTAMP], {@code initialTimestamp} (for AT_TIMESTAMP: epoch seconds or ISO-8601),
+ *       {@code recordPublisher} [POLLING | EFO], {@code efoConsumerName}, {@code shardDiscoveryIntervalMillis}
+ *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix).
+ *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
+ *       [TRIM_HORIZON], {@code bootstrapScan} [true], {@code tombstoneRetentionHours} [48], and the other
+ *       consumer keys of {@code EventSource}.
+ *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxAttempts} [8], {@code backoffBaseMillis} [100],
+ *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144], {@code asyncCapacity} [10000],
+ *       {@code asyncTimeoutMillis} [600000].
+ *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required).
+ *   <li>{@code Job}: {@code parallelism} (else the cluster's), {@code checkpointIntervalMillis} (set it off
+ *       Managed Flink; there the service configures checkpoints).
+ * </ul>
+ */
+public final class JobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public final AwsSettings aws;
+    public final KinesisSourceConfig eventSource;
+    public final KinesisSourceConfig sessionChanges;
+    public final String sessionTable;
+    public final boolean bootstrapScan;
+    public final long tombstoneRetentionMillis;
+    public final SenderSettings sqs;
+    public final int asyncCapacity;
+    public final long asyncTimeoutMillis;
+    public final int maxMessageBytes;
+    public final DeadLetterDestination deadLetter;
+    /** 0 when not set: the environment's default parallelism is used. */
+    public final int parallelism;
+    /** 0 when not set: checkpointing is left to the cluster's configuration. */
+    public final long checkpointIntervalMillis;
+
+    private JobConfig(Map<String, Properties> groups) {
+        aws = AwsSettings.fromProperties(group(groups, "Aws"));
+        Group events = new Group("EventSource", group(groups, "EventSource"));
+        eventSource = new KinesisSourceConfig(events.required("stream"), events, "LATEST");
+        Group sessions = new Group("SessionSource", group(groups, "SessionSource"));
+        sessionChanges = new KinesisSourceConfig(sessions.required("changeStream"), sessions, "TRIM_HORIZON");
+        sessionTable = sessions.required("table");
+        bootstrapScan = sessions.bool("bootstrapScan", true);
+        tombstoneRetentionMillis = sessions.integer("tombstoneRetentionHours", 48) * 3_600_000L;
+        Group sqsGroup = new Group("Sqs", group(groups, "Sqs"));
+        maxMessageBytes = (int) sqsGroup.integer("maxMessageBytes", 262_144);
+        sqs = new SenderSettings((int) sqsGroup.integer("maxInFlightRequests", 128), (int) sqsGroup.integer("maxAttempts", 8),
+                sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000), maxMessageBytes);
+        asyncCapacity = (int) sqsGroup.integer("asyncCapacity", 10_000);
+        asyncTimeoutMillis = sqsGroup.integer("asyncTimeoutMillis", 600_000);
+        Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
+        deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
+        Group job = new Group("Job", group(groups, "Job"));
+        parallelism = (int) job.integer("parallelism", 0);
+        checkpointIntervalMillis = job.integer("checkpointIntervalMillis", 0);
+    }
+
+    public static JobConfig fromPropertyGroups(Map<String, Properties> groups) {
+        return new JobConfig(groups);
+    }
+
+    /** {@code --config <file>} reads a local file; without it, the Managed Flink runtime properties. */
+    public static JobConfig load(String[] args) throws IOException {
+        for (int i = 0; i < args.length - 1; i++) {
+            if ("--config".equals(args[i])) {
+                return fromPropertyGroups(KinesisAnalyticsRuntime.getApplicationProperties(args[i + 1]));
+            }
+        }
+        Map<String, Properties> groups = KinesisAnalyticsRuntime.getApplicationProperties();
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "no configuration: give --config <file.json>, or run on Managed Flink with runtime properties");
+        }
+        return fromPropertyGroups(groups);
+    }
+
+    private static Properties group(Map<String, Properties> groups, String name) {
+        return groups.getOrDefault(name, new Properties());
+    }
+
+    /** One property group, with errors that name the group and key. */
+    static final class Group implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final String name;
+        final Properties properties;
+
+        Group(String name, Properties properties) {
+            this.name = name;
+            this.properties = properties;
+        }
+
+        String get(String key, String defaultValue) {
+            String value = properties.getProperty(key);
+            return value == null || value.trim().isEmpty() ? defaultValue : value.trim();
+        }
+
+        String required(String key) {
+            String value = get(key, null);
+            if (value == null) {
+                throw new IllegalArgumentException("missing property " + name + "." + key);
+            }
+            return value;
+        }
+
+        long integer(String key, long defaultValue) {
+            String value = get(key, null);
+            try {
+                return value == null ? defaultValue : Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + "." + key + " must be an integer, got " + value);
+            }
+        }
+
+        boolean bool(String key, boolean defaultValue) {
+            String value = get(key, null);
+            if (value == null) {
+                return defaultValue;
+            }
+            if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException(name + "." + key + " must be true or false, got " + value);
+            }
+            return Boolean.parseBoolean(value);
+        }
+
+        Map<String, String> withPrefix(String prefix) {
+            Map<String, String> out = new java.util.TreeMap<>();
+            for (String key : properties.stringPropertyNames()) {
+                if (key.startsWith(prefix)) {
+                    out.put(key.substring(prefix.length()), properties.getProperty(key));
+                }
+            }
+            return Collections.unmodifiableMap(out);
+        }
+    }
+
+    /** A stream read with FlinkKinesisConsumer. */
+    public static final class KinesisSourceConfig implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public final String stream;
+        public final String initialPosition;
+        public final String initialTimestamp;
+        public final String recordPublisher;
+        public final String efoConsumerName;
+        public final long shardDiscoveryIntervalMillis;
+        public final Map<String, String> consumerOverrides;
+
+        KinesisSourceConfig(String stream, Group g, String defaultPosition) {
+            this.stream = stream;
+            initialPosition = g.get("initialPosition", defaultPosition).toUpperCase(java.util.Locale.ROOT);
+            if (!initialPosition.equals("LATEST") && !initialPosition.equals("TRIM_HORIZON") && !initialPosition.equals("AT_TIMESTAMP")) {
+                throw new IllegalArgumentException(g.name + ".initialPosition must be LATEST, TRIM_HORIZON or AT_TIMESTAMP, got "
+                        + initialPosition);
+            }
+            initialTimestamp = g.get("initialTimestamp", null);
+            if (initialPosition.equals("AT_TIMESTAMP") && initialTimestamp == null) {
+                throw new IllegalArgumentException(g.name + ".initialTimestamp is required with AT_TIMESTAMP");
+            }
+            recordPublisher = g.get("recordPublisher", "POLLING").toUpperCase(java.util.Locale.ROOT);
+            efoConsumerName = g.get("efoConsumerName", null);
+            shardDiscoveryIntervalMillis = g.integer("shardDiscoveryIntervalMillis", 10_000);
+            consumerOverrides = new java.util.TreeMap<>(g.withPrefix("consumer."));
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.sqsbrowser.session;
+
+import io.sqsbrowser.crypto.CipherFormat;
+
+/**
+ * One session as the job knows it: a live session, or the tombstone of a removed one. Held in Flink
+ * broadcast state, so it is a compact POJO; the AES key is decoded once, when the record is built.
+ * {@link #toString()} never shows the key.
+ */
+public class SessionRecord {
+    public String userId;
+    public String sessionId;
+    public String accountId;
+    public String queueUrl;
+    /** The Cognito identity, needed to clean up after the session; null in tombstones held in state. */
+    public String identityId;
+    public byte[] aesKey;
+    public CipherFormat cipher;
+    /** Credential expiry, epoch seconds: past it the session receives nothing. */
+    public long expires;
+    /** Creation time of the session item, epoch milliseconds (0 for items of the original system). */
+    public long created;
+    /** Incremented by every write to the session item. */
+    public long version;
+    public boolean removed;
+    /** When the change was made (or the scan read it), epoch milliseconds. */
+    public long changedMillis;
+
+    public SessionRecord() {}
+
+    /** The state key: {@code userId/sessionId} ('/' is not an id character, so the key is unambiguous). */
+    public String key() {
+        return userId + "/" + sessionId;
+    }
+
+    public boolean isLive(long nowSeconds) {
+        return !removed && expires > nowSeconds;
+    }
+
+    /**
+     * Whether this change should replace {@code current} in state. Change records may arrive out of order
+     * and more than once, and the bootstrap scan races with them, so order is decided by the item itself:
+     * (creation time, version); at a tie a removal wins, so a stale scan result cannot revive a session.
+     */
+    public boolean supersedes(SessionRecord current) {
+        if (current == null) {
+            return true;
+        }
+        int order = created != current.created ? Long.compare(created, current.created) : Long.compare(version, current.version);
+        if (order != 0) {
+            return order > 0;
+        }
+        return removed || !current.removed;
+    }
+
+    /** What state keeps of a removed session: keys and order only, so tombstones stay small. */
+    public SessionRecord tombstone() {
+        SessionRecord t = new SessionRecord();
+        t.userId = userId;
+        t.sessionId = sessionId;
+        t.created = created;
+        t.version = version;
+        t.removed = true;
+        t.changedMillis = changedMillis;
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "SessionRecord{" + key() + ", account=" + accountId + ", version=" + version + ", created=" + created
+                + (removed ? ", removed" : ", expires=" + expires + ", cipher=" + cipher) + "}";
+    }
+}

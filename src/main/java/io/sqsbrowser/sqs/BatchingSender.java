@@ -1,0 +1,218 @@
+package io.sqsbrowser.sqs;
+
+import io.sqsbrowser.expand.Delivery;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+
+/**
+ * Sends messages to SQS with a bounded number of requests in flight. Messages wait per queue while all
+ * request slots are busy, so several ready messages for the same queue leave in one SendMessageBatch
+ * (at most 10 entries, within the size limit); when a slot is free a message leaves at once, without a
+ * linger. Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter; a queue
+ * that no longer exists drops its messages; whatever still fails after the last attempt is reported as
+ * {@link SendOutcome.Kind#FAILED} to the caller, which dead-letters it. Thread-safe.
+ */
+public final class BatchingSender implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchingSender.class);
+
+    /** What the sender reports, for metrics. */
+    public interface Listener {
+        default void batchSent(int entries) {}
+
+        default void delivered(long latencyNanos) {}
+
+        default void retried() {}
+
+        default void queueGone() {}
+
+        default void failed() {}
+    }
+
+    private final SqsAsyncClient sqs;
+    private final SenderSettings settings;
+    private final Listener listener;
+    private final ScheduledExecutorService retryTimer;
+    /** Messages waiting for a request slot, per queue, oldest queue first. Guarded by {@code this}. */
+    private final Map<String, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
+    private int inFlight;
+
+    public BatchingSender(SqsAsyncClient sqs, SenderSettings settings, Listener listener) {
+        this.sqs = sqs;
+        this.settings = settings;
+        this.listener = listener;
+        this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sqs-retry-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Sends one message; {@code done} is called exactly once, from any thread. */
+    public void send(Delivery delivery, Consumer<SendOutcome> done) {
+        if (delivery.body.length() > settings.maxBatchBytes) {
+            listener.failed();
+            done.accept(SendOutcome.failed("message body of " + delivery.body.length() + " bytes exceeds the limit of "
+                    + settings.maxBatchBytes));
+            return;
+        }
+        enqueue(new Pending(delivery, done));
+    }
+
+    private void enqueue(Pending p) {
+        synchronized (this) {
+            waiting.computeIfAbsent(p.delivery.queueUrl, q -> new ArrayDeque<>()).add(p);
+        }
+        pump();
+    }
+
+    /** Sends waiting batches while request slots are free. */
+    private void pump() {
+        while (true) {
+            List<Pending> batch;
+            synchronized (this) {
+                if (inFlight >= settings.maxInFlightRequests || waiting.isEmpty()) {
+                    return;
+                }
+                batch = nextBatch();
+                inFlight++;
+            }
+            sendBatch(batch);
+        }
+    }
+
+    /** Takes up to 10 messages of the queue that has waited longest; the queue then goes to the back. */
+    private List<Pending> nextBatch() {
+        Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = waiting.entrySet().iterator();
+        Map.Entry<String, ArrayDeque<Pending>> entry = oldest.next();
+        oldest.remove();
+        ArrayDeque<Pending> queue = entry.getValue();
+        List<Pending> batch = new ArrayList<>(Math.min(queue.size(), SenderSettings.MAX_BATCH_ENTRIES));
+        int bytes = 0;
+        while (!queue.isEmpty() && batch.size() < SenderSettings.MAX_BATCH_ENTRIES
+                && bytes + queue.peek().delivery.body.length() <= settings.maxBatchBytes) {
+            Pending p = queue.poll();
+            bytes += p.delivery.body.length();
+            batch.add(p);
+        }
+        if (!queue.isEmpty()) {
+            waiting.put(entry.getKey(), queue);
+        }
+        return batch;
+    }
+
+    private void sendBatch(List<Pending> batch) {
+        List<SendMessageBatchRequestEntry> entries = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i))
+                    .messageBody(batch.get(i).delivery.body).build());
+        }
+        String queueUrl = batch.get(0).delivery.queueUrl;
+        listener.batchSent(batch.size());
+        try {
+            sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries))
+                    .whenComplete((response, error) -> completed(batch, response, error));
+        } catch (RuntimeException e) {
+            completed(batch, null, e);
+        }
+    }
+
+    private void completed(List<Pending> batch, SendMessageBatchResponse response, Throwable error) {
+        synchronized (this) {
+            inFlight--;
+        }
+        if (error != null) {
+            requestFailed(batch, SendFailures.unwrap(error));
+        } else {
+            response.successful().forEach(ok -> delivered(batch.get(Integer.parseInt(ok.id()))));
+            for (BatchResultErrorEntry failed : response.failed()) {
+                Pending p = batch.get(Integer.parseInt(failed.id()));
+                String reason = failed.code() + ": " + failed.message();
+                if (SendFailures.retryableEntry(failed.senderFault(), failed.code())) {
+                    retry(p, reason);
+                } else {
+                    fail(p, reason);
+                }
+            }
+        }
+        pump();
+    }
+
+    private void requestFailed(List<Pending> batch, Throwable error) {
+        if (SendFailures.queueGone(error)) {
+            LOG.warn("Queue {} no longer exists; dropping {} message(s) for its ended session",
+                    batch.get(0).delivery.queueUrl, batch.size());
+            for (Pending p : batch) {
+                listener.queueGone();
+                p.done.accept(SendOutcome.QUEUE_GONE);
+            }
+            return;
+        }
+        String reason = SendFailures.describe(error);
+        boolean retryable = SendFailures.retryable(error);
+        for (Pending p : batch) {
+            if (retryable) {
+                retry(p, reason);
+            } else {
+                fail(p, reason);
+            }
+        }
+    }
+
+    private void delivered(Pending p) {
+        listener.delivered(System.nanoTime() - p.firstAttemptNanos);
+        p.done.accept(SendOutcome.SENT);
+    }
+
+    private void retry(Pending p, String reason) {
+        if (p.attempts >= settings.maxAttempts) {
+            fail(p, "failed after " + p.attempts + " attempts, last: " + reason);
+            return;
+        }
+        listener.retried();
+        long delay = settings.backoffMillis(p.attempts, ThreadLocalRandom.current().nextDouble());
+        p.attempts++;
+        try {
+            retryTimer.schedule(() -> enqueue(p), delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            fail(p, "writer closed while retrying, last: " + reason);
+        }
+    }
+
+    private void fail(Pending p, String reason) {
+        listener.failed();
+        p.done.accept(SendOutcome.failed(reason));
+    }
+
+    @Override
+    public void close() {
+        retryTimer.shutdownNow();
+    }
+
+    private static final class Pending {
+        final Delivery delivery;
+        final Consumer<SendOutcome> done;
+        final long firstAttemptNanos = System.nanoTime();
+        /** Attempts made or under way. */
+        int attempts = 1;
+
+        Pending(Delivery delivery, Consumer<SendOutcome> done) {
+            this.delivery = delivery;
+            this.done = done;
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.sqsbrowser.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sqsbrowser.client.MessageDecryptor;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.Test;
+
+class EnvelopeTest {
+    /** The known answer of SPEC §4, as pyaes and aes-js compute it. */
+    private static final String KAT_KEY = "LkWUsGQKi8E9QoMJEeY1HLL8rdJNJr3fzDp+F9CpkCY=";
+    private static final long KAT_COUNTER = 9734675727L;
+    private static final String KAT_CIPHERTEXT = "nw7xCnVR0m/YrGgG";
+
+    private final byte[] key = randomKey();
+    private final MessageEncryptor encryptor = new MessageEncryptor();
+
+    @Test
+    void clientDecryptsTheKnownAnswerOfTheOriginalSystem() {
+        assertThat(new MessageDecryptor(KAT_KEY).decrypt(KAT_COUNTER + "|" + KAT_CIPHERTEXT)).isEqualTo("this is test");
+    }
+
+    @Test
+    void counterBlockIsTheBigEndianCounterAsPyaesComputesIt() throws Exception {
+        Cipher ctr = Cipher.getInstance("AES/CTR/NoPadding");
+        ctr.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(Base64.getDecoder().decode(KAT_KEY), "AES"),
+                new IvParameterSpec(Envelopes.counterBlock(KAT_COUNTER)));
+        assertThat(Base64.getEncoder().encodeToString(ctr.doFinal("this is test".getBytes(StandardCharsets.UTF_8))))
+                .isEqualTo(KAT_CIPHERTEXT);
+    }
+
+    @Test
+    void ctrEnvelopeHasAJavascriptSafeCounterAndRoundTrips() {
+        for (int i = 0; i < 200; i++) {
+            String body = encryptor.encrypt(CipherFormat.CTR, key, utf8("{\"message\":\"héllo " + i + "\"}"));
+            long counter = Long.parseLong(body.substring(0, body.indexOf('|')));
+            assertThat(counter).isNotNegative().isLessThan(1L << 53);
+            assertThat(decryptor().decrypt(body)).isEqualTo("{\"message\":\"héllo " + i + "\"}");
+        }
+    }
+
+    @Test
+    void gcmEnvelopeIsVersionedRoundTripsAndUsesAFreshNonce() {
+        String first = encryptor.encrypt(CipherFormat.GCM, key, utf8("{\"a\":1}"));
+        String second = encryptor.encrypt(CipherFormat.GCM, key, utf8("{\"a\":1}"));
+        assertThat(first).startsWith("g1|").isNotEqualTo(second);
+        assertThat(Base64.getDecoder().decode(first.substring(3))).hasSize(12 + 7 + 16);
+        assertThat(decryptor().decrypt(first)).isEqualTo("{\"a\":1}");
+        assertThat(decryptor().decrypt(second)).isEqualTo("{\"a\":1}");
+    }
+
+    @Test
+    void gcmRejectsATamperedMessageAndAWrongKey() {
+        String body = encryptor.encrypt(CipherFormat.GCM, key, utf8("{\"a\":1}"));
+        byte[] raw = Base64.getDecoder().decode(body.substring(3));
+        raw[14] ^= 1;
+        String tampered = "g1|" + Base64.getEncoder().encodeToString(raw);
+        assertThatThrownBy(() -> decryptor().decrypt(tampered)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new MessageDecryptor(Base64.getEncoder().encodeToString(randomKey())).decrypt(body))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void maxBodyLengthBoundsBothEnvelopes() {
+        for (int size : new int[] {0, 1, 2, 3, 100, 1000, 65_537}) {
+            byte[] plaintext = new byte[size];
+            int bound = Envelopes.maxBodyLength(size);
+            assertThat(encryptor.encrypt(CipherFormat.GCM, key, plaintext).length()).isLessThanOrEqualTo(bound);
+            assertThat(encryptor.encrypt(CipherFormat.CTR, key, plaintext).length()).isLessThanOrEqualTo(bound);
+        }
+    }
+
+    @Test
+    void cipherAttributeDefaultsToTheOriginalCtrAndRejectsUnknownNames() {
+        assertThat(CipherFormat.fromAttribute(null)).isEqualTo(CipherFormat.CTR);
+        assertThat(CipherFormat.fromAttribute("gcm")).isEqualTo(CipherFormat.GCM);
+        assertThat(CipherFormat.fromAttribute("AES-256-CTR")).isEqualTo(CipherFormat.CTR);
+        assertThatThrownBy(() -> CipherFormat.fromAttribute("rot13")).hasMessageContaining("unknown cipher");
+    }
+
+    private MessageDecryptor decryptor() {
+        return new MessageDecryptor(Base64.getEncoder().encodeToString(key));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] randomKey() {
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        return k;
+    }
+}

@@ -1,0 +1,134 @@
+package io.sqsbrowser.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.deadletter.DeadLetter;
+import io.sqsbrowser.deadletter.Parsed;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class EventParserTest {
+    private final EventParser parser = new EventParser(262_144);
+
+    private Parsed<DeliveryEvent> parse(String json) {
+        return parser.parse(json.getBytes(StandardCharsets.UTF_8), "events", "shardId-000000000001", "4960001", 1234L);
+    }
+
+    private DeliveryEvent valid(String json) {
+        Parsed<DeliveryEvent> p = parse(json);
+        assertThat(p.deadLetter).as("dead letter of %s", json).isNull();
+        return p.value;
+    }
+
+    private DeadLetter invalid(String json) {
+        Parsed<DeliveryEvent> p = parse(json);
+        assertThat(p.value).as("event from %s", json).isNull();
+        return p.deadLetter;
+    }
+
+    @Test
+    void scopeFollowsTheRoutingFieldsPresent() {
+        assertThat(valid("{\"message\":\"all\"}").scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(valid("{\"accountId\":100}").scope()).isEqualTo(DeliveryEvent.Scope.ACCOUNT);
+        assertThat(valid("{\"accountId\":100,\"userId\":\"200\"}").scope()).isEqualTo(DeliveryEvent.Scope.USER);
+        assertThat(valid("{\"userId\":200,\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
+        assertThat(valid("{\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
+    }
+
+    @Test
+    void idsAreComparedInCanonicalForm() {
+        DeliveryEvent numeric = valid("{\"accountId\":100,\"userId\":200}");
+        DeliveryEvent text = valid("{\"accountId\":\"100\",\"userId\":\"200\"}");
+        assertThat(numeric.userId).isEqualTo(text.userId).isEqualTo("200");
+        assertThat(numeric.accountId).isEqualTo("100");
+        assertThat(numeric.matches("100", "200", "any")).isTrue();
+        assertThat(numeric.matches("101", "200", "any")).isFalse();
+        assertThat(valid("{\"userId\":\"a.b_c:d@e-f\"}").userId).isEqualTo("a.b_c:d@e-f");
+    }
+
+    @Test
+    void messageIdIsKeptWhenGivenAndDerivedFromTheRecordOtherwise() throws Exception {
+        assertThat(valid("{\"messageId\":\"ypLM2huuI7tZXiUD1o_5wg9cQK8=\"}").messageId).isEqualTo("ypLM2huuI7tZXiUD1o_5wg9cQK8=");
+        DeliveryEvent first = valid("{\"message\":\"x\"}");
+        DeliveryEvent replayed = valid("{\"message\":\"x\"}");
+        assertThat(first.messageId).isEqualTo(replayed.messageId)
+                .isEqualTo(EventParser.derivedMessageId("shardId-000000000001", "4960001"))
+                .isNotEqualTo(EventParser.derivedMessageId("shardId-000000000001", "4960002"))
+                .isNotEqualTo(EventParser.derivedMessageId("shardId-000000000002", "4960001"));
+        // The message clients receive carries the id.
+        assertThat(new ObjectMapper().readTree(first.payload).get("messageId").asText()).isEqualTo(first.messageId);
+        assertThat(first.arrivalMillis).isEqualTo(1234L);
+    }
+
+    @Test
+    void flagsAndTypeAreRead() {
+        DeliveryEvent e = valid("{\"_sqs_only\":true,\"_type\":\"message-read-receipt\",\"userId\":1}");
+        assertThat(e.sqsOnly).isTrue();
+        assertThat(e.type).isEqualTo("message-read-receipt");
+        assertThat(valid("{}").sqsOnly).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "not json at all                          | not a JSON object",
+        "[1,2,3]                                  | not a JSON object",
+        "\"a string\"                             | not a JSON object",
+        "''                                       | not a JSON object",
+        "{\"userId\":{\"id\":1}}                  | invalid routing field: userId must be an integer or a string",
+        "{\"userId\":2.5}                         | invalid routing field: userId must be an integer or a string",
+        "{\"userId\":null}                        | invalid routing field: userId must be an integer or a string",
+        "{\"userId\":true}                        | invalid routing field: userId must be an integer or a string",
+        "{\"userId\":\"\"}                        | invalid routing field: userId must have 1 to 128 characters",
+        "{\"accountId\":\"a b\"}                  | invalid routing field: accountId may only contain",
+        "{\"accountId\":\"x/y\"}                  | invalid routing field: accountId may only contain",
+        "{\"sessionId\":42}                       | invalid routing field: sessionId must be a string",
+        "{\"sessionId\":\"*\"}                    | invalid routing field: sessionId may only contain",
+        "{\"_sqs_only\":\"yes\"}                  | invalid _sqs_only: must be true or false",
+        "{\"_type\":7}                            | invalid _type: must be a string",
+        "{\"messageId\":7}                        | invalid messageId",
+        "{\"messageId\":\"\"}                     | invalid messageId",
+        "{\"messageId\":\"has space\"}            | invalid messageId",
+    })
+    void invalidEventsBecomeDeadLettersWithTheirReason(String json, String reason) {
+        DeadLetter d = invalid(json);
+        assertThat(d.reason).startsWith(reason);
+        assertThat(d.stage).isEqualTo("event");
+        assertThat(d.payload).isEqualTo(json);
+        assertThat(d.source).isEqualTo("events/shardId-000000000001/4960001");
+    }
+
+    @Test
+    void aMalformedRoutingFieldNeverWidensTheAudience() {
+        // An account event with a broken userId is refused, not sent to the whole account.
+        assertThat(invalid("{\"accountId\":100,\"userId\":[200]}").reason).contains("userId");
+        assertThat(invalid("{\"accountId\":100,\"userId\":\"200\",\"sessionId\":\"\"}").reason).contains("sessionId");
+    }
+
+    @Test
+    void tooLongIdsAreRefusedNotTruncated() {
+        assertThat(invalid("{\"userId\":\"" + "u".repeat(129) + "\"}").reason).contains("1 to 128 characters");
+        assertThat(valid("{\"userId\":\"" + "u".repeat(128) + "\"}").userId).hasSize(128);
+        assertThat(invalid("{\"sessionId\":\"" + "s".repeat(257) + "\"}").reason).contains("1 to 256 characters");
+    }
+
+    @Test
+    void messagesThatWouldNotFitInSqsOnceEncryptedAreRefused() {
+        EventParser small = new EventParser(1000);
+        String big = "{\"message\":\"" + "x".repeat(800) + "\"}";
+        Parsed<DeliveryEvent> p = small.parse(big.getBytes(StandardCharsets.UTF_8), "events", "s", "1", 0);
+        assertThat(p.deadLetter.reason).startsWith("message too large");
+        assertThat(small.parse("{\"message\":\"ok\"}".getBytes(StandardCharsets.UTF_8), "events", "s", "1", 0).value).isNotNull();
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreKeptInBase64() {
+        byte[] junk = {(byte) 0xff, (byte) 0xfe, 0x01};
+        DeadLetter d = parser.parse(junk, "events", "s", "1", 0).deadLetter;
+        assertThat(d.payloadEncoding).isEqualTo("base64");
+        assertThat(d.payload).isEqualTo("//4B");
+        assertThat(d.toJson()).contains("\"reason\":\"not a JSON object");
+    }
+}

@@ -1,0 +1,48 @@
+package io.sqsbrowser.testing;
+
+import java.time.Duration;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.Projection;
+import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
+
+/** Creates the streams, tables and queues the job needs, in the emulators. */
+public final class AwsResources {
+    private AwsResources() {}
+
+    public static void createStream(KinesisClient kinesis, String name, int shards) {
+        kinesis.createStream(b -> b.streamName(name).shardCount(shards));
+        Await.until(Duration.ofSeconds(30), "stream " + name + " to become active", () -> kinesis.describeStreamSummary(
+                b -> b.streamName(name)).streamDescriptionSummary().streamStatus() == StreamStatus.ACTIVE);
+    }
+
+    public static void put(KinesisClient kinesis, String stream, String partitionKey, byte[] data) {
+        kinesis.putRecord(b -> b.streamName(stream).partitionKey(partitionKey).data(SdkBytes.fromByteArray(data)));
+    }
+
+    /** The session table: userId + sessionId, with the accountId index. */
+    public static void createSessionTable(DynamoDbClient dynamoDb, String name) {
+        dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(attr("userId"), attr("sessionId"), attr("accountId"))
+                .keySchema(key("userId", KeyType.HASH), key("sessionId", KeyType.RANGE))
+                .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName("accountId-index")
+                        .keySchema(key("accountId", KeyType.HASH))
+                        .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build()));
+    }
+
+    private static AttributeDefinition attr(String name) {
+        return AttributeDefinition.builder().attributeName(name).attributeType(ScalarAttributeType.S).build();
+    }
+
+    private static KeySchemaElement key(String name, KeyType type) {
+        return KeySchemaElement.builder().attributeName(name).keyType(type).build();
+    }
+}

@@ -1,0 +1,152 @@
+package io.sqsbrowser.testing;
+
+import io.sqsbrowser.aws.AwsClients;
+import io.sqsbrowser.aws.AwsSettings;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.elasticmq.NodeAddress;
+import org.elasticmq.rest.sqs.SQSRestServer;
+import org.elasticmq.rest.sqs.SQSRestServerBuilder;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * The real AWS-protocol servers the tests talk to, on free loopback ports: ElasticMQ (SQS) in this JVM,
+ * kinesalite (Kinesis) and dynalite (DynamoDB) as Node processes from {@code src/emulators} (installed with
+ * npm on first use). Started once per test JVM by {@link EmulatorsExtension} and stopped at its end.
+ */
+public final class Emulators implements AutoCloseable {
+    public static final String REGION = "us-east-1";
+    private static final File NODE_DIR = new File("src/emulators");
+
+    private final SQSRestServer elasticMq;
+    private final Process kinesalite;
+    private final Process dynalite;
+    public final int sqsPort;
+    public final int kinesisPort;
+    public final int dynamoDbPort;
+    private final AwsSettings aws;
+    private SqsClient sqs;
+    private KinesisClient kinesis;
+    private DynamoDbClient dynamoDb;
+
+    private Emulators() throws IOException, InterruptedException {
+        npmInstallOnce();
+        sqsPort = freePort();
+        elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(sqsPort)
+                .withServerAddress(new NodeAddress("http", "127.0.0.1", sqsPort, ""))
+                .withAWSRegion(REGION).start();
+        elasticMq.waitUntilStarted();
+        kinesisPort = freePort();
+        kinesalite = startNode("kinesalite.js", kinesisPort);
+        dynamoDbPort = freePort();
+        dynalite = startNode("dynalite.js", dynamoDbPort);
+        aws = new AwsSettings(REGION, AwsSettings.Credentials.STATIC, "test", "test", Map.of(
+                "sqs", "http://127.0.0.1:" + sqsPort,
+                "kinesis", "http://127.0.0.1:" + kinesisPort,
+                "dynamodb", "http://127.0.0.1:" + dynamoDbPort));
+    }
+
+    static Emulators start() {
+        try {
+            return new Emulators();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Settings that point every AWS client at these emulators. */
+    public AwsSettings aws() {
+        return aws;
+    }
+
+    public synchronized SqsClient sqs() {
+        if (sqs == null) {
+            sqs = AwsClients.sqs(aws);
+        }
+        return sqs;
+    }
+
+    public synchronized KinesisClient kinesis() {
+        if (kinesis == null) {
+            kinesis = AwsClients.kinesis(aws);
+        }
+        return kinesis;
+    }
+
+    public synchronized DynamoDbClient dynamoDb() {
+        if (dynamoDb == null) {
+            dynamoDb = AwsClients.dynamoDb(aws);
+        }
+        return dynamoDb;
+    }
+
+    private static synchronized void npmInstallOnce() throws IOException, InterruptedException {
+        if (new File(NODE_DIR, "node_modules/kinesalite").isDirectory() && new File(NODE_DIR, "node_modules/dynalite").isDirectory()) {
+            return;
+        }
+        Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund").directory(NODE_DIR).inheritIO().start();
+        if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
+            throw new IllegalStateException("npm install in " + NODE_DIR + " failed");
+        }
+    }
+
+    private static Process startNode(String script, int port) throws IOException {
+        Process p = new ProcessBuilder("node", script, Integer.toString(port)).directory(NODE_DIR)
+                .redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("listening")) {
+            p.destroyForcibly();
+            throw new IllegalStateException(script + " did not start: " + line);
+        }
+        // Keep draining its output so the process never blocks on a full pipe.
+        Thread drain = new Thread(() -> out.lines().forEach(l -> { }), script + "-output");
+        drain.setDaemon(true);
+        drain.start();
+        return p;
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable c : new AutoCloseable[] {sqs, kinesis, dynamoDb}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // closing a client at shutdown
+                }
+            }
+        }
+        elasticMq.stopAndWait();
+        for (Process p : new Process[] {kinesalite, dynalite}) {
+            p.destroy();
+            try {
+                if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.sqsbrowser.testing;
+
+import io.sqsbrowser.client.SessionQueueClient;
+import io.sqsbrowser.crypto.CipherFormat;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/** A session as the session API would create it: its own queue (made in ElasticMQ), key and item. */
+public final class TestSession {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    public final String accountId;
+    public final String userId;
+    public final String sessionId;
+    public final String queueUrl;
+    public final String aesKey;
+    public final CipherFormat cipher;
+    public long expires;
+    public long version = 1;
+    public final long created = System.currentTimeMillis();
+
+    private TestSession(String accountId, String userId, String sessionId, String queueUrl, CipherFormat cipher) {
+        this.accountId = accountId;
+        this.userId = userId;
+        this.sessionId = sessionId;
+        this.queueUrl = queueUrl;
+        this.cipher = cipher;
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        this.aesKey = Base64.getEncoder().encodeToString(key);
+        this.expires = System.currentTimeMillis() / 1000 + 3600;
+    }
+
+    /** Creates the session's queue in SQS; credentials valid for an hour. */
+    public static TestSession create(SqsClient sqs, String accountId, String userId, String sessionId, CipherFormat cipher) {
+        String queueName = "test-" + accountId + "-" + userId + "-" + sessionId.replace(':', '_').replace('@', '_').replace('.', '_');
+        String url = sqs.createQueue(b -> b.queueName(queueName)).queueUrl();
+        return new TestSession(accountId, userId, sessionId, url, cipher);
+    }
+
+    public TestSession expired() {
+        expires = System.currentTimeMillis() / 1000 - 60;
+        return this;
+    }
+
+    /** The session-table item, as the session API writes it. */
+    public Map<String, AttributeValue> item() {
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put("userId", s(userId));
+        item.put("sessionId", s(sessionId));
+        item.put("accountId", s(accountId));
+        item.put("sqsUrl", s(queueUrl));
+        item.put("sqsQueueName", s(queueUrl.substring(queueUrl.lastIndexOf('/') + 1)));
+        item.put("identityId", s(Emulators.REGION + ":" + sessionId));
+        item.put("aesKey", s(aesKey));
+        item.put("cipher", s(cipher.attributeValue()));
+        item.put("expires", n(expires));
+        item.put("ttl", n(expires + 3600));
+        item.put("created", n(created));
+        item.put("version", n(version));
+        return item;
+    }
+
+    public SessionQueueClient client(SqsClient sqs) {
+        return new SessionQueueClient(sqs, queueUrl, aesKey);
+    }
+
+    private static AttributeValue s(String v) {
+        return AttributeValue.builder().s(v).build();
+    }
+
+    private static AttributeValue n(long v) {
+        return AttributeValue.builder().n(Long.toString(v)).build();
+    }
+
+    @Override
+    public String toString() {
+        return accountId + "/" + userId + "/" + sessionId;
+    }
+}
