@@ -138,18 +138,48 @@ public final class BatchingSender implements AutoCloseable {
         if (error != null) {
             requestFailed(batch, SendFailures.unwrap(error));
         } else {
-            response.successful().forEach(ok -> delivered(batch.get(Integer.parseInt(ok.id()))));
-            for (BatchResultErrorEntry failed : response.failed()) {
-                Pending p = batch.get(Integer.parseInt(failed.id()));
-                String reason = failed.code() + ": " + failed.message();
-                if (SendFailures.retryableEntry(failed.senderFault(), failed.code())) {
-                    retry(p, reason);
-                } else {
-                    fail(p, reason);
-                }
-            }
+            batchAnswered(batch, response);
         }
         pump();
+    }
+
+    /** Settles each entry by the response; an entry the response does not mention is retried. */
+    private void batchAnswered(List<Pending> batch, SendMessageBatchResponse response) {
+        boolean[] settled = new boolean[batch.size()];
+        response.successful().forEach(ok -> {
+            int i = entryIndex(ok.id(), batch.size());
+            if (i >= 0 && !settled[i]) {
+                settled[i] = true;
+                delivered(batch.get(i));
+            }
+        });
+        for (BatchResultErrorEntry failed : response.failed()) {
+            int i = entryIndex(failed.id(), batch.size());
+            if (i < 0 || settled[i]) {
+                continue;
+            }
+            settled[i] = true;
+            String reason = failed.code() + ": " + failed.message();
+            if (SendFailures.retryableEntry(failed.senderFault(), failed.code())) {
+                retry(batch.get(i), reason);
+            } else {
+                fail(batch.get(i), reason);
+            }
+        }
+        for (int i = 0; i < settled.length; i++) {
+            if (!settled[i]) {
+                retry(batch.get(i), "entry missing from the SendMessageBatch response");
+            }
+        }
+    }
+
+    private static int entryIndex(String id, int size) {
+        try {
+            int i = Integer.parseInt(id);
+            return i >= 0 && i < size ? i : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private void requestFailed(List<Pending> batch, Throwable error) {
