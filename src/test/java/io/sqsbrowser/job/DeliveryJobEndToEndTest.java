@@ -1,0 +1,171 @@
+package io.sqsbrowser.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.testing.AwsResources;
+import io.sqsbrowser.testing.ChangeRecords;
+import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.Mailboxes;
+import io.sqsbrowser.testing.TestJob;
+import io.sqsbrowser.testing.TestSession;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+/**
+ * The whole job on a Flink MiniCluster against kinesalite, dynalite and ElasticMQ: sessions arrive through
+ * the change stream and the bootstrap scan, events of every scope go onto the event stream, and each queue
+ * must hold exactly its messages, decrypted with its own key.
+ */
+@ExtendWith(EmulatorsExtension.class)
+class DeliveryJobEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    @Test
+    void eachSessionReceivesExactlyItsMessages(Emulators emulators) throws Exception {
+        TestJob job = new TestJob(emulators, 2);
+        TestSession s1 = TestSession.create(emulators.sqs(), "100", "200", "s1-" + job.eventStream, CipherFormat.CTR);
+        TestSession s2 = TestSession.create(emulators.sqs(), "100", "200", "s2-" + job.eventStream, CipherFormat.GCM);
+        TestSession s3 = TestSession.create(emulators.sqs(), "100", "201", "s3-" + job.eventStream, CipherFormat.GCM);
+        TestSession s4 = TestSession.create(emulators.sqs(), "101", "300", "s4-" + job.eventStream, CipherFormat.CTR);
+        TestSession expired = TestSession.create(emulators.sqs(), "101", "301", "s5-" + job.eventStream, CipherFormat.GCM).expired();
+        TestSession destroyed = TestSession.create(emulators.sqs(), "101", "301", "s6-" + job.eventStream, CipherFormat.GCM);
+        List<TestSession> live = List.of(s1, s2, s3, s4);
+
+        // s3 exists before the job starts: only the bootstrap scan can know it.
+        emulators.dynamoDb().putItem(b -> b.tableName(job.sessionTable).item(s3.item()));
+        for (TestSession s : List.of(s1, s2, s4, expired, destroyed)) {
+            putChange(emulators, job, s.userId, ChangeRecords.insert(s.item()));
+        }
+        putChange(emulators, job, destroyed.userId, ChangeRecords.remove(destroyed.item(), false));
+        // A duplicate of s1's insert arriving late changes nothing.
+        putChange(emulators, job, s1.userId, ChangeRecords.insert(s1.item()));
+
+        JobClient client = job.start(2);
+        try {
+            Mailboxes mail = new Mailboxes(emulators.sqs(), List.of(s1, s2, s3, s4, expired, destroyed));
+            awaitSessionsKnown(emulators, job, mail, live);
+
+            Map<String, String> events = new LinkedHashMap<>();
+            events.put("everyone", "{\"message\":\"Hello Everyone\",\"messageId\":\"m-everyone\"}");
+            events.put("account", "{\"message\":\"Hello Account\",\"accountId\":100,\"messageId\":\"m-account-100\"}");
+            events.put("user", "{\"message\":\"Hello User\",\"userId\":200,\"messageId\":\"m-user-200\"}");
+            events.put("session", "{\"message\":\"Hello Session\",\"userId\":\"300\",\"sessionId\":\"" + s4.sessionId
+                    + "\",\"messageId\":\"m-session-s4\"}");
+            events.put("bad-routing", "{\"message\":\"never\",\"userId\":{\"not\":\"an id\"},\"messageId\":\"m-bad\"}");
+            events.put("not-json", "this is not json");
+            events.put("after-bad", "{\"message\":\"Still here\",\"accountId\":\"101\",\"messageId\":\"m-account-101\"}");
+            events.put("derived-id", "{\"message\":\"No id given\",\"userId\":\"201\"}");
+            for (String event : events.values()) {
+                AwsResources.put(emulators.kinesis(), job.eventStream, Integer.toString(event.hashCode()),
+                        event.getBytes(StandardCharsets.UTF_8));
+            }
+
+            Map<TestSession, Set<String>> expected = new HashMap<>();
+            expected.put(s1, ids("m-everyone", "m-account-100", "m-user-200"));
+            expected.put(s2, ids("m-everyone", "m-account-100", "m-user-200"));
+            expected.put(s3, ids("m-everyone", "m-account-100"));
+            expected.put(s4, ids("m-everyone", "m-session-s4", "m-account-101"));
+            mail.awaitAtLeast(expected, Duration.ofSeconds(60));
+            Await.derivedIdArrives(mail, s3);
+            expected.get(s3).add(mail.messageIds(s3).stream().filter(id -> !id.startsWith("m-")).findFirst().orElseThrow());
+
+            mail.poll();
+            mail.forget("probe");
+            for (TestSession s : live) {
+                assertThat(mail.messageIds(s)).as("messages of %s", s).isEqualTo(expected.get(s));
+            }
+            assertThat(mail.messageIds(expired)).as("an expired session receives nothing").isEmpty();
+            assertThat(mail.messageIds(destroyed)).as("a removed session receives nothing").isEmpty();
+
+            JsonNode hello = mail.message(s1, "m-user-200");
+            assertThat(hello.get("message").asText()).isEqualTo("Hello User");
+            assertThat(hello.get("userId").asInt()).isEqualTo(200);
+            assertThat(mail.message(s4, "m-session-s4").get("message").asText()).isEqualTo("Hello Session");
+
+            List<JsonNode> deadLetters = deadLetters(emulators, job, 2);
+            assertThat(deadLetters).extracting(d -> d.get("reason").asText()).containsExactlyInAnyOrder(
+                    "invalid routing field: userId must be an integer or a string, got OBJECT",
+                    "not a JSON object: Unrecognized token 'this': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')");
+            assertThat(deadLetters).extracting(d -> d.get("payload").asText())
+                    .containsExactlyInAnyOrder(events.get("bad-routing"), events.get("not-json"));
+        } finally {
+            client.cancel().get();
+        }
+    }
+
+    /** Broadcast probes until every live session got one: then every subtask knows every session. */
+    static void awaitSessionsKnown(Emulators emulators, TestJob job, Mailboxes mail, List<TestSession> live) {
+        int[] probe = {0};
+        io.sqsbrowser.testing.Await.until(Duration.ofSeconds(90), "the job to know every session", () -> {
+            String json = "{\"_type\":\"probe\",\"_sqs_only\":true,\"messageId\":\"probe-" + probe[0]++ + "\"}";
+            AwsResources.put(emulators.kinesis(), job.eventStream, "probe", json.getBytes(StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                mail.poll();
+                if (live.stream().allMatch(s -> !mail.messageIds(s).isEmpty())) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        mail.poll();
+        mail.forget("probe");
+    }
+
+    static List<JsonNode> deadLetters(Emulators emulators, TestJob job, int expected) {
+        List<JsonNode> out = new ArrayList<>();
+        io.sqsbrowser.testing.Await.until(Duration.ofSeconds(30), expected + " dead letters", () -> {
+            for (Message m : emulators.sqs().receiveMessage(b -> b.queueUrl(job.deadLetterQueue).maxNumberOfMessages(10)
+                    .waitTimeSeconds(1)).messages()) {
+                try {
+                    out.add(JSON.readTree(m.body()));
+                } catch (Exception e) {
+                    throw new AssertionError("dead letter is not JSON: " + m.body(), e);
+                }
+            }
+            return out.size() >= expected;
+        });
+        return out;
+    }
+
+    private static void putChange(Emulators emulators, TestJob job, String partitionKey, byte[] record) {
+        AwsResources.put(emulators.kinesis(), job.changeStream, partitionKey, record);
+    }
+
+    private static Set<String> ids(String... ids) {
+        return new TreeSet<>(List.of(ids));
+    }
+
+    /** Waits for the event without a messageId, whose id the job derives. */
+    private static final class Await {
+        static void derivedIdArrives(Mailboxes mail, TestSession s) {
+            io.sqsbrowser.testing.Await.until(Duration.ofSeconds(30), "the event with a derived id", () -> {
+                mail.poll();
+                return mail.messageIds(s).stream().collect(Collectors.toList()).stream().anyMatch(id -> !id.startsWith("m-"));
+            });
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.sqsbrowser.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * What each session received, read the way clients read it: long-polled, decrypted with the session's
+ * key, de-duplicated by messageId (delivery is at-least-once).
+ */
+public final class Mailboxes {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final SqsClient sqs;
+    private final Map<TestSession, Map<String, JsonNode>> received = new ConcurrentHashMap<>();
+
+    public Mailboxes(SqsClient sqs, Collection<TestSession> sessions) {
+        this.sqs = sqs;
+        for (TestSession s : sessions) {
+            received.put(s, new LinkedHashMap<>());
+        }
+    }
+
+    /** Reads every queue once, without waiting; returns how many messages arrived. */
+    public int poll() {
+        int count = 0;
+        for (Map.Entry<TestSession, Map<String, JsonNode>> e : received.entrySet()) {
+            List<String> messages;
+            do {
+                messages = e.getKey().client(sqs).receive(0);
+                for (String m : messages) {
+                    JsonNode node = parse(m);
+                    e.getValue().put(node.get("messageId").asText(), node);
+                    count++;
+                }
+            } while (!messages.isEmpty());
+        }
+        return count;
+    }
+
+    public Set<String> messageIds(TestSession s) {
+        return new TreeSet<>(received.get(s).keySet());
+    }
+
+    public JsonNode message(TestSession s, String messageId) {
+        return received.get(s).get(messageId);
+    }
+
+    /** Forgets the messages whose {@code _type} is {@code type} (e.g. probes). */
+    public void forget(String type) {
+        for (Map<String, JsonNode> box : received.values()) {
+            box.values().removeIf(m -> type.equals(m.path("_type").asText()));
+        }
+    }
+
+    /** Polls until every session holds at least the expected ids, or the timeout passes. */
+    public void awaitAtLeast(Map<TestSession, Set<String>> expected, Duration timeout) {
+        Await.until(timeout, "every session to receive its messages " + missing(expected), () -> {
+            poll();
+            return missing(expected).isEmpty();
+        });
+    }
+
+    public Map<String, Set<String>> missing(Map<TestSession, Set<String>> expected) {
+        Map<String, Set<String>> missing = new HashMap<>();
+        expected.forEach((s, ids) -> {
+            Set<String> m = new TreeSet<>(ids);
+            m.removeAll(received.get(s).keySet());
+            if (!m.isEmpty()) {
+                missing.put(s.toString(), m);
+            }
+        });
+        return missing;
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
