@@ -13,12 +13,11 @@ import java.util.function.Function;
 public final class SessionItems {
     private SessionItems() {}
 
-    /** A live session from a full item image. */
+    /** A live session from a full item image; only what delivery needs is kept, since every subtask holds it. */
     public static SessionRecord live(Function<String, String> attribute, long changedMillis) {
         SessionRecord r = keys(attribute);
         r.accountId = Ids.safeString("accountId", required(attribute, "accountId"), Ids.MAX_ACCOUNT_OR_USER_ID);
         r.queueUrl = required(attribute, "sqsUrl");
-        r.identityId = attribute.apply("identityId");
         r.aesKey = aesKey(required(attribute, "aesKey"));
         r.expires = number(attribute, "expires", true);
         r.created = number(attribute, "created", false);

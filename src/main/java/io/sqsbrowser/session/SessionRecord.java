@@ -12,7 +12,7 @@ public class SessionRecord {
     public String sessionId;
     public String accountId;
     public String queueUrl;
-    /** The Cognito identity, needed to clean up after the session; null in tombstones held in state. */
+    /** The Cognito identity of a removed session, for clean-up; not kept for live sessions in state. */
     public String identityId;
     public byte[] aesKey;
     public CipherFormat cipher;

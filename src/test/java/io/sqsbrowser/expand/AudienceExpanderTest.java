@@ -7,8 +7,8 @@ import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.event.EventParser;
 import io.sqsbrowser.session.SessionRecord;
+import io.sqsbrowser.testing.SessionRecords;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 
 /** The expander alone, in Flink's broadcast operator test harness. */
 class AudienceExpanderTest {
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final long HOUR = 3_600_000L;
 
     private static BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> harness() throws Exception {
@@ -28,18 +27,18 @@ class AudienceExpanderTest {
     }
 
     static SessionRecord session(String account, String user, String session, CipherFormat cipher) {
-        SessionRecord r = new SessionRecord();
-        r.accountId = account;
-        r.userId = user;
-        r.sessionId = session;
-        r.queueUrl = "http://sqs/q-" + session;
-        r.aesKey = new byte[32];
-        RANDOM.nextBytes(r.aesKey);
-        r.cipher = cipher;
-        r.expires = System.currentTimeMillis() / 1000 + 3600;
-        r.version = 1;
-        r.changedMillis = System.currentTimeMillis();
-        return r;
+        return SessionRecords.live(account, user, session, cipher, System.currentTimeMillis() / 1000);
+    }
+
+    /** A new expander restored from {@code snapshot}, as after a restart. */
+    private static BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> restored(OperatorSubtaskState snapshot)
+            throws Exception {
+        BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = new BroadcastOperatorTestHarness<>(
+                new CoBroadcastWithNonKeyedOperator<>(new AudienceExpander(HOUR), List.of(AudienceExpander.SESSIONS)), 1, 1, 0);
+        h.setup();
+        h.initializeState(snapshot);
+        h.open();
+        return h;
     }
 
     private static EventShare share(String json, int partition, int shareCount) {
@@ -111,12 +110,7 @@ class AudienceExpanderTest {
             h.processBroadcastElement(session("A", "u2", "s2", CipherFormat.GCM).tombstone(), 3);
             snapshot = h.snapshot(1, 4);
         }
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> restored =
-                new BroadcastOperatorTestHarness<>(new CoBroadcastWithNonKeyedOperator<>(
-                        new AudienceExpander(HOUR), List.of(AudienceExpander.SESSIONS)), 1, 1, 0)) {
-            restored.setup();
-            restored.initializeState(snapshot);
-            restored.open();
+        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> restored = restored(snapshot)) {
             restored.processElement(share("{\"accountId\":\"A\"}", 0, 1), 5);
             assertThat(restored.extractOutputValues()).extracting(d -> d.sessionId).containsExactly("s1");
         }
@@ -132,12 +126,7 @@ class AudienceExpanderTest {
             h.processBroadcastElement(old, 2);
             // A purge runs at most once per tenth of the retention; a restored operator purges on its first change.
             OperatorSubtaskState snapshot = h.snapshot(1, 3);
-            try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> next =
-                    new BroadcastOperatorTestHarness<>(new CoBroadcastWithNonKeyedOperator<>(
-                            new AudienceExpander(HOUR), List.of(AudienceExpander.SESSIONS)), 1, 1, 0)) {
-                next.setup();
-                next.initializeState(snapshot);
-                next.open();
+            try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> next = restored(snapshot)) {
                 next.processBroadcastElement(session("A", "u3", "s3", CipherFormat.GCM), 4);
                 List<String> keys = new java.util.ArrayList<>();
                 next.getBroadcastState(AudienceExpander.SESSIONS).entries().forEach(e -> keys.add(e.getKey()));

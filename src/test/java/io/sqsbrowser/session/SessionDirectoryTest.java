@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.event.DeliveryEvent;
+import io.sqsbrowser.testing.SessionRecords;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -15,13 +16,7 @@ class SessionDirectoryTest {
     private final SessionDirectory directory = new SessionDirectory();
 
     static SessionRecord session(String account, String user, String session) {
-        SessionRecord r = new SessionRecord();
-        r.accountId = account;
-        r.userId = user;
-        r.sessionId = session;
-        r.queueUrl = "q-" + session;
-        r.aesKey = new byte[32];
-        r.cipher = CipherFormat.GCM;
+        SessionRecord r = SessionRecords.live(account, user, session, CipherFormat.GCM, NOW);
         r.expires = NOW + 60;
         return r;
     }

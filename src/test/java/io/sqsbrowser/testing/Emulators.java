@@ -28,7 +28,9 @@ public final class Emulators implements AutoCloseable {
     public static final String REGION = "us-east-1";
     private static final File NODE_DIR = new File("src/emulators");
 
+    /** ElasticMQ in this JVM, or null when it runs in its own process ({@link #elasticMqProcess}). */
     private final SQSRestServer elasticMq;
+    private final Process elasticMqProcess;
     private final Process kinesalite;
     private final Process dynalite;
     public final int sqsPort;
@@ -39,13 +41,20 @@ public final class Emulators implements AutoCloseable {
     private KinesisClient kinesis;
     private DynamoDbClient dynamoDb;
 
-    private Emulators() throws IOException, InterruptedException {
+    private Emulators(boolean sqsInOwnProcess) throws IOException, InterruptedException {
         npmInstallOnce();
         sqsPort = freePort();
-        elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(sqsPort)
-                .withServerAddress(new NodeAddress("http", "127.0.0.1", sqsPort, ""))
-                .withAWSRegion(REGION).start();
-        elasticMq.waitUntilStarted();
+        if (sqsInOwnProcess) {
+            elasticMq = null;
+            elasticMqProcess = awaitListening(new ProcessBuilder(
+                    new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx2g",
+                    "-Dlog4j2.configurationFile=log4j2-elasticmq.properties", "-cp",
+                    System.getProperty("java.class.path"), Emulators.class.getName(), Integer.toString(sqsPort))
+                    .redirectErrorStream(true).start(), "ElasticMQ");
+        } else {
+            elasticMq = startElasticMq(sqsPort);
+            elasticMqProcess = null;
+        }
         kinesisPort = freePort();
         kinesalite = startNode("kinesalite.js", kinesisPort);
         dynamoDbPort = freePort();
@@ -56,9 +65,27 @@ public final class Emulators implements AutoCloseable {
                 "dynamodb", "http://127.0.0.1:" + dynamoDbPort));
     }
 
+    /** ElasticMQ in its own process, so that a benchmark sees only its own CPU time. */
+    public static void main(String[] args) {
+        startElasticMq(Integer.parseInt(args[0]));
+        System.out.println("listening " + args[0]);
+    }
+
+    private static SQSRestServer startElasticMq(int port) {
+        SQSRestServer server = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(port)
+                .withServerAddress(new NodeAddress("http", "127.0.0.1", port, ""))
+                .withAWSRegion(REGION).start();
+        server.waitUntilStarted();
+        return server;
+    }
+
     static Emulators start() {
+        return start(false);
+    }
+
+    public static Emulators start(boolean sqsInOwnProcess) {
         try {
-            return new Emulators();
+            return new Emulators(sqsInOwnProcess);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -104,10 +131,16 @@ public final class Emulators implements AutoCloseable {
     }
 
     private static Process startNode(String script, int port) throws IOException {
-        Process p = new ProcessBuilder("node", script, Integer.toString(port)).directory(NODE_DIR)
-                .redirectErrorStream(true).start();
+        return awaitListening(new ProcessBuilder("node", script, Integer.toString(port)).directory(NODE_DIR)
+                .redirectErrorStream(true).start(), script);
+    }
+
+    private static Process awaitListening(Process p, String script) throws IOException {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
+        for (int skipped = 0; line != null && !line.startsWith("listening") && skipped < 1000; skipped++) {
+            line = out.readLine();
+        }
         if (line == null || !line.startsWith("listening")) {
             p.destroyForcibly();
             throw new IllegalStateException(script + " did not start: " + line);
@@ -136,8 +169,13 @@ public final class Emulators implements AutoCloseable {
                 }
             }
         }
-        elasticMq.stopAndWait();
-        for (Process p : new Process[] {kinesalite, dynalite}) {
+        if (elasticMq != null) {
+            elasticMq.stopAndWait();
+        }
+        for (Process p : new Process[] {kinesalite, dynalite, elasticMqProcess}) {
+            if (p == null) {
+                continue;
+            }
             p.destroy();
             try {
                 if (!p.waitFor(5, TimeUnit.SECONDS)) {

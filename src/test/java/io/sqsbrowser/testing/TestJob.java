@@ -49,8 +49,12 @@ public final class TestJob {
 
     /** Submits the job to the MiniCluster of the surrounding test; cancel it through the returned client. */
     public JobClient start(int parallelism) throws Exception {
-        JobConfig config = JobConfig.fromPropertyGroups(propertyGroups(parallelism));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        return start(StreamExecutionEnvironment.getExecutionEnvironment(), propertyGroups(parallelism));
+    }
+
+    /** Submits the job with these property groups to {@code env}. */
+    public static JobClient start(StreamExecutionEnvironment env, Map<String, Properties> groups) throws Exception {
+        JobConfig config = JobConfig.fromPropertyGroups(groups);
         DeliveryJob.configure(env, config);
         DeliveryTopology.build(env, config);
         return env.executeAsync("delivery-test");

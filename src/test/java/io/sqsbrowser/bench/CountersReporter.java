@@ -1,0 +1,60 @@
+package io.sqsbrowser.bench;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricConfig;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.reporter.MetricReporter;
+import org.apache.flink.metrics.reporter.MetricReporterFactory;
+
+/** A Flink metric reporter that lets the benchmark read the job's counters and gauges in-process. */
+public final class CountersReporter implements MetricReporter {
+    private static final Map<String, List<Metric>> METRICS = new ConcurrentHashMap<>();
+
+    /** Sum of every subtask's counter or numeric gauge of that name. */
+    static long sum(String name) {
+        long total = 0;
+        for (Metric m : METRICS.getOrDefault(name, List.of())) {
+            if (m instanceof Counter) {
+                total += ((Counter) m).getCount();
+            } else if (m instanceof Gauge && ((Gauge<?>) m).getValue() instanceof Number) {
+                total += ((Number) ((Gauge<?>) m).getValue()).longValue();
+            }
+        }
+        return total;
+    }
+
+    static void clear() {
+        METRICS.clear();
+    }
+
+    @Override
+    public void open(MetricConfig config) {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
+        METRICS.computeIfAbsent(name, k -> new CopyOnWriteArrayList<>()).add(metric);
+    }
+
+    @Override
+    public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
+        METRICS.getOrDefault(name, List.of()).remove(metric);
+    }
+
+    /** Named in the MiniCluster's configuration as {@code metrics.reporter.bench.factory.class}. */
+    public static final class Factory implements MetricReporterFactory {
+        @Override
+        public MetricReporter createMetricReporter(Properties properties) {
+            return new CountersReporter();
+        }
+    }
+}

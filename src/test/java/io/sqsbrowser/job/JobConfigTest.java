@@ -1,0 +1,99 @@
+package io.sqsbrowser.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
+import io.sqsbrowser.deadletter.DeadLetterDestination;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.streaming.connectors.kinesis.config.AWSConfigConstants;
+import org.apache.flink.streaming.connectors.kinesis.config.ConsumerConfigConstants;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    private static Map<String, Properties> minimal() {
+        Map<String, Properties> groups = new HashMap<>();
+        groups.put("EventSource", props("stream", "events"));
+        groups.put("SessionSource", props("changeStream", "changes", "table", "sessions"));
+        groups.put("DeadLetter", props("target", "https://sqs/dlq"));
+        return groups;
+    }
+
+    private static Properties props(String... kv) {
+        Properties p = new Properties();
+        for (int i = 0; i < kv.length; i += 2) {
+            p.setProperty(kv[i], kv[i + 1]);
+        }
+        return p;
+    }
+
+    @Test
+    void theExampleRuntimePropertiesOfManagedFlinkAreAValidConfiguration() throws Exception {
+        JobConfig c = JobConfig.fromPropertyGroups(
+                KinesisAnalyticsRuntime.getApplicationProperties("kinesis-analytics/runtime-properties.example.json"));
+        assertThat(c.eventSource.recordPublisher).isEqualTo("EFO");
+        assertThat(c.sessionTable).isEqualTo("prod-sqs-browser-sessions");
+        assertThat(c.deadLetter.type).isEqualTo(DeadLetterDestination.Type.SQS);
+        assertThat(c.aws.endpoint("sqs")).isNull();
+    }
+
+    @Test
+    void defaultsSuitAwsAndReplayIsConfigurable() {
+        JobConfig c = JobConfig.fromPropertyGroups(minimal());
+        assertThat(c.eventSource.initialPosition).isEqualTo("LATEST");
+        assertThat(c.sessionChanges.initialPosition).isEqualTo("TRIM_HORIZON");
+        assertThat(c.bootstrapScan).isTrue();
+        assertThat(c.sqs.maxInFlightRequests).isEqualTo(128);
+        assertThat(c.parallelism).isZero();
+
+        Map<String, Properties> replay = minimal();
+        replay.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");
+        replay.get("EventSource").setProperty("initialTimestamp", "2026-11-27T00:00:00.000Z");
+        Properties consumer = KinesisConsumers.properties(JobConfig.fromPropertyGroups(replay).aws,
+                JobConfig.fromPropertyGroups(replay).eventSource);
+        assertThat(consumer.getProperty(ConsumerConfigConstants.STREAM_INITIAL_POSITION)).isEqualTo("AT_TIMESTAMP");
+        assertThat(consumer.getProperty(ConsumerConfigConstants.STREAM_INITIAL_TIMESTAMP)).isEqualTo("2026-11-27T00:00:00.000Z");
+        assertThat(consumer.getProperty(AWSConfigConstants.AWS_CREDENTIALS_PROVIDER)).isEqualTo("AUTO");
+    }
+
+    @Test
+    void endpointsAndStaticCredentialsPointEverythingAtEmulators() {
+        Map<String, Properties> groups = minimal();
+        groups.put("Aws", props("credentials", "static", "accessKeyId", "AKIDEXAMPLE", "secretAccessKey", "s3cr3t-value",
+                "endpoint.kinesis", "http://127.0.0.1:4567", "endpoint.sqs", "http://127.0.0.1:9324"));
+        groups.get("EventSource").setProperty("consumer.flink.shard.getrecords.intervalmillis", "100");
+        JobConfig c = JobConfig.fromPropertyGroups(groups);
+        Properties consumer = KinesisConsumers.properties(c.aws, c.eventSource);
+        assertThat(consumer.getProperty(AWSConfigConstants.AWS_ENDPOINT)).isEqualTo("http://127.0.0.1:4567");
+        assertThat(consumer.getProperty(AWSConfigConstants.AWS_CREDENTIALS_PROVIDER)).isEqualTo("BASIC");
+        assertThat(consumer.getProperty("flink.shard.getrecords.intervalmillis")).isEqualTo("100");
+        assertThat(c.aws.endpoint("sqs")).hasToString("http://127.0.0.1:9324");
+        assertThat(c.aws.toString()).doesNotContain("s3cr3t-value");
+    }
+
+    @Test
+    void mistakesAreNamedByGroupAndKey() {
+        Map<String, Properties> noStream = minimal();
+        noStream.get("EventSource").remove("stream");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(noStream)).hasMessage("missing property EventSource.stream");
+
+        Map<String, Properties> badNumber = minimal();
+        badNumber.put("Sqs", props("maxAttempts", "many"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(badNumber)).hasMessage("Sqs.maxAttempts must be an integer, got many");
+
+        Map<String, Properties> badPosition = minimal();
+        badPosition.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(badPosition))
+                .hasMessage("EventSource.initialTimestamp is required with AT_TIMESTAMP");
+
+        Map<String, Properties> badDlq = minimal();
+        badDlq.get("DeadLetter").setProperty("type", "S3");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(badDlq)).hasMessage("DeadLetter.type must be SQS or KINESIS, got S3");
+
+        Map<String, Properties> staticWithoutKeys = minimal();
+        staticWithoutKeys.put("Aws", props("credentials", "STATIC"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(staticWithoutKeys)).hasMessageContaining("Aws.accessKeyId");
+    }
+}
