@@ -14,7 +14,10 @@ import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cognitoidentity.CognitoIdentityClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -48,6 +51,18 @@ public final class AwsClients {
 
     public static KinesisClient kinesis(AwsSettings settings) {
         return standard(KinesisClient.builder(), settings, "kinesis").build();
+    }
+
+    public static CognitoIdentityClient cognito(AwsSettings settings) {
+        return standard(CognitoIdentityClient.builder(), settings, "cognitoidentity").build();
+    }
+
+    public static StsClient sts(AwsSettings settings) {
+        return standard(StsClient.builder(), settings, "sts").build();
+    }
+
+    public static LambdaClient lambda(AwsSettings settings) {
+        return standard(LambdaClient.builder(), settings, "lambda").build();
     }
 
     /** Synchronous clients retry throttling and 5xx with the SDK's standard backoff. */

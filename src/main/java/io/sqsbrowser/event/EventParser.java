@@ -22,7 +22,6 @@ public final class EventParser implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String STAGE = "event";
-    static final int MAX_MESSAGE_ID = 256;
 
     private final int maxBodyBytes;
 
@@ -115,12 +114,14 @@ public final class EventParser implements Serializable {
     }
 
     private static String messageId(JsonNode value) {
-        if (!value.isTextual() || value.textValue().isEmpty() || value.textValue().length() > MAX_MESSAGE_ID
-                || !value.textValue().chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            throw new InvalidEventException(
-                    "invalid messageId: must be a string of 1 to " + MAX_MESSAGE_ID + " visible ASCII characters");
+        try {
+            if (!value.isTextual()) {
+                throw new Ids.InvalidIdException("messageId must be a string, got " + value.getNodeType());
+            }
+            return Ids.messageId(value.textValue());
+        } catch (Ids.InvalidIdException e) {
+            throw new InvalidEventException("invalid " + e.getMessage());
         }
-        return value.textValue();
     }
 
     /** Same record, same id: a replay of the stream yields the ids of the first run. */

@@ -12,6 +12,7 @@ public final class Ids {
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:@-]+");
     public static final int MAX_ACCOUNT_OR_USER_ID = 128;
     public static final int MAX_SESSION_ID = 256;
+    public static final int MAX_MESSAGE_ID = 256;
 
     private Ids() {}
 
@@ -32,6 +33,14 @@ public final class Ids {
             return safeString(field, value.textValue(), MAX_SESSION_ID);
         }
         throw new InvalidIdException(field + " must be a string, got " + value.getNodeType());
+    }
+
+    /** A messageId: 1 to 256 visible ASCII characters (ids of the original system are base64). */
+    public static String messageId(String value) {
+        if (value.isEmpty() || value.length() > MAX_MESSAGE_ID || !value.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new InvalidIdException("messageId must be a string of 1 to " + MAX_MESSAGE_ID + " visible ASCII characters");
+        }
+        return value;
     }
 
     /** Checks an id that arrived as text (path parameter, DynamoDB attribute). */

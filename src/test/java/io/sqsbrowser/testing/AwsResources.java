@@ -1,6 +1,8 @@
 package io.sqsbrowser.testing;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
@@ -8,10 +10,14 @@ import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.LocalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.Projection;
 import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /** Creates the streams, tables and queues the job needs, in the emulators. */
@@ -28,6 +34,23 @@ public final class AwsResources {
         kinesis.putRecord(b -> b.streamName(stream).partitionKey(partitionKey).data(SdkBytes.fromByteArray(data)));
     }
 
+    /** Every record on the stream so far, from all shards, oldest first per shard. */
+    public static List<byte[]> readAll(KinesisClient kinesis, String stream) {
+        List<byte[]> out = new ArrayList<>();
+        for (Shard shard : kinesis.listShards(b -> b.streamName(stream)).shards()) {
+            String iterator = kinesis.getShardIterator(b -> b.streamName(stream).shardId(shard.shardId())
+                    .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+            while (iterator != null) {
+                String current = iterator;
+                GetRecordsResponse page =
+                        kinesis.getRecords(b -> b.shardIterator(current));
+                page.records().forEach(r -> out.add(r.data().asByteArray()));
+                iterator = page.records().isEmpty() ? null : page.nextShardIterator();
+            }
+        }
+        return out;
+    }
+
     /** The session table: userId + sessionId, with the accountId index. */
     public static void createSessionTable(DynamoDbClient dynamoDb, String name) {
         dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
@@ -35,6 +58,17 @@ public final class AwsResources {
                 .keySchema(key("userId", KeyType.HASH), key("sessionId", KeyType.RANGE))
                 .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName("accountId-index")
                         .keySchema(key("accountId", KeyType.HASH))
+                        .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build()));
+    }
+
+    /** The history table: userId + messageId, with the local index on created (newest first per user). */
+    public static void createHistoryTable(DynamoDbClient dynamoDb, String name) {
+        dynamoDb.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(attr("userId"), attr("messageId"),
+                        AttributeDefinition.builder().attributeName("created").attributeType(ScalarAttributeType.N).build())
+                .keySchema(key("userId", KeyType.HASH), key("messageId", KeyType.RANGE))
+                .localSecondaryIndexes(LocalSecondaryIndex.builder().indexName("created-index")
+                        .keySchema(key("userId", KeyType.HASH), key("created", KeyType.RANGE))
                         .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build()));
     }
 

@@ -1,0 +1,43 @@
+package io.sqsbrowser.api;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.InvocationType;
+
+/**
+ * Work an {@code async} request answers before doing. On Lambda the request is re-invoked as an
+ * asynchronous event of the same function: Lambda has queued it durably when {@code invoke} returns (and
+ * retries it), so nothing is lost when this invocation ends. Locally it runs on a background thread.
+ */
+interface AsyncWork {
+    /** Runs {@code request} (already stripped of its {@code async} flag) later. */
+    void submit(APIGatewayProxyRequestEvent request);
+
+    static AsyncWork selfInvocation(LambdaClient lambda, String functionName) {
+        ObjectMapper json = new ObjectMapper();
+        return request -> {
+            ObjectNode event = json.createObjectNode().put("httpMethod", request.getHttpMethod())
+                    .put("path", request.getPath()).put("body", request.getBody());
+            if (request.getQueryStringParameters() != null) {
+                request.getQueryStringParameters().forEach(event.putObject("queryStringParameters")::put);
+            }
+            lambda.invoke(b -> b.functionName(functionName).invocationType(InvocationType.EVENT)
+                    .payload(SdkBytes.fromUtf8String(event.toString())));
+        };
+    }
+
+    static AsyncWork inProcess(Consumer<APIGatewayProxyRequestEvent> handler) {
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "api-async-work");
+            t.setDaemon(true);
+            return t;
+        });
+        return request -> executor.execute(() -> handler.accept(request));
+    }
+}

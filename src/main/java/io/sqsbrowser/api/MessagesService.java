@@ -1,0 +1,134 @@
+package io.sqsbrowser.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+
+/**
+ * Message history and read receipts (SPEC §5). The history table has keys {@code userId} + {@code messageId}
+ * and a local index {@code created-index} on {@code created}, so a user's messages come newest first
+ * without a scan. Items: {@code created}, {@code is_read} (0/1), {@code ttl}, {@code _type}, and
+ * {@code message} (the message JSON).
+ */
+final class MessagesService {
+    static final String CREATED_INDEX = "created-index";
+    static final int MAX_IDS = 100;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DynamoDbClient dynamoDb;
+    private final String historyTable;
+    private final NotifyService events;
+
+    MessagesService(DynamoDbClient dynamoDb, String historyTable, NotifyService events) {
+        this.dynamoDb = dynamoDb;
+        this.historyTable = historyTable;
+        this.events = events;
+    }
+
+    /** Newest first, between {@code start} and {@code end} (epoch seconds), optionally of some {@code _type}s. */
+    ObjectNode history(String userId, Long start, Long end, List<String> types, Integer limit, String next) {
+        Map<String, String> names = new HashMap<>(Map.of("#created", "created"));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":u", SessionService.s(userId),
+                ":start", SessionService.n(start != null ? start : 0),
+                ":end", SessionService.n(end != null ? end : Long.MAX_VALUE / 1000)));
+        QueryRequest.Builder query = QueryRequest.builder().tableName(historyTable).indexName(CREATED_INDEX)
+                .keyConditionExpression("userId = :u AND #created BETWEEN :start AND :end")
+                .scanIndexForward(false).limit(limit != null ? limit : 50)
+                .exclusiveStartKey(next == null ? null : SessionService.PageTokens.decode(next));
+        if (!types.isEmpty()) {
+            List<String> placeholders = new ArrayList<>();
+            for (int i = 0; i < types.size(); i++) {
+                placeholders.add(":t" + i);
+                values.put(":t" + i, SessionService.s(types.get(i)));
+            }
+            names.put("#type", "_type");
+            query.filterExpression("#type IN (" + String.join(", ", placeholders) + ")");
+        }
+        QueryResponse page = dynamoDb.query(query.expressionAttributeNames(names).expressionAttributeValues(values).build());
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        ArrayNode messages = out.putArray("messages");
+        page.items().forEach(item -> messages.add(message(item)));
+        if (page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty()) {
+            out.put("next", SessionService.PageTokens.encode(page.lastEvaluatedKey()));
+        }
+        return out;
+    }
+
+    /** Marks the given messages read; reports (and receipts) only those that were unread. */
+    ObjectNode setRead(String userId, Set<String> messageIds) {
+        if (messageIds.isEmpty() || messageIds.size() > MAX_IDS) {
+            throw ApiException.badRequest("give 1 to " + MAX_IDS + " message ids");
+        }
+        return receipted(userId, markRead(userId, messageIds));
+    }
+
+    /** Marks read every unread message created at or before {@code asOf} (epoch seconds). */
+    ObjectNode setReadAsOf(String userId, long asOf) {
+        Set<String> unread = new LinkedHashSet<>();
+        dynamoDb.queryPaginator(b -> b.tableName(historyTable).indexName(CREATED_INDEX)
+                .keyConditionExpression("userId = :u AND #created <= :asof")
+                .filterExpression("is_read = :zero")
+                .expressionAttributeNames(Map.of("#created", "created"))
+                .expressionAttributeValues(Map.of(":u", SessionService.s(userId), ":asof", SessionService.n(asOf),
+                        ":zero", SessionService.n(0))))
+                .items().forEach(item -> unread.add(item.get("messageId").s()));
+        return receipted(userId, markRead(userId, unread));
+    }
+
+    /** One conditional update per id, so only messages that really changed from unread are returned. */
+    private List<String> markRead(String userId, Set<String> messageIds) {
+        List<String> changed = new ArrayList<>();
+        for (String id : messageIds) {
+            try {
+                dynamoDb.updateItem(b -> b.tableName(historyTable)
+                        .key(Map.of("userId", SessionService.s(userId), "messageId", SessionService.s(id)))
+                        .updateExpression("SET is_read = :one")
+                        .conditionExpression("attribute_exists(messageId) AND is_read = :zero")
+                        .expressionAttributeValues(Map.of(":one", SessionService.n(1), ":zero", SessionService.n(0))));
+                changed.add(id);
+            } catch (ConditionalCheckFailedException unchangedOrMissing) {
+                // already read, or no such message: not reported
+            }
+        }
+        return changed;
+    }
+
+    /** Tells all of the user's sessions (an {@code _sqs_only} receipt per 100 ids) and answers the caller. */
+    private ObjectNode receipted(String userId, List<String> changed) {
+        for (int from = 0; from < changed.size(); from += MAX_IDS) {
+            ObjectNode receipt = JSON.createObjectNode().put("_type", "message-read-receipt").put("_sqs_only", true);
+            JsonIds.put(receipt, "userId", userId);
+            changed.subList(from, Math.min(changed.size(), from + MAX_IDS)).forEach(receipt.putArray("messages-receipted")::add);
+            events.publish(receipt);
+        }
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        changed.forEach(out.putArray("messages-receipted")::add);
+        return out;
+    }
+
+    private static ObjectNode message(Map<String, AttributeValue> item) {
+        ObjectNode m;
+        try {
+            JsonNode stored = item.containsKey("message") ? JSON.readTree(item.get("message").s()) : null;
+            m = stored != null && stored.isObject() ? (ObjectNode) stored : JSON.createObjectNode();
+        } catch (Exception e) {
+            m = JSON.createObjectNode();
+        }
+        m.put("messageId", item.get("messageId").s());
+        m.put("created", Long.parseLong(item.get("created").n()));
+        m.put("is_read", Integer.parseInt(item.get("is_read").n()));
+        return m;
+    }
+}

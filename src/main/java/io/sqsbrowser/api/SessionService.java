@@ -1,0 +1,269 @@
+package io.sqsbrowser.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
+import software.amazon.awssdk.services.sts.model.Credentials;
+
+/** Sessions (SPEC §2): each a private queue, a key, a Cognito identity and an item in the session table. */
+final class SessionService {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+    static final int MIN_RETENTION = 60;
+    static final int MAX_RETENTION = 1_209_600;
+
+    private final DynamoDbClient dynamoDb;
+    private final SqsClient sqs;
+    private final CredentialsBroker credentials;
+    private final ApiConfig config;
+
+    SessionService(DynamoDbClient dynamoDb, SqsClient sqs, CredentialsBroker credentials, ApiConfig config) {
+        this.dynamoDb = dynamoDb;
+        this.sqs = sqs;
+        this.credentials = credentials;
+        this.config = config;
+    }
+
+    /** Idempotent: an existing session is returned with fresh credentials, never a second queue. */
+    ObjectNode create(SessionKey key, Integer retentionSeconds) {
+        Map<String, AttributeValue> existing = find(key);
+        if (existing != null) {
+            return renew(key, existing);
+        }
+        String queueName = QueueNames.newName(config.queuePrefix);
+        int retention = retentionSeconds != null ? retentionSeconds : config.messageRetentionSeconds;
+        String queueUrl = sqs.createQueue(b -> b.queueName(queueName)
+                .attributes(Map.of(QueueAttributeName.MESSAGE_RETENTION_PERIOD, Integer.toString(retention)))).queueUrl();
+        try {
+            String identityId = credentials.newIdentity();
+            Credentials issued = credentials.issue(identityId, QueueNames.arn(queueUrl, config.aws.region()));
+            Map<String, AttributeValue> item = newItem(key, queueUrl, queueName, identityId, issued);
+            dynamoDb.putItem(b -> b.tableName(config.sessionTable).item(item)
+                    .conditionExpression("attribute_not_exists(sessionId)"));
+            return sessionJson(item, issued);
+        } catch (ConditionalCheckFailedException raced) {
+            // A concurrent create of the same session won: keep its queue, not ours.
+            deleteQueue(queueUrl);
+            return renew(key, find(key));
+        } catch (RuntimeException e) {
+            deleteQueue(queueUrl);
+            throw e;
+        }
+    }
+
+    ObjectNode renew(SessionKey key) {
+        return renew(key, require(key));
+    }
+
+    private ObjectNode renew(SessionKey key, Map<String, AttributeValue> item) {
+        if (item == null || !key.accountId.equals(item.get("accountId").s())) {
+            throw new ApiException(409, "session " + key.sessionId + " exists for another account");
+        }
+        Credentials issued = credentials.issue(item.get("identityId").s(),
+                QueueNames.arn(item.get("sqsUrl").s(), config.aws.region()));
+        Map<String, AttributeValue> updated = dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
+                .updateExpression("SET expires = :expires, #ttl = :ttl ADD version :one")
+                .conditionExpression("attribute_exists(sessionId)")
+                .expressionAttributeNames(Map.of("#ttl", "ttl"))
+                .expressionAttributeValues(Map.of(":expires", n(issued.expiration().getEpochSecond()),
+                        ":ttl", n(ttl()), ":one", n(1)))
+                .returnValues(ReturnValue.ALL_NEW)).attributes();
+        return sessionJson(updated, issued);
+    }
+
+    ObjectNode destroy(SessionKey key) {
+        Map<String, AttributeValue> item = require(key);
+        deleteQueue(item.get("sqsUrl").s());
+        dynamoDb.deleteItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey()));
+        return JSON.createObjectNode().put("success", true);
+    }
+
+    ObjectNode status(SessionKey key) {
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        out.set("session", publicView(require(key)));
+        return out;
+    }
+
+    /** Live sessions, a page at a time: {@code next} continues where the last page ended. */
+    ObjectNode statusAll(Integer limit, String next) {
+        long now = System.currentTimeMillis() / 1000;
+        ScanResponse page = dynamoDb.scan(b -> b.tableName(config.sessionTable)
+                .filterExpression("expires > :now")
+                .expressionAttributeValues(Map.of(":now", n(now)))
+                .limit(limit != null ? limit : 100)
+                .exclusiveStartKey(next == null ? null : PageTokens.decode(next)));
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        ArrayNode sessions = out.putArray("sessions");
+        page.items().forEach(item -> sessions.add(publicView(item)));
+        if (page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty()) {
+            out.put("next", PageTokens.encode(page.lastEvaluatedKey()));
+        }
+        return out;
+    }
+
+    /**
+     * Deletes queues under the prefix that no session owns. Never a queue outside the prefix, and never one
+     * younger than the safety margin: a session being created has its queue before its item.
+     */
+    ObjectNode cleanup() {
+        Set<String> owned = ownedQueueNames();
+        long now = System.currentTimeMillis() / 1000;
+        String prefix = config.queuePrefix + "-";
+        ArrayNode deleted = JSON.createArrayNode();
+        int young = 0;
+        for (String url : sqs.listQueuesPaginator(b -> b.queueNamePrefix(prefix)).queueUrls()) {
+            String name = QueueNames.name(url);
+            if (!name.startsWith(prefix) || owned.contains(name)) {
+                continue;
+            }
+            long created;
+            try {
+                created = Long.parseLong(sqs.getQueueAttributes(b -> b.queueUrl(url)
+                        .attributeNames(QueueAttributeName.CREATED_TIMESTAMP)).attributes()
+                        .get(QueueAttributeName.CREATED_TIMESTAMP));
+            } catch (QueueDoesNotExistException gone) {
+                continue;
+            }
+            if (now - created < config.cleanupMinAgeSeconds) {
+                young++;
+                continue;
+            }
+            deleteQueue(url);
+            deleted.add(name);
+        }
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        out.set("deleted", deleted);
+        out.put("keptYoung", young);
+        return out;
+    }
+
+    private Set<String> ownedQueueNames() {
+        Set<String> owned = new HashSet<>();
+        dynamoDb.scanPaginator(b -> b.tableName(config.sessionTable).projectionExpression("sqsQueueName"))
+                .items().forEach(item -> {
+                    if (item.containsKey("sqsQueueName")) {
+                        owned.add(item.get("sqsQueueName").s());
+                    }
+                });
+        return owned;
+    }
+
+    private Map<String, AttributeValue> find(SessionKey key) {
+        Map<String, AttributeValue> item = dynamoDb.getItem(b -> b.tableName(config.sessionTable)
+                .key(key.dynamoKey()).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? null : item;
+    }
+
+    /** The session, or 404; a session of another account is reported as missing, not revealed. */
+    private Map<String, AttributeValue> require(SessionKey key) {
+        Map<String, AttributeValue> item = find(key);
+        if (item == null || !key.accountId.equals(item.get("accountId").s())) {
+            throw ApiException.notFound("no session " + key.sessionId + " for user " + key.userId
+                    + " of account " + key.accountId);
+        }
+        return item;
+    }
+
+    private Map<String, AttributeValue> newItem(SessionKey key, String queueUrl, String queueName, String identityId,
+            Credentials issued) {
+        byte[] aesKey = new byte[32];
+        RANDOM.nextBytes(aesKey);
+        Map<String, AttributeValue> item = new HashMap<>(key.dynamoKey());
+        item.put("accountId", s(key.accountId));
+        item.put("sqsUrl", s(queueUrl));
+        item.put("sqsQueueName", s(queueName));
+        item.put("identityId", s(identityId));
+        item.put("aesKey", s(Base64.getEncoder().encodeToString(aesKey)));
+        item.put("cipher", s(config.cipher.attributeValue()));
+        item.put("expires", n(issued.expiration().getEpochSecond()));
+        item.put("ttl", n(ttl()));
+        item.put("created", n(System.currentTimeMillis()));
+        item.put("version", n(1));
+        return item;
+    }
+
+    private long ttl() {
+        return System.currentTimeMillis() / 1000 + config.sessionTtlSeconds;
+    }
+
+    private static ObjectNode sessionJson(Map<String, AttributeValue> item, Credentials issued) {
+        ObjectNode session = publicView(item);
+        session.put("aesKey", item.get("aesKey").s());
+        session.put("accessKey", issued.accessKeyId());
+        session.put("secretKey", issued.secretAccessKey());
+        session.put("sessionToken", issued.sessionToken());
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        out.set("session", session);
+        return out;
+    }
+
+    /** What may be shown of a session without its secrets. */
+    private static ObjectNode publicView(Map<String, AttributeValue> item) {
+        ObjectNode s = JSON.createObjectNode();
+        JsonIds.put(s, "accountId", item.get("accountId").s());
+        JsonIds.put(s, "userId", item.get("userId").s());
+        s.put("sessionId", item.get("sessionId").s());
+        s.put("sqsUrl", item.get("sqsUrl").s());
+        s.put("sqsQueueName", item.get("sqsQueueName").s());
+        s.put("identityId", item.get("identityId").s());
+        s.put("cipher", item.containsKey("cipher") ? item.get("cipher").s() : "ctr");
+        s.put("expires", Long.parseLong(item.get("expires").n()));
+        s.put("ttl", Long.parseLong(item.get("ttl").n()));
+        s.put("version", item.containsKey("version") ? Long.parseLong(item.get("version").n()) : 0);
+        return s;
+    }
+
+    private void deleteQueue(String url) {
+        try {
+            sqs.deleteQueue(b -> b.queueUrl(url));
+        } catch (QueueDoesNotExistException alreadyGone) {
+            // the goal is reached
+        }
+    }
+
+    static AttributeValue s(String value) {
+        return AttributeValue.builder().s(value).build();
+    }
+
+    static AttributeValue n(long value) {
+        return AttributeValue.builder().n(Long.toString(value)).build();
+    }
+
+    /** Opaque continuation tokens: base64url of the DynamoDB key as JSON of strings and numbers. */
+    static final class PageTokens {
+        private PageTokens() {}
+
+        static String encode(Map<String, AttributeValue> key) {
+            ObjectNode o = JSON.createObjectNode();
+            key.forEach((name, v) -> o.putObject(name).put(v.s() != null ? "S" : "N", v.s() != null ? v.s() : v.n()));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(o.toString().getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Map<String, AttributeValue> decode(String token) {
+            try {
+                ObjectNode o = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(token));
+                Map<String, AttributeValue> key = new HashMap<>();
+                o.fields().forEachRemaining(e -> key.put(e.getKey(), e.getValue().has("S")
+                        ? s(e.getValue().get("S").asText()) : AttributeValue.builder().n(e.getValue().get("N").asText()).build()));
+                return key;
+            } catch (Exception e) {
+                throw ApiException.badRequest("invalid next token");
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.sqsbrowser.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.TestApi;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/** History queries and read receipts against dynalite, receipts read back from kinesalite. */
+@ExtendWith(EmulatorsExtension.class)
+class MessagesApiTest {
+    private final Emulators emulators;
+    private TestApi api;
+
+    MessagesApiTest(Emulators emulators) {
+        this.emulators = emulators;
+    }
+
+    @BeforeEach
+    void history() throws Exception {
+        api = new TestApi(emulators);
+        row("200", "m1", 1000, "alert", 0);
+        row("200", "m2", 2000, "news", 0);
+        row("200", "m3", 3000, "news", 1);
+        row("200", "m4", 4000, null, 0);
+        row("201", "other", 2500, "news", 0);
+    }
+
+    @AfterEach
+    void close() {
+        api.close();
+    }
+
+    /** A history row as the job writes it. */
+    private void row(String userId, String messageId, long created, String type, int isRead) {
+        Map<String, AttributeValue> item = new HashMap<>();
+        item.put("userId", AttributeValue.builder().s(userId).build());
+        item.put("messageId", AttributeValue.builder().s(messageId).build());
+        item.put("created", AttributeValue.builder().n(Long.toString(created)).build());
+        item.put("is_read", AttributeValue.builder().n(Integer.toString(isRead)).build());
+        item.put("ttl", AttributeValue.builder().n(Long.toString(created + 86_400)).build());
+        item.put("message", AttributeValue.builder().s("{\"text\":\"" + messageId + "\"" + (type == null ? "" : ",\"_type\":\"" + type + "\"") + "}").build());
+        if (type != null) {
+            item.put("_type", AttributeValue.builder().s(type).build());
+        }
+        emulators.dynamoDb().putItem(b -> b.tableName(api.historyTable).item(item));
+    }
+
+    private static List<String> ids(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(m -> out.add(m.has("messageId") ? m.get("messageId").asText() : m.asText()));
+        return out;
+    }
+
+    @Test
+    void historyIsNewestFirstAndFilteredByTimeAndType() {
+        TestApi.Response all = api.get("/messages/user/200");
+        assertThat(all.status).isEqualTo(200);
+        assertThat(ids(all.body.get("messages"))).containsExactly("m4", "m3", "m2", "m1");
+        JsonNode m3 = all.body.get("messages").get(1);
+        assertThat(m3.get("text").asText()).isEqualTo("m3");
+        assertThat(m3.get("is_read").asInt()).isEqualTo(1);
+        assertThat(m3.get("created").asLong()).isEqualTo(3000);
+
+        assertThat(ids(api.get("/messages/user/200?start=1500&end=3000").body.get("messages"))).containsExactly("m3", "m2");
+        assertThat(ids(api.get("/messages/user/200?_type=news").body.get("messages"))).containsExactly("m3", "m2");
+        assertThat(ids(api.get("/messages/user/200?_type=alert,news").body.get("messages"))).containsExactly("m3", "m2", "m1");
+        assertThat(ids(api.get("/messages/user/nobody").body.get("messages"))).isEmpty();
+
+        TestApi.Response first = api.get("/messages/user/200?limit=3");
+        assertThat(ids(first.body.get("messages"))).containsExactly("m4", "m3", "m2");
+        TestApi.Response rest = api.get("/messages/user/200?limit=3&next=" + first.body.get("next").asText());
+        assertThat(ids(rest.body.get("messages"))).containsExactly("m1");
+    }
+
+    @Test
+    void setReadReportsOnlyMessagesThatChangedAndSendsAReceipt() {
+        TestApi.Response r = api.get("/messages/set-read/user/200/message/m1,m3,unknown");
+        assertThat(r.status).isEqualTo(200);
+        assertThat(ids(r.body.get("messages-receipted"))).containsExactly("m1");
+        assertThat(ids(api.get("/messages/set-read/user/200/message/m1").body.get("messages-receipted"))).isEmpty();
+
+        List<JsonNode> events = api.events();
+        assertThat(events).hasSize(1);
+        JsonNode receipt = events.get(0);
+        assertThat(receipt.get("_type").asText()).isEqualTo("message-read-receipt");
+        assertThat(receipt.get("_sqs_only").asBoolean()).isTrue();
+        assertThat(receipt.get("userId").asLong()).isEqualTo(200);
+        assertThat(ids(receipt.get("messages-receipted"))).containsExactly("m1");
+    }
+
+    @Test
+    void setReadAsOfAndByPostedListMarkOnlyTheirMessages() {
+        assertThat(ids(api.get("/messages/set-read/user/200/asof/2000").body.get("messages-receipted")))
+                .containsExactlyInAnyOrder("m1", "m2");
+        assertThat(ids(api.call("POST", "/messages/set-read/user/200", "[\"m3\",\"m4\"]").body.get("messages-receipted")))
+                .containsExactly("m4");
+        assertThat(ids(api.get("/messages/user/201").body.get("messages")).size()).isEqualTo(1);
+        assertThat(api.get("/messages/user/201").body.get("messages").get(0).get("is_read").asInt()).isZero();
+    }
+
+    @Test
+    void asyncAnswersAtOnceAndStillMarksTheMessages() {
+        TestApi.Response r = api.get("/messages/set-read/user/200/message/m2?async=true");
+        assertThat(r.status).isEqualTo(200);
+        assertThat(r.body.get("async").asBoolean()).isTrue();
+        Await.until(Duration.ofSeconds(10), "the deferred set-read", () ->
+                api.get("/messages/user/200?_type=news").body.get("messages").get(1).get("is_read").asInt() == 1);
+        Await.until(Duration.ofSeconds(10), "the receipt", () -> api.events().size() == 1);
+    }
+
+    @Test
+    void badInputIsRefused() {
+        assertThat(api.get("/messages/user/200?start=yesterday").status).isEqualTo(400);
+        assertThat(api.get("/messages/user/200?limit=0").status).isEqualTo(400);
+        assertThat(api.get("/messages/user/200?next=garbage").status).isEqualTo(400);
+        assertThat(api.get("/messages/set-read/user/200/asof/-5").status).isEqualTo(400);
+        assertThat(api.get("/messages/set-read/user/200/message/" + "x".repeat(257)).status).isEqualTo(400);
+        assertThat(api.call("POST", "/messages/set-read/user/200", "{\"ids\":[\"m1\"]}").status).isEqualTo(400);
+        assertThat(api.call("POST", "/messages/set-read/user/200", "[1]").status).isEqualTo(400);
+        assertThat(api.call("POST", "/messages/set-read/user/200", "[]").status).isEqualTo(400);
+        assertThat(api.get("/messages/set-read/user/a b/message/m1").status).isEqualTo(400);
+        assertThat(api.get("/messages/unknown").status).isEqualTo(404);
+        assertThat(api.events()).isEmpty();
+    }
+}

@@ -1,0 +1,207 @@
+package io.sqsbrowser.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.client.MessageDecryptor;
+import io.sqsbrowser.testing.CognitoStsDouble;
+import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.TestApi;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
+
+/** The session endpoints against dynalite and ElasticMQ, with the Cognito/STS test double. */
+@ExtendWith(EmulatorsExtension.class)
+class SessionApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Emulators emulators;
+    private TestApi api;
+
+    SessionApiTest(Emulators emulators) {
+        this.emulators = emulators;
+    }
+
+    @BeforeEach
+    void api() throws Exception {
+        api = new TestApi(emulators);
+    }
+
+    @AfterEach
+    void close() {
+        api.close();
+    }
+
+    private Map<String, AttributeValue> item(String userId, String sessionId) {
+        return emulators.dynamoDb().getItem(b -> b.tableName(api.sessionTable).consistentRead(true)
+                .key(Map.of("userId", AttributeValue.builder().s(userId).build(),
+                        "sessionId", AttributeValue.builder().s(sessionId).build()))).item();
+    }
+
+    private boolean queueExists(String url) {
+        try {
+            emulators.sqs().getQueueAttributes(b -> b.queueUrl(url));
+            return true;
+        } catch (QueueDoesNotExistException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void createMakesAQueueAKeyAnIdentityAndAnItem() throws Exception {
+        TestApi.Response r = api.get("/create/100/200/cbbd5ab3-46e9-11e7?MessageRetentionPeriod=600");
+        assertThat(r.status).isEqualTo(200);
+        assertThat(r.body.get("success").asBoolean()).isTrue();
+        JsonNode s = r.body.get("session");
+        assertThat(s.get("accountId").isNumber()).as("integer ids answer as numbers, as the original did").isTrue();
+        assertThat(s.get("userId").asLong()).isEqualTo(200);
+        assertThat(s.get("sessionId").asText()).isEqualTo("cbbd5ab3-46e9-11e7");
+        assertThat(s.get("sqsQueueName").asText()).matches(api.queuePrefix + "-[A-Za-z0-9_-]{43}");
+        assertThat(s.get("sqsUrl").asText()).endsWith("/" + s.get("sqsQueueName").asText());
+        assertThat(s.get("accessKey").asText()).startsWith("ASIA");
+        assertThat(s.get("secretKey").asText()).isNotEmpty();
+        assertThat(s.get("sessionToken").asText()).isNotEmpty();
+        assertThat(s.get("identityId").asText()).startsWith("us-east-1:");
+        assertThat(s.get("expires").asLong()).isGreaterThan(System.currentTimeMillis() / 1000 + 3000);
+        assertThat(s.get("ttl").asLong()).isGreaterThanOrEqualTo(s.get("expires").asLong());
+        assertThat(s.get("cipher").asText()).isEqualTo("gcm");
+        new MessageDecryptor(s.get("aesKey").asText()); // a valid 32-byte key
+
+        String url = s.get("sqsUrl").asText();
+        // ElasticMQ keeps no MessageRetentionPeriod to read back; its range is checked in SessionInputTest.
+        assertThat(queueExists(url)).isTrue();
+        Map<String, AttributeValue> item = item("200", "cbbd5ab3-46e9-11e7");
+        assertThat(item.get("accountId").s()).isEqualTo("100");
+        assertThat(item.get("sqsUrl").s()).isEqualTo(url);
+        assertThat(item.get("aesKey").s()).isEqualTo(s.get("aesKey").asText());
+        assertThat(item.get("version").n()).isEqualTo("1");
+        assertThat(item.get("identityId").s()).isEqualTo(s.get("identityId").asText());
+    }
+
+    @Test
+    void theSessionPolicySentToStsNamesExactlyTheSessionsQueue() throws Exception {
+        JsonNode s = api.get("/create/100/200/s1").body.get("session");
+        CognitoStsDouble.Call assume = api.cognito.calls("AssumeRoleWithWebIdentity").get(0);
+        JsonNode policy = JSON.readTree(assume.parameters.get("Policy"));
+        JsonNode statement = policy.get("Statement");
+        assertThat(statement).hasSize(1);
+        assertThat(statement.get(0).get("Effect").asText()).isEqualTo("Allow");
+        assertThat(statement.get(0).get("Resource").asText())
+                .isEqualTo("arn:aws:sqs:us-east-1:000000000000:" + s.get("sqsQueueName").asText());
+        List<String> actions = new ArrayList<>();
+        statement.get(0).get("Action").forEach(a -> actions.add(a.asText()));
+        assertThat(actions).containsExactlyInAnyOrder("sqs:ReceiveMessage", "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
+        assertThat(assume.parameters.get("RoleArn")).isEqualTo("arn:aws:iam::000000000000:role/session");
+        assertThat(assume.parameters.get("DurationSeconds")).isEqualTo("3600");
+        // Basic flow: the token comes from GetOpenIdToken for the identity made by GetId.
+        assertThat(api.cognito.calls("GetId")).hasSize(1);
+        assertThat(api.cognito.calls("GetOpenIdToken").get(0).parameters.get("IdentityId"))
+                .isEqualTo(s.get("identityId").asText());
+    }
+
+    @Test
+    void createIsIdempotentAndRenewsTheCredentials() {
+        JsonNode first = api.get("/create/100/200/s1").body.get("session");
+        JsonNode again = api.get("/create/100/200/s1").body.get("session");
+        assertThat(again.get("sqsUrl")).isEqualTo(first.get("sqsUrl"));
+        assertThat(again.get("aesKey")).isEqualTo(first.get("aesKey"));
+        assertThat(again.get("identityId")).isEqualTo(first.get("identityId"));
+        assertThat(again.get("accessKey")).isNotEqualTo(first.get("accessKey"));
+        assertThat(again.get("version").asLong()).isEqualTo(2);
+        assertThat(api.cognito.calls("GetId")).hasSize(1);
+        assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).hasSize(1);
+
+        TestApi.Response otherAccount = api.get("/create/999/200/s1");
+        assertThat(otherAccount.status).isEqualTo(409);
+        assertThat(otherAccount.body.get("success").asBoolean()).isFalse();
+    }
+
+    @Test
+    void renewIssuesNewCredentialsAndBumpsVersionAndTtl() {
+        JsonNode created = api.get("/create/100/200/s1").body.get("session");
+        TestApi.Response renewed = api.get("/renew/100/200/s1");
+        assertThat(renewed.status).isEqualTo(200);
+        JsonNode s = renewed.body.get("session");
+        assertThat(s.get("version").asLong()).isEqualTo(2);
+        assertThat(s.get("sqsUrl")).isEqualTo(created.get("sqsUrl"));
+        assertThat(s.get("sessionToken")).isNotEqualTo(created.get("sessionToken"));
+        assertThat(item("200", "s1").get("version").n()).isEqualTo("2");
+        assertThat(api.get("/renew/100/200/missing").status).isEqualTo(404);
+        assertThat(api.get("/renew/101/200/s1").status).as("another account's session is not revealed").isEqualTo(404);
+    }
+
+    @Test
+    void destroyRemovesQueueAndItem() {
+        String url = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
+        TestApi.Response r = api.get("/destroy/100/200/s1");
+        assertThat(r.status).isEqualTo(200);
+        assertThat(r.body.get("success").asBoolean()).isTrue();
+        assertThat(queueExists(url)).isFalse();
+        assertThat(item("200", "s1")).isEmpty();
+        assertThat(api.get("/status/100/200/s1").status).isEqualTo(404);
+        assertThat(api.get("/destroy/100/200/s1").status).isEqualTo(404);
+    }
+
+    @Test
+    void statusShowsOneSessionWithoutSecretsAndAllLiveSessionsPageByPage() {
+        for (String s : new String[] {"a", "b", "c"}) {
+            api.get("/create/100/200/" + s);
+        }
+        api.get("/create/100/201/expired");
+        emulators.dynamoDb().updateItem(b -> b.tableName(api.sessionTable)
+                .key(Map.of("userId", AttributeValue.builder().s("201").build(), "sessionId", AttributeValue.builder().s("expired").build()))
+                .updateExpression("SET expires = :past").expressionAttributeValues(Map.of(":past", AttributeValue.builder().n("1000").build())));
+
+        TestApi.Response one = api.get("/status/100/200/a");
+        assertThat(one.status).isEqualTo(200);
+        assertThat(one.body.get("session").get("sessionId").asText()).isEqualTo("a");
+        assertThat(one.body.get("session").has("aesKey")).isFalse();
+        assertThat(one.body.get("session").has("secretKey")).isFalse();
+
+        List<String> seen = new ArrayList<>();
+        String next = null;
+        int pages = 0;
+        do {
+            TestApi.Response page = api.get("/status?limit=2" + (next == null ? "" : "&next=" + next));
+            assertThat(page.status).isEqualTo(200);
+            page.body.get("sessions").forEach(s -> {
+                seen.add(s.get("sessionId").asText());
+                assertThat(s.has("aesKey")).isFalse();
+            });
+            next = page.body.has("next") ? page.body.get("next").asText() : null;
+            pages++;
+        } while (next != null && pages < 10);
+        assertThat(seen).containsExactlyInAnyOrder("a", "b", "c");
+        assertThat(pages).isGreaterThan(1);
+    }
+
+    @Test
+    void cleanupDeletesOnlyOldOrphanQueuesUnderThePrefix() {
+        String owned = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
+        String orphan = emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "-orphan")).queueUrl();
+        String outside = emulators.sqs().createQueue(b -> b.queueName("x" + api.queuePrefix + "-other")).queueUrl();
+        String similar = emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "other")).queueUrl();
+
+        TestApi.Response young = api.get("/cleanup");
+        assertThat(young.status).isEqualTo(200);
+        assertThat(young.body.get("deleted")).isEmpty();
+        assertThat(young.body.get("keptYoung").asInt()).isEqualTo(1);
+        assertThat(queueExists(orphan)).as("a queue younger than the margin is never deleted").isTrue();
+
+        TestApi.Response old = api.with("CLEANUP_MIN_AGE_SECONDS", "0").get("/cleanup");
+        assertThat(old.body.get("deleted")).extracting(JsonNode::asText).containsExactly(api.queuePrefix + "-orphan");
+        assertThat(queueExists(orphan)).isFalse();
+        assertThat(queueExists(owned)).isTrue();
+        assertThat(queueExists(outside)).isTrue();
+        assertThat(queueExists(similar)).as("same letters but not the prefix and its dash").isTrue();
+    }
+}

@@ -1,0 +1,117 @@
+package io.sqsbrowser.testing;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.api.ApiConfig;
+import io.sqsbrowser.api.ApiHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/** The session Lambda's handler wired to the emulators and the Cognito/STS double, with its own resources. */
+public final class TestApi implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public final String sessionTable;
+    public final String historyTable;
+    public final String eventStream;
+    public final String queuePrefix;
+    public final CognitoStsDouble cognito;
+    private final Emulators emulators;
+    private final Map<String, String> env = new HashMap<>();
+    private ApiHandler handler;
+
+    public TestApi(Emulators emulators) throws IOException {
+        this.emulators = emulators;
+        String id = UUID.randomUUID().toString().substring(0, 8);
+        sessionTable = "api-sessions-" + id;
+        historyTable = "api-history-" + id;
+        eventStream = "api-events-" + id;
+        queuePrefix = "t" + id;
+        AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
+        AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
+        AwsResources.createStream(emulators.kinesis(), eventStream, 1);
+        cognito = new CognitoStsDouble();
+        env.put("AWS_REGION", Emulators.REGION);
+        env.put("CREDENTIALS", "STATIC");
+        env.put("STATIC_ACCESS_KEY_ID", "test");
+        env.put("STATIC_SECRET_ACCESS_KEY", "test");
+        env.put("ENDPOINT_SQS", "http://127.0.0.1:" + emulators.sqsPort);
+        env.put("ENDPOINT_DYNAMODB", "http://127.0.0.1:" + emulators.dynamoDbPort);
+        env.put("ENDPOINT_KINESIS", "http://127.0.0.1:" + emulators.kinesisPort);
+        env.put("ENDPOINT_COGNITOIDENTITY", cognito.endpoint());
+        env.put("ENDPOINT_STS", cognito.endpoint());
+        env.put("SESSION_TABLE", sessionTable);
+        env.put("HISTORY_TABLE", historyTable);
+        env.put("EVENT_STREAM", eventStream);
+        env.put("QUEUE_PREFIX", queuePrefix);
+        env.put("IDENTITY_POOL_ID", "us-east-1:00000000-0000-0000-0000-000000000000");
+        env.put("SESSION_ROLE_ARN", "arn:aws:iam::000000000000:role/session");
+        env.put("ASYNC_MODE", "inline");
+    }
+
+    /** Changes an environment variable of the handler (takes effect for the next handler). */
+    public TestApi with(String name, String value) {
+        env.put(name, value);
+        handler = null;
+        return this;
+    }
+
+    public Response get(String path) {
+        return call("GET", path, null);
+    }
+
+    public Response call(String method, String pathAndQuery, String body) {
+        if (handler == null) {
+            handler = new ApiHandler(ApiConfig.fromEnvironment(env));
+        }
+        int q = pathAndQuery.indexOf('?');
+        String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+        Map<String, String> query = q < 0 ? null : List.of(pathAndQuery.substring(q + 1).split("&")).stream()
+                .map(kv -> kv.split("=", 2)).collect(Collectors.toMap(kv -> kv[0], kv -> kv.length > 1 ? kv[1] : ""));
+        APIGatewayProxyResponseEvent response = handler.handleRequest(new APIGatewayProxyRequestEvent()
+                .withHttpMethod(method).withPath(path).withQueryStringParameters(query).withBody(body), null);
+        try {
+            return new Response(response.getStatusCode(), JSON.readTree(response.getBody()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("response is not JSON: " + response.getBody(), e);
+        }
+    }
+
+    /** Every event the API put on the event stream, as JSON. */
+    public List<JsonNode> events() {
+        return AwsResources.readAll(emulators.kinesis(), eventStream).stream().map(bytes -> {
+            try {
+                return JSON.readTree(bytes);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).collect(Collectors.toList());
+    }
+
+    @Override
+    public void close() {
+        cognito.close();
+    }
+
+    /** An HTTP status and JSON body. */
+    public static final class Response {
+        public final int status;
+        public final JsonNode body;
+
+        Response(int status, JsonNode body) {
+            this.status = status;
+            this.body = body;
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + body;
+        }
+    }
+}
