@@ -55,6 +55,11 @@ public final class TestApi implements AutoCloseable {
         env.put("ASYNC_MODE", "inline");
     }
 
+    /** The handler's environment variables, as the Lambda function would have them. */
+    public Map<String, String> environment() {
+        return Map.copyOf(env);
+    }
+
     /** Changes an environment variable of the handler (takes effect for the next handler). */
     public TestApi with(String name, String value) {
         env.put(name, value);
