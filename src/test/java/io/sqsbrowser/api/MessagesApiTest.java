@@ -3,7 +3,10 @@ package io.sqsbrowser.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.AwsServicesDouble;
 import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
@@ -119,6 +122,24 @@ class MessagesApiTest {
         Await.until(Duration.ofSeconds(10), "the deferred set-read", () ->
                 api.get("/messages/user/200?_type=news").body.get("messages").get(1).get("is_read").asInt() == 1);
         Await.until(Duration.ofSeconds(10), "the receipt", () -> api.events().size() == 1);
+    }
+
+    @Test
+    void asyncOnLambdaReinvokesTheSameRequestAsAnEventOfTheFunction() throws Exception {
+        api.with("ASYNC_MODE", "lambda").with("ENDPOINT_LAMBDA", api.services.endpoint())
+                .with("AWS_LAMBDA_FUNCTION_NAME", "sessions-api");
+        TestApi.Response r = api.get("/messages/set-read/user/200/message/m2?async=true");
+        assertThat(r.body.get("async").asBoolean()).isTrue();
+        AwsServicesDouble.Call invoke = api.services.calls("Invoke").get(0);
+        assertThat(invoke.parameters).containsEntry("FunctionName", "sessions-api").containsEntry("InvocationType", "Event");
+        assertThat(api.events()).as("nothing done yet").isEmpty();
+
+        // What the Lambda runtime then delivers: the payload as an API Gateway event, without async.
+        APIGatewayProxyRequestEvent event = new ObjectMapper().readValue(invoke.parameters.get("Payload"),
+                APIGatewayProxyRequestEvent.class);
+        TestApi.Response done = api.handle(event);
+        assertThat(ids(done.body.get("messages-receipted"))).containsExactly("m2");
+        assertThat(api.events()).hasSize(1);
     }
 
     @Test

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.client.MessageDecryptor;
-import io.sqsbrowser.testing.CognitoStsDouble;
+import io.sqsbrowser.testing.AwsServicesDouble;
 import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
@@ -89,7 +89,7 @@ class SessionApiTest {
     @Test
     void theSessionPolicySentToStsNamesExactlyTheSessionsQueue() throws Exception {
         JsonNode s = api.get("/create/100/200/s1").body.get("session");
-        CognitoStsDouble.Call assume = api.cognito.calls("AssumeRoleWithWebIdentity").get(0);
+        AwsServicesDouble.Call assume = api.services.calls("AssumeRoleWithWebIdentity").get(0);
         JsonNode policy = JSON.readTree(assume.parameters.get("Policy"));
         JsonNode statement = policy.get("Statement");
         assertThat(statement).hasSize(1);
@@ -103,8 +103,8 @@ class SessionApiTest {
         assertThat(assume.parameters.get("RoleArn")).isEqualTo("arn:aws:iam::000000000000:role/session");
         assertThat(assume.parameters.get("DurationSeconds")).isEqualTo("3600");
         // Basic flow: the token comes from GetOpenIdToken for the identity made by GetId.
-        assertThat(api.cognito.calls("GetId")).hasSize(1);
-        assertThat(api.cognito.calls("GetOpenIdToken").get(0).parameters.get("IdentityId"))
+        assertThat(api.services.calls("GetId")).hasSize(1);
+        assertThat(api.services.calls("GetOpenIdToken").get(0).parameters.get("IdentityId"))
                 .isEqualTo(s.get("identityId").asText());
     }
 
@@ -117,7 +117,7 @@ class SessionApiTest {
         assertThat(again.get("identityId")).isEqualTo(first.get("identityId"));
         assertThat(again.get("accessKey")).isNotEqualTo(first.get("accessKey"));
         assertThat(again.get("version").asLong()).isEqualTo(2);
-        assertThat(api.cognito.calls("GetId")).hasSize(1);
+        assertThat(api.services.calls("GetId")).hasSize(1);
         assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).hasSize(1);
 
         TestApi.Response otherAccount = api.get("/create/999/200/s1");

@@ -21,7 +21,8 @@ public final class TestApi implements AutoCloseable {
     public final String historyTable;
     public final String eventStream;
     public final String queuePrefix;
-    public final CognitoStsDouble cognito;
+    /** Cognito Identity, STS and Lambda Invoke: the test double. */
+    public final AwsServicesDouble services;
     private final Emulators emulators;
     private final Map<String, String> env = new HashMap<>();
     private ApiHandler handler;
@@ -36,7 +37,7 @@ public final class TestApi implements AutoCloseable {
         AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
         AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
         AwsResources.createStream(emulators.kinesis(), eventStream, 1);
-        cognito = new CognitoStsDouble();
+        services = new AwsServicesDouble();
         env.put("AWS_REGION", Emulators.REGION);
         env.put("CREDENTIALS", "STATIC");
         env.put("STATIC_ACCESS_KEY_ID", "test");
@@ -44,8 +45,8 @@ public final class TestApi implements AutoCloseable {
         env.put("ENDPOINT_SQS", "http://127.0.0.1:" + emulators.sqsPort);
         env.put("ENDPOINT_DYNAMODB", "http://127.0.0.1:" + emulators.dynamoDbPort);
         env.put("ENDPOINT_KINESIS", "http://127.0.0.1:" + emulators.kinesisPort);
-        env.put("ENDPOINT_COGNITOIDENTITY", cognito.endpoint());
-        env.put("ENDPOINT_STS", cognito.endpoint());
+        env.put("ENDPOINT_COGNITOIDENTITY", services.endpoint());
+        env.put("ENDPOINT_STS", services.endpoint());
         env.put("SESSION_TABLE", sessionTable);
         env.put("HISTORY_TABLE", historyTable);
         env.put("EVENT_STREAM", eventStream);
@@ -72,15 +73,20 @@ public final class TestApi implements AutoCloseable {
     }
 
     public Response call(String method, String pathAndQuery, String body) {
-        if (handler == null) {
-            handler = new ApiHandler(ApiConfig.fromEnvironment(env));
-        }
         int q = pathAndQuery.indexOf('?');
         String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
         Map<String, String> query = q < 0 ? null : List.of(pathAndQuery.substring(q + 1).split("&")).stream()
                 .map(kv -> kv.split("=", 2)).collect(Collectors.toMap(kv -> kv[0], kv -> kv.length > 1 ? kv[1] : ""));
-        APIGatewayProxyResponseEvent response = handler.handleRequest(new APIGatewayProxyRequestEvent()
-                .withHttpMethod(method).withPath(path).withQueryStringParameters(query).withBody(body), null);
+        return handle(new APIGatewayProxyRequestEvent()
+                .withHttpMethod(method).withPath(path).withQueryStringParameters(query).withBody(body));
+    }
+
+    /** Hands an API Gateway event to the handler, as the Lambda runtime does. */
+    public Response handle(APIGatewayProxyRequestEvent request) {
+        if (handler == null) {
+            handler = new ApiHandler(ApiConfig.fromEnvironment(env));
+        }
+        APIGatewayProxyResponseEvent response = handler.handleRequest(request, null);
         try {
             return new Response(response.getStatusCode(), JSON.readTree(response.getBody()));
         } catch (IOException e) {
@@ -101,7 +107,7 @@ public final class TestApi implements AutoCloseable {
 
     @Override
     public void close() {
-        cognito.close();
+        services.close();
     }
 
     /** An HTTP status and JSON body. */

@@ -17,13 +17,15 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TEST DOUBLE of Amazon Cognito Identity and AWS STS: there is no emulator for either here. One HTTP server
- * on a loopback port speaks their real wire protocols for the calls this project makes: Cognito's JSON 1.1
- * ({@code X-Amz-Target: AWSCognitoIdentityService.GetId / GetOpenIdToken / DeleteIdentities}) and STS's query
- * protocol ({@code Action=AssumeRoleWithWebIdentity}, answered in XML). It records every call, so tests can
- * check what was asked (for example the session policy sent to STS). It checks no signature or token.
+ * A TEST DOUBLE of Amazon Cognito Identity, AWS STS and AWS Lambda's Invoke: there is no emulator for them
+ * here. One HTTP server on a loopback port speaks their real wire protocols for the calls this project makes:
+ * Cognito's JSON 1.1 ({@code X-Amz-Target: AWSCognitoIdentityService.GetId / GetOpenIdToken /
+ * DeleteIdentities}), STS's query protocol ({@code Action=AssumeRoleWithWebIdentity}, answered in XML) and
+ * Lambda's REST-JSON Invoke ({@code POST /2015-03-31/functions/{name}/invocations}, answered 202 for an
+ * {@code Event} invocation). It records every call, so tests can check what was asked (for example the
+ * session policy sent to STS). It checks no signature or token.
  */
-public final class CognitoStsDouble implements AutoCloseable {
+public final class AwsServicesDouble implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
     /** Every call: its action name and its parameters (JSON body fields, or form fields). */
@@ -39,7 +41,7 @@ public final class CognitoStsDouble implements AutoCloseable {
         }
     }
 
-    public CognitoStsDouble() throws IOException {
+    public AwsServicesDouble() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.start();
@@ -56,7 +58,13 @@ public final class CognitoStsDouble implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
-        if (target != null && target.startsWith("AWSCognitoIdentityService.")) {
+        String path = exchange.getRequestURI().getPath();
+        if (path.startsWith("/2015-03-31/functions/") && path.endsWith("/invocations")) {
+            String function = path.substring("/2015-03-31/functions/".length(), path.length() - "/invocations".length());
+            calls.add(new Call("Invoke", Map.of("FunctionName", function, "Payload", body,
+                    "InvocationType", String.valueOf(exchange.getRequestHeaders().getFirst("X-Amz-Invocation-Type")))));
+            send(exchange, 202, "application/json", "");
+        } else if (target != null && target.startsWith("AWSCognitoIdentityService.")) {
             cognito(exchange, target.substring(target.indexOf('.') + 1), JSON.readTree(body));
         } else {
             sts(exchange, form(body));
@@ -130,7 +138,7 @@ public final class CognitoStsDouble implements AutoCloseable {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         exchange.getResponseBody().write(bytes);
         exchange.close();
     }
