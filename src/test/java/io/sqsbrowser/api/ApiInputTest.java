@@ -2,11 +2,8 @@ package io.sqsbrowser.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -14,23 +11,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Every kind of bad input of SPEC §1 gets a JSON error with the right status, and no side effect. */
 @ExtendWith(EmulatorsExtension.class)
 class ApiInputTest {
-    private final Emulators emulators;
-    private TestApi api;
-
-    ApiInputTest(Emulators emulators) {
-        this.emulators = emulators;
-    }
-
-    @BeforeEach
-    void api() throws Exception {
-        api = new TestApi(emulators);
-    }
-
-    @AfterEach
-    void close() {
-        api.close();
-    }
-
     @ParameterizedTest(name = "{0} {1} -> {2}")
     @CsvSource(delimiter = '|', value = {
         "GET  | /create/100/200/has space                          | 400 | invalid sessionId may only contain",
@@ -47,27 +27,27 @@ class ApiInputTest {
         "GET  | /                                                  | 404 | no such endpoint",
         "DELETE | /notify                                          | 404 | no such endpoint",
     })
-    void isRefused(String method, String path, int status, String message) {
+    void isRefused(String method, String path, int status, String message, TestApi api) {
         TestApi.Response r = api.call(method, path, null);
         assertThat(r.status).isEqualTo(status);
         assertThat(r.body.get("success").asBoolean()).isFalse();
         assertThat(r.body.get("message").asText()).startsWith(message);
-        assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).isEmpty();
+        assertThat(api.emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"/create/100/200/s1", "/status"})
-    void aFailingBackendAnswers500WithoutDetails(String path) {
+    void aFailingBackendAnswers500WithoutDetails(String path, TestApi api) {
         TestApi.Response r = api.with("SESSION_TABLE", "no-such-table").get(path);
         assertThat(r.status).isEqualTo(500);
         assertThat(r.body.toString()).isEqualTo("{\"success\":false,\"message\":\"internal error\"}");
-        assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls())
+        assertThat(api.emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls())
                 .as("a failed create leaves no queue behind").isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"u1", "200"})
-    void idsOfTheMaximumLengthAreAccepted(String user) {
+    void idsOfTheMaximumLengthAreAccepted(String user, TestApi api) {
         String session = "s".repeat(256);
         assertThat(api.get("/create/" + "a".repeat(128) + "/" + user + "/" + session).status).isEqualTo(200);
         assertThat(api.get("/create/100/" + user + "/" + "s".repeat(257)).status).isEqualTo(400);

@@ -7,7 +7,6 @@ import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.AwsServicesDouble;
-import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.time.Duration;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,30 +22,17 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 /** History queries and read receipts against dynalite, receipts read back from kinesalite. */
 @ExtendWith(EmulatorsExtension.class)
 class MessagesApiTest {
-    private final Emulators emulators;
-    private TestApi api;
-
-    MessagesApiTest(Emulators emulators) {
-        this.emulators = emulators;
-    }
-
     @BeforeEach
-    void history() throws Exception {
-        api = new TestApi(emulators);
-        row("200", "m1", 1000, "alert", 0);
-        row("200", "m2", 2000, "news", 0);
-        row("200", "m3", 3000, "news", 1);
-        row("200", "m4", 4000, null, 0);
-        row("201", "other", 2500, "news", 0);
-    }
-
-    @AfterEach
-    void close() {
-        api.close();
+    void history(TestApi api) throws Exception {
+        row(api, "200", "m1", 1000, "alert", 0);
+        row(api, "200", "m2", 2000, "news", 0);
+        row(api, "200", "m3", 3000, "news", 1);
+        row(api, "200", "m4", 4000, null, 0);
+        row(api, "201", "other", 2500, "news", 0);
     }
 
     /** A history row as the job writes it. */
-    private void row(String userId, String messageId, long created, String type, int isRead) {
+    private static void row(TestApi api, String userId, String messageId, long created, String type, int isRead) {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put("userId", AttributeValue.builder().s(userId).build());
         item.put("messageId", AttributeValue.builder().s(messageId).build());
@@ -58,7 +43,7 @@ class MessagesApiTest {
         if (type != null) {
             item.put("_type", AttributeValue.builder().s(type).build());
         }
-        emulators.dynamoDb().putItem(b -> b.tableName(api.historyTable).item(item));
+        api.emulators.dynamoDb().putItem(b -> b.tableName(api.historyTable).item(item));
     }
 
     private static List<String> ids(JsonNode array) {
@@ -68,7 +53,7 @@ class MessagesApiTest {
     }
 
     @Test
-    void historyIsNewestFirstAndFilteredByTimeAndType() {
+    void historyIsNewestFirstAndFilteredByTimeAndType(TestApi api) {
         TestApi.Response all = api.get("/messages/user/200");
         assertThat(all.status).isEqualTo(200);
         assertThat(ids(all.body.get("messages"))).containsExactly("m4", "m3", "m2", "m1");
@@ -89,7 +74,7 @@ class MessagesApiTest {
     }
 
     @Test
-    void setReadReportsOnlyMessagesThatChangedAndSendsAReceipt() {
+    void setReadReportsOnlyMessagesThatChangedAndSendsAReceipt(TestApi api) {
         TestApi.Response r = api.get("/messages/set-read/user/200/message/m1,m3,unknown");
         assertThat(r.status).isEqualTo(200);
         assertThat(ids(r.body.get("messages-receipted"))).containsExactly("m1");
@@ -105,7 +90,7 @@ class MessagesApiTest {
     }
 
     @Test
-    void setReadAsOfAndByPostedListMarkOnlyTheirMessages() {
+    void setReadAsOfAndByPostedListMarkOnlyTheirMessages(TestApi api) {
         assertThat(ids(api.get("/messages/set-read/user/200/asof/2000").body.get("messages-receipted")))
                 .containsExactlyInAnyOrder("m1", "m2");
         assertThat(ids(api.call("POST", "/messages/set-read/user/200", "[\"m3\",\"m4\"]").body.get("messages-receipted")))
@@ -115,7 +100,7 @@ class MessagesApiTest {
     }
 
     @Test
-    void asyncAnswersAtOnceAndStillMarksTheMessages() {
+    void asyncAnswersAtOnceAndStillMarksTheMessages(TestApi api) {
         TestApi.Response r = api.get("/messages/set-read/user/200/message/m2?async=true");
         assertThat(r.status).isEqualTo(200);
         assertThat(r.body.get("async").asBoolean()).isTrue();
@@ -125,7 +110,7 @@ class MessagesApiTest {
     }
 
     @Test
-    void asyncOnLambdaReinvokesTheSameRequestAsAnEventOfTheFunction() throws Exception {
+    void asyncOnLambdaReinvokesTheSameRequestAsAnEventOfTheFunction(TestApi api) throws Exception {
         api.with("ASYNC_MODE", "lambda").with("ENDPOINT_LAMBDA", api.services.endpoint())
                 .with("AWS_LAMBDA_FUNCTION_NAME", "sessions-api");
         TestApi.Response r = api.get("/messages/set-read/user/200/message/m2?async=true");
@@ -143,7 +128,7 @@ class MessagesApiTest {
     }
 
     @Test
-    void badInputIsRefused() {
+    void badInputIsRefused(TestApi api) {
         assertThat(api.get("/messages/user/200?start=yesterday").status).isEqualTo(400);
         assertThat(api.get("/messages/user/200?limit=0").status).isEqualTo(400);
         assertThat(api.get("/messages/user/200?next=garbage").status).isEqualTo(400);

@@ -3,37 +3,17 @@ package io.sqsbrowser.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The notify endpoints put the events the job reads on kinesalite. */
 @ExtendWith(EmulatorsExtension.class)
 class NotifyApiTest {
-    private final Emulators emulators;
-    private TestApi api;
-
-    NotifyApiTest(Emulators emulators) {
-        this.emulators = emulators;
-    }
-
-    @BeforeEach
-    void api() throws Exception {
-        api = new TestApi(emulators);
-    }
-
-    @AfterEach
-    void close() {
-        api.close();
-    }
-
     @Test
-    void everyNotifyPathPutsItsEventWithRoutingFieldsAndMessageId() {
+    void everyNotifyPathPutsItsEventWithRoutingFieldsAndMessageId(TestApi api) {
         String[] paths = {"/notify?message=Hello+Everyone", "/notify/account/100?message=Hello+Account",
             "/notify/user/200?message=Hello+User&_type=alert", "/notify/user/200/session/s-1?message=Hi&_sqs_only=true"};
         List<String> ids = new java.util.ArrayList<>();
@@ -56,7 +36,7 @@ class NotifyApiTest {
     }
 
     @Test
-    void aPostedJsonBodyBecomesTheMessageAndAGivenMessageIdIsKept() {
+    void aPostedJsonBodyBecomesTheMessageAndAGivenMessageIdIsKept(TestApi api) {
         TestApi.Response r = api.call("POST", "/notify/user/alice", "{\"headline\":\"Breaking\",\"messageId\":\"given-1\"}");
         assertThat(r.status).isEqualTo(200);
         assertThat(r.body.get("messageId").asText()).isEqualTo("given-1");
@@ -66,7 +46,7 @@ class NotifyApiTest {
     }
 
     @Test
-    void badInputIsRefusedAndNothingIsPut() {
+    void badInputIsRefusedAndNothingIsPut(TestApi api) {
         assertThat(api.get("/notify/user/bad%20id?message=x").status).isEqualTo(400);
         assertThat(api.get("/notify/user/" + "u".repeat(129)).status).isEqualTo(400);
         assertThat(api.get("/notify?_sqs_only=maybe").status).isEqualTo(400);

@@ -6,14 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.client.MessageDecryptor;
 import io.sqsbrowser.testing.AwsServicesDouble;
-import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -23,32 +20,16 @@ import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 @ExtendWith(EmulatorsExtension.class)
 class SessionApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final Emulators emulators;
-    private TestApi api;
 
-    SessionApiTest(Emulators emulators) {
-        this.emulators = emulators;
-    }
-
-    @BeforeEach
-    void api() throws Exception {
-        api = new TestApi(emulators);
-    }
-
-    @AfterEach
-    void close() {
-        api.close();
-    }
-
-    private Map<String, AttributeValue> item(String userId, String sessionId) {
-        return emulators.dynamoDb().getItem(b -> b.tableName(api.sessionTable).consistentRead(true)
+    private static Map<String, AttributeValue> item(TestApi api, String userId, String sessionId) {
+        return api.emulators.dynamoDb().getItem(b -> b.tableName(api.sessionTable).consistentRead(true)
                 .key(Map.of("userId", AttributeValue.builder().s(userId).build(),
                         "sessionId", AttributeValue.builder().s(sessionId).build()))).item();
     }
 
-    private boolean queueExists(String url) {
+    private static boolean queueExists(TestApi api, String url) {
         try {
-            emulators.sqs().getQueueAttributes(b -> b.queueUrl(url));
+            api.emulators.sqs().getQueueAttributes(b -> b.queueUrl(url));
             return true;
         } catch (QueueDoesNotExistException e) {
             return false;
@@ -56,7 +37,7 @@ class SessionApiTest {
     }
 
     @Test
-    void createMakesAQueueAKeyAnIdentityAndAnItem() throws Exception {
+    void createMakesAQueueAKeyAnIdentityAndAnItem(TestApi api) throws Exception {
         TestApi.Response r = api.get("/create/100/200/cbbd5ab3-46e9-11e7?MessageRetentionPeriod=600");
         assertThat(r.status).isEqualTo(200);
         assertThat(r.body.get("success").asBoolean()).isTrue();
@@ -77,8 +58,8 @@ class SessionApiTest {
 
         String url = s.get("sqsUrl").asText();
         // ElasticMQ keeps no MessageRetentionPeriod to read back; its range is checked in SessionInputTest.
-        assertThat(queueExists(url)).isTrue();
-        Map<String, AttributeValue> item = item("200", "cbbd5ab3-46e9-11e7");
+        assertThat(queueExists(api, url)).isTrue();
+        Map<String, AttributeValue> item = item(api, "200", "cbbd5ab3-46e9-11e7");
         assertThat(item.get("accountId").s()).isEqualTo("100");
         assertThat(item.get("sqsUrl").s()).isEqualTo(url);
         assertThat(item.get("aesKey").s()).isEqualTo(s.get("aesKey").asText());
@@ -87,7 +68,7 @@ class SessionApiTest {
     }
 
     @Test
-    void theSessionPolicySentToStsNamesExactlyTheSessionsQueue() throws Exception {
+    void theSessionPolicySentToStsNamesExactlyTheSessionsQueue(TestApi api) throws Exception {
         JsonNode s = api.get("/create/100/200/s1").body.get("session");
         AwsServicesDouble.Call assume = api.services.calls("AssumeRoleWithWebIdentity").get(0);
         JsonNode policy = JSON.readTree(assume.parameters.get("Policy"));
@@ -109,7 +90,7 @@ class SessionApiTest {
     }
 
     @Test
-    void createIsIdempotentAndRenewsTheCredentials() {
+    void createIsIdempotentAndRenewsTheCredentials(TestApi api) {
         JsonNode first = api.get("/create/100/200/s1").body.get("session");
         JsonNode again = api.get("/create/100/200/s1").body.get("session");
         assertThat(again.get("sqsUrl")).isEqualTo(first.get("sqsUrl"));
@@ -118,7 +99,7 @@ class SessionApiTest {
         assertThat(again.get("accessKey")).isNotEqualTo(first.get("accessKey"));
         assertThat(again.get("version").asLong()).isEqualTo(2);
         assertThat(api.services.calls("GetId")).hasSize(1);
-        assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).hasSize(1);
+        assertThat(api.emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).hasSize(1);
 
         TestApi.Response otherAccount = api.get("/create/999/200/s1");
         assertThat(otherAccount.status).isEqualTo(409);
@@ -126,7 +107,7 @@ class SessionApiTest {
     }
 
     @Test
-    void renewIssuesNewCredentialsAndBumpsVersionAndTtl() {
+    void renewIssuesNewCredentialsAndBumpsVersionAndTtl(TestApi api) {
         JsonNode created = api.get("/create/100/200/s1").body.get("session");
         TestApi.Response renewed = api.get("/renew/100/200/s1");
         assertThat(renewed.status).isEqualTo(200);
@@ -134,30 +115,30 @@ class SessionApiTest {
         assertThat(s.get("version").asLong()).isEqualTo(2);
         assertThat(s.get("sqsUrl")).isEqualTo(created.get("sqsUrl"));
         assertThat(s.get("sessionToken")).isNotEqualTo(created.get("sessionToken"));
-        assertThat(item("200", "s1").get("version").n()).isEqualTo("2");
+        assertThat(item(api, "200", "s1").get("version").n()).isEqualTo("2");
         assertThat(api.get("/renew/100/200/missing").status).isEqualTo(404);
         assertThat(api.get("/renew/101/200/s1").status).as("another account's session is not revealed").isEqualTo(404);
     }
 
     @Test
-    void destroyRemovesQueueAndItem() {
+    void destroyRemovesQueueAndItem(TestApi api) {
         String url = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
         TestApi.Response r = api.get("/destroy/100/200/s1");
         assertThat(r.status).isEqualTo(200);
         assertThat(r.body.get("success").asBoolean()).isTrue();
-        assertThat(queueExists(url)).isFalse();
-        assertThat(item("200", "s1")).isEmpty();
+        assertThat(queueExists(api, url)).isFalse();
+        assertThat(item(api, "200", "s1")).isEmpty();
         assertThat(api.get("/status/100/200/s1").status).isEqualTo(404);
         assertThat(api.get("/destroy/100/200/s1").status).isEqualTo(404);
     }
 
     @Test
-    void statusShowsOneSessionWithoutSecretsAndAllLiveSessionsPageByPage() {
+    void statusShowsOneSessionWithoutSecretsAndAllLiveSessionsPageByPage(TestApi api) {
         for (String s : new String[] {"a", "b", "c"}) {
             api.get("/create/100/200/" + s);
         }
         api.get("/create/100/201/expired");
-        emulators.dynamoDb().updateItem(b -> b.tableName(api.sessionTable)
+        api.emulators.dynamoDb().updateItem(b -> b.tableName(api.sessionTable)
                 .key(Map.of("userId", AttributeValue.builder().s("201").build(), "sessionId", AttributeValue.builder().s("expired").build()))
                 .updateExpression("SET expires = :past").expressionAttributeValues(Map.of(":past", AttributeValue.builder().n("1000").build())));
 
@@ -185,23 +166,23 @@ class SessionApiTest {
     }
 
     @Test
-    void cleanupDeletesOnlyOldOrphanQueuesUnderThePrefix() {
+    void cleanupDeletesOnlyOldOrphanQueuesUnderThePrefix(TestApi api) {
         String owned = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
-        String orphan = emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "-orphan")).queueUrl();
-        String outside = emulators.sqs().createQueue(b -> b.queueName("x" + api.queuePrefix + "-other")).queueUrl();
-        String similar = emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "other")).queueUrl();
+        String orphan = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "-orphan")).queueUrl();
+        String outside = api.emulators.sqs().createQueue(b -> b.queueName("x" + api.queuePrefix + "-other")).queueUrl();
+        String similar = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "other")).queueUrl();
 
         TestApi.Response young = api.get("/cleanup");
         assertThat(young.status).isEqualTo(200);
         assertThat(young.body.get("deleted")).isEmpty();
         assertThat(young.body.get("keptYoung").asInt()).isEqualTo(1);
-        assertThat(queueExists(orphan)).as("a queue younger than the margin is never deleted").isTrue();
+        assertThat(queueExists(api, orphan)).as("a queue younger than the margin is never deleted").isTrue();
 
         TestApi.Response old = api.with("CLEANUP_MIN_AGE_SECONDS", "0").get("/cleanup");
         assertThat(old.body.get("deleted")).extracting(JsonNode::asText).containsExactly(api.queuePrefix + "-orphan");
-        assertThat(queueExists(orphan)).isFalse();
-        assertThat(queueExists(owned)).isTrue();
-        assertThat(queueExists(outside)).isTrue();
-        assertThat(queueExists(similar)).as("same letters but not the prefix and its dash").isTrue();
+        assertThat(queueExists(api, orphan)).isFalse();
+        assertThat(queueExists(api, owned)).isTrue();
+        assertThat(queueExists(api, outside)).isTrue();
+        assertThat(queueExists(api, similar)).as("same letters but not the prefix and its dash").isTrue();
     }
 }

@@ -23,7 +23,7 @@ public final class TestApi implements AutoCloseable {
     public final String queuePrefix;
     /** Cognito Identity, STS and Lambda Invoke: the test double. */
     public final AwsServicesDouble services;
-    private final Emulators emulators;
+    public final Emulators emulators;
     private final Map<String, String> env = new HashMap<>();
     private ApiHandler handler;
 
@@ -54,6 +54,14 @@ public final class TestApi implements AutoCloseable {
         env.put("IDENTITY_POOL_ID", "us-east-1:00000000-0000-0000-0000-000000000000");
         env.put("SESSION_ROLE_ARN", "arn:aws:iam::000000000000:role/session");
         env.put("ASYNC_MODE", "inline");
+    }
+
+    static TestApi create(Emulators emulators) {
+        try {
+            return new TestApi(emulators);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The handler's environment variables, as the Lambda function would have them. */
