@@ -10,6 +10,10 @@ import io.sqsbrowser.event.EventParser;
 import io.sqsbrowser.expand.AudienceExpander;
 import io.sqsbrowser.expand.Delivery;
 import io.sqsbrowser.expand.ShareByScope;
+import io.sqsbrowser.history.HistoryRow;
+import io.sqsbrowser.history.HistoryWriter;
+import io.sqsbrowser.cleanup.FirstRemovalOnly;
+import io.sqsbrowser.cleanup.SessionEndCleaner;
 import io.sqsbrowser.session.ChangeRecordDeserializationSchema;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.session.SessionTableScan;
@@ -29,6 +33,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *                                                      ├─ expand + encrypt ─▶ SQS (async I/O) ─┐
  *   change stream + table scan ──▶ session state ──────┘ (broadcast)                             │
  *   invalid events, invalid change records, undeliverable messages ──▶ dead letters ◀────────────┘
+ *   expand ──▶ history rows (one per recipient user) ──▶ history table (conditional writes, may lag)
+ *   removed sessions ──▶ keyed by session, first removal only ──▶ delete queue + Cognito identity
  * </pre>
  * Every stateful operator has a fixed uid, so savepoints survive changes to the code.
  */
@@ -51,8 +57,12 @@ public final class DeliveryTopology {
     private void build() {
         SingleOutputStreamOperator<DeliveryEvent> events = events();
         SingleOutputStreamOperator<SessionRecord> sessions = sessionChanges();
-        SingleOutputStreamOperator<DeadLetter> undeliverable =
-                writeToSqs(expand(events, sessions.broadcast(AudienceExpander.SESSIONS)));
+        SingleOutputStreamOperator<Delivery> deliveries = expand(events, sessions.broadcast(AudienceExpander.SESSIONS));
+        SingleOutputStreamOperator<DeadLetter> undeliverable = writeToSqs(deliveries);
+        writeHistory(deliveries.getSideOutput(AudienceExpander.HISTORY));
+        if (config.cleanup) {
+            cleanUpEndedSessions(sessions);
+        }
         writeDeadLetters(events.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
                 .union(sessions.getSideOutput(SplitDeadLetters.DEAD_LETTERS), undeliverable));
     }
@@ -78,8 +88,8 @@ public final class DeliveryTopology {
         return changes.process(new SplitDeadLetters<SessionRecord>()).uid("session-parse").name("Valid session changes");
     }
 
-    /** Each event share meets the session state on its subtask and becomes encrypted deliveries. */
-    private DataStream<Delivery> expand(DataStream<DeliveryEvent> events, BroadcastStream<SessionRecord> sessions) {
+    /** Each event share meets the session state on its subtask and becomes encrypted deliveries (and history rows). */
+    private SingleOutputStreamOperator<Delivery> expand(DataStream<DeliveryEvent> events, BroadcastStream<SessionRecord> sessions) {
         return events.flatMap(new ShareByScope(expanderParallelism)).uid("share-by-scope").name("Share by scope")
                 .partitionCustom(new ShareByScope.ToPartition(), share -> share.partition)
                 .connect(sessions)
@@ -93,6 +103,20 @@ public final class DeliveryTopology {
                         config.asyncTimeoutMillis, TimeUnit.MILLISECONDS, config.asyncCapacity)
                 .setParallelism(expanderParallelism)
                 .uid("sqs-writer").name("Write to SQS");
+    }
+
+    /** History rows leave the expander beside its deliveries; their writer never holds delivery back. */
+    private void writeHistory(DataStream<HistoryRow> rows) {
+        rows.addSink(new HistoryWriter(config.aws, config.history)).setParallelism(expanderParallelism)
+                .uid("history-writer").name("Write history");
+    }
+
+    /** Each removed session, once, loses its queue and Cognito identity. */
+    private void cleanUpEndedSessions(DataStream<SessionRecord> sessions) {
+        sessions.filter(session -> session.removed).name("Removed sessions")
+                .keyBy(SessionRecord::key)
+                .process(new FirstRemovalOnly(config.tombstoneRetentionMillis)).uid("session-end-dedup").name("First removal only")
+                .addSink(new SessionEndCleaner(config.aws)).uid("session-end-cleaner").name("Delete queue and identity");
     }
 
     private void writeDeadLetters(DataStream<DeadLetter> deadLetters) {

@@ -3,6 +3,7 @@ package io.sqsbrowser.job;
 import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.deadletter.DeadLetterDestination;
+import io.sqsbrowser.history.HistoryWriter;
 import io.sqsbrowser.sqs.SenderSettings;
 import java.io.IOException;
 import java.io.Serializable;
@@ -19,7 +20,7 @@ import java.util.Properties;
  * <ul>
  *   <li>{@code Aws}: {@code region} [us-east-1], {@code credentials} [DEFAULT | STATIC], {@code accessKeyId},
  *       {@code secretAccessKey} (STATIC only), {@code endpoint.sqs}, {@code endpoint.kinesis},
- *       {@code endpoint.dynamodb} (overrides, for emulators).
+ *       {@code endpoint.dynamodb}, {@code endpoint.cognitoidentity} (overrides, for emulators).
  *   <li>{@code EventSource}: {@code stream} (required), {@code initialPosition} [LATEST | TRIM_HORIZON |
  *       AT_TIMESTAMP], {@code initialTimestamp} (for AT_TIMESTAMP: epoch seconds or ISO-8601),
  *       {@code recordPublisher} [POLLING | EFO], {@code efoConsumerName}, {@code shardDiscoveryIntervalMillis}
@@ -31,6 +32,9 @@ import java.util.Properties;
  *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144], {@code asyncCapacity} [10000],
  *       {@code asyncTimeoutMillis} [600000].
  *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required).
+ *   <li>{@code History}: {@code table} (required), {@code ttlHours} [24], {@code maxInFlightRequests} [32],
+ *       {@code maxBufferedRows} [1000000], {@code backoffBaseMillis} [100], {@code backoffMaxMillis} [30000].
+ *   <li>{@code Cleanup}: {@code enabled} [true]: delete the queue and Cognito identity of every ended session.
  *   <li>{@code Job}: {@code parallelism} (else the cluster's), {@code checkpointIntervalMillis} (set it off
  *       Managed Flink; there the service configures checkpoints).
  * </ul>
@@ -49,6 +53,8 @@ public final class JobConfig implements Serializable {
     public final long asyncTimeoutMillis;
     public final int maxMessageBytes;
     public final DeadLetterDestination deadLetter;
+    public final HistoryWriter.Settings history;
+    public final boolean cleanup;
     /** 0 when not set: the environment's default parallelism is used. */
     public final int parallelism;
     /** 0 when not set: checkpointing is left to the cluster's configuration. */
@@ -71,6 +77,11 @@ public final class JobConfig implements Serializable {
         asyncTimeoutMillis = sqsGroup.integer("asyncTimeoutMillis", 600_000);
         Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
         deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
+        Group historyGroup = new Group("History", group(groups, "History"));
+        history = new HistoryWriter.Settings(historyGroup.required("table"), historyGroup.integer("ttlHours", 24) * 3600,
+                (int) historyGroup.integer("maxInFlightRequests", 32), (int) historyGroup.integer("maxBufferedRows", 1_000_000),
+                historyGroup.integer("backoffBaseMillis", 100), historyGroup.integer("backoffMaxMillis", 30_000));
+        cleanup = new Group("Cleanup", group(groups, "Cleanup")).bool("enabled", true);
         Group job = new Group("Job", group(groups, "Job"));
         parallelism = (int) job.integer("parallelism", 0);
         checkpointIntervalMillis = job.integer("checkpointIntervalMillis", 0);

@@ -68,6 +68,31 @@ public final class SessionDirectory {
         }
     }
 
+    /**
+     * Calls {@code user} once for every user with a live session the event reaches, among the users that
+     * belong to part {@code share} of {@code shareCount} (by user id): each user's history row is written
+     * by exactly one subtask, however its sessions are spread.
+     */
+    public void forEachRecipientUser(DeliveryEvent event, int share, int shareCount, long nowSeconds,
+            Consumer<String> user) {
+        Iterable<String> candidates = event.scope() == DeliveryEvent.Scope.ACCOUNT
+                ? usersOf(byAccount.getOrDefault(event.accountId, Collections.emptySet()))
+                : byUser.keySet();
+        for (String userId : candidates) {
+            if (ShareByScope.shareOf(userId, shareCount) == share
+                    && byUser.get(userId).values().stream().anyMatch(r -> r.isLive(nowSeconds)
+                            && event.matches(r.accountId, r.userId, r.sessionId))) {
+                user.accept(userId);
+            }
+        }
+    }
+
+    private static Set<String> usersOf(Set<SessionRecord> sessions) {
+        Set<String> users = new java.util.HashSet<>();
+        sessions.forEach(r -> users.add(r.userId));
+        return users;
+    }
+
     private static void offer(SessionRecord r, DeliveryEvent event, int share, int shareCount, long nowSeconds,
             Consumer<SessionRecord> recipient) {
         if (r.isLive(nowSeconds)

@@ -1,5 +1,6 @@
 package io.sqsbrowser.sqs;
 
+import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.expand.Delivery;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -136,7 +137,7 @@ public final class BatchingSender implements AutoCloseable {
             inFlight--;
         }
         if (error != null) {
-            requestFailed(batch, SendFailures.unwrap(error));
+            requestFailed(batch, AwsFailures.unwrap(error));
         } else {
             batchAnswered(batch, response);
         }
@@ -192,8 +193,8 @@ public final class BatchingSender implements AutoCloseable {
             }
             return;
         }
-        String reason = SendFailures.describe(error);
-        boolean retryable = SendFailures.retryable(error);
+        String reason = AwsFailures.describe(error);
+        boolean retryable = AwsFailures.retryable(error);
         for (Pending p : batch) {
             if (retryable) {
                 retry(p, reason);

@@ -1,5 +1,6 @@
 package io.sqsbrowser.sqs;
 
+import io.sqsbrowser.aws.AwsFailures;
 import java.io.Serializable;
 
 /** Limits and retry policy of the SQS writer. */
@@ -30,8 +31,7 @@ public final class SenderSettings implements Serializable {
 
     /** Full-jitter exponential backoff before retry number {@code retry} (1 for the first retry). */
     public long backoffMillis(int retry, double random) {
-        double ceiling = Math.min(backoffMaxMillis, backoffBaseMillis * Math.pow(2, retry - 1));
-        return (long) (ceiling * random);
+        return AwsFailures.backoffMillis(backoffBaseMillis, backoffMaxMillis, retry, random);
     }
 
     @Override

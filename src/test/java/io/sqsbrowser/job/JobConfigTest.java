@@ -18,6 +18,7 @@ class JobConfigTest {
         groups.put("EventSource", props("stream", "events"));
         groups.put("SessionSource", props("changeStream", "changes", "table", "sessions"));
         groups.put("DeadLetter", props("target", "https://sqs/dlq"));
+        groups.put("History", props("table", "history"));
         return groups;
     }
 
@@ -47,6 +48,8 @@ class JobConfigTest {
         assertThat(c.bootstrapScan).isTrue();
         assertThat(c.sqs.maxInFlightRequests).isEqualTo(128);
         assertThat(c.parallelism).isZero();
+        assertThat(c.history.ttlSeconds).isEqualTo(86_400);
+        assertThat(c.cleanup).isTrue();
 
         Map<String, Properties> replay = minimal();
         replay.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");

@@ -16,6 +16,9 @@ public final class TestJob {
     public final String changeStream;
     public final String sessionTable;
     public final String deadLetterQueue;
+    public final String historyTable;
+    /** Cognito (DeleteIdentities) for the session-end clean-up: the test double. */
+    public final AwsServicesDouble services;
     private final Emulators emulators;
 
     public TestJob(Emulators emulators, int eventShards) {
@@ -28,6 +31,13 @@ public final class TestJob {
         AwsResources.createStream(emulators.kinesis(), changeStream, 1);
         AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
         deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName("dead-letters-" + id)).queueUrl();
+        historyTable = "history-" + id;
+        AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
+        try {
+            services = new AwsServicesDouble();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** The runtime property groups, in the same shape as on Managed Flink. */
@@ -36,13 +46,15 @@ public final class TestJob {
         groups.put("Aws", props("region", Emulators.REGION, "credentials", "STATIC", "accessKeyId", "test",
                 "secretAccessKey", "test", "endpoint.sqs", "http://127.0.0.1:" + emulators.sqsPort,
                 "endpoint.kinesis", "http://127.0.0.1:" + emulators.kinesisPort,
-                "endpoint.dynamodb", "http://127.0.0.1:" + emulators.dynamoDbPort));
+                "endpoint.dynamodb", "http://127.0.0.1:" + emulators.dynamoDbPort,
+                "endpoint.cognitoidentity", services.endpoint()));
         groups.put("EventSource", props("stream", eventStream, "initialPosition", "TRIM_HORIZON",
                 "shardDiscoveryIntervalMillis", "1000", "consumer.flink.shard.getrecords.intervalmillis", "100"));
         groups.put("SessionSource", props("changeStream", changeStream, "table", sessionTable,
                 "shardDiscoveryIntervalMillis", "1000", "consumer.flink.shard.getrecords.intervalmillis", "100"));
         groups.put("Sqs", props("maxInFlightRequests", "64", "backoffBaseMillis", "20", "backoffMaxMillis", "500"));
         groups.put("DeadLetter", props("type", "SQS", "target", deadLetterQueue));
+        groups.put("History", props("table", historyTable, "backoffBaseMillis", "20", "backoffMaxMillis", "500"));
         groups.put("Job", props("parallelism", Integer.toString(parallelism), "checkpointIntervalMillis", "300"));
         return groups;
     }
