@@ -9,6 +9,7 @@ import io.sqsbrowser.expand.Delivery;
 import io.sqsbrowser.expand.EventShare;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.CountersReporter;
 import io.sqsbrowser.testing.AwsResources;
 import io.sqsbrowser.testing.Emulators;
 import io.sqsbrowser.testing.TestJob;

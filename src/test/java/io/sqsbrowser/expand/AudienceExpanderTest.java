@@ -82,6 +82,24 @@ class AudienceExpanderTest {
     }
 
     @Test
+    void historyRowsAreOnePerRecipientUserAcrossSharesAndNoneForEphemeralMessages() throws Exception {
+        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
+            for (int i = 0; i < 40; i++) {
+                // 20 users with two sessions each, spread over both shares by session id.
+                h.processBroadcastElement(session("A", "u" + (i % 20), "s" + i, CipherFormat.GCM), i);
+            }
+            h.processElement(share("{\"messageId\":\"all\"}", 0, 2), 100);
+            h.processElement(share("{\"messageId\":\"all\"}", 1, 2), 101);
+            h.processElement(share("{\"userId\":\"nobody\",\"messageId\":\"direct\"}", 0, 1), 102);
+            h.processElement(share("{\"userId\":\"u1\",\"_sqs_only\":true,\"messageId\":\"ephemeral\"}", 0, 1), 103);
+            h.processElement(share("{\"userId\":\"u1\",\"_type\":\"message-read-receipt\",\"messageId\":\"r\"}", 0, 1), 104);
+            List<String> rows = h.getSideOutput(AudienceExpander.HISTORY).stream()
+                    .map(r -> r.getValue().userId + "/" + r.getValue().messageId).collect(Collectors.toList());
+            assertThat(rows).hasSize(21).doesNotHaveDuplicates().contains("u0/all", "u19/all", "nobody/direct");
+        }
+    }
+
+    @Test
     void staleAndRemovedSessionsAreHonoured() throws Exception {
         SessionRecord v2 = session("A", "u1", "s1", CipherFormat.GCM);
         v2.version = 2;

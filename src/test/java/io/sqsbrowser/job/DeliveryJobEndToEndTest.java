@@ -66,7 +66,7 @@ class DeliveryJobEndToEndTest {
         JobClient client = job.start(2);
         try {
             Mailboxes mail = new Mailboxes(emulators.sqs(), List.of(s1, s2, s3, s4, expired));
-            awaitSessionsKnown(emulators, job, mail, live);
+            job.awaitSessionsKnown(mail, live);
 
             Map<String, String> events = new LinkedHashMap<>();
             events.put("everyone", "{\"message\":\"Hello Everyone\",\"messageId\":\"m-everyone\"}");
@@ -118,25 +118,6 @@ class DeliveryJobEndToEndTest {
         } finally {
             client.cancel().get();
         }
-    }
-
-    /** Broadcast probes until every live session got one: then every subtask knows every session. */
-    static void awaitSessionsKnown(Emulators emulators, TestJob job, Mailboxes mail, List<TestSession> live) {
-        int[] probe = {0};
-        io.sqsbrowser.testing.Await.until(Duration.ofSeconds(90), "the job to know every session", () -> {
-            String json = "{\"_type\":\"probe\",\"_sqs_only\":true,\"messageId\":\"probe-" + probe[0]++ + "\"}";
-            AwsResources.put(emulators.kinesis(), job.eventStream, "probe", json.getBytes(StandardCharsets.UTF_8));
-            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            while (System.nanoTime() < deadline) {
-                mail.poll();
-                if (live.stream().allMatch(s -> !mail.messageIds(s).isEmpty())) {
-                    return true;
-                }
-            }
-            return false;
-        });
-        mail.poll();
-        mail.forget("probe");
     }
 
     static List<JsonNode> deadLetters(Emulators emulators, TestJob job, int expected) {

@@ -65,7 +65,7 @@ class FailureRecoveryTest {
         JobClient client = job.start(2);
         try {
             Mailboxes mail = new Mailboxes(emulators.sqs(), sessions);
-            DeliveryJobEndToEndTest.awaitSessionsKnown(emulators, job, mail, sessions);
+            job.awaitSessionsKnown(mail, sessions);
 
             for (int b = 0; b < BROADCASTS; b++) {
                 String event = "{\"message\":\"Breaking " + b + "\",\"messageId\":\"b-" + b + "\"}";

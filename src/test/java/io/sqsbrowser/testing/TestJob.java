@@ -3,7 +3,10 @@ package io.sqsbrowser.testing;
 import io.sqsbrowser.job.DeliveryJob;
 import io.sqsbrowser.job.DeliveryTopology;
 import io.sqsbrowser.job.JobConfig;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -70,6 +73,25 @@ public final class TestJob {
         DeliveryJob.configure(env, config);
         DeliveryTopology.build(env, config);
         return env.executeAsync("delivery-test");
+    }
+
+    /** Broadcasts probes until every live session got one: then every subtask knows every session. */
+    public void awaitSessionsKnown(Mailboxes mail, List<TestSession> live) {
+        int[] probe = {0};
+        Await.until(Duration.ofSeconds(90), "the job to know every session", () -> {
+            String json = "{\"_type\":\"probe\",\"_sqs_only\":true,\"messageId\":\"probe-" + probe[0]++ + "\"}";
+            AwsResources.put(emulators.kinesis(), eventStream, "probe", json.getBytes(StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                mail.poll();
+                if (live.stream().allMatch(s -> !mail.messageIds(s).isEmpty())) {
+                    return true;
+                }
+            }
+            return false;
+        });
+        mail.poll();
+        mail.forget("probe");
     }
 
     private static Properties props(String... keyValues) {

@@ -1,4 +1,4 @@
-package io.sqsbrowser.bench;
+package io.sqsbrowser.testing;
 
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,7 @@ public final class CountersReporter implements MetricReporter {
     private static final Map<String, List<Metric>> METRICS = new ConcurrentHashMap<>();
 
     /** Sum of every subtask's counter or numeric gauge of that name. */
-    static long sum(String name) {
+    public static long sum(String name) {
         long total = 0;
         for (Metric m : METRICS.getOrDefault(name, List.of())) {
             if (m instanceof Counter) {
@@ -30,7 +30,7 @@ public final class CountersReporter implements MetricReporter {
         return total;
     }
 
-    static void clear() {
+    public static void clear() {
         METRICS.clear();
     }
 

@@ -1,0 +1,88 @@
+package io.sqsbrowser.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TEST DOUBLE for DynamoDB faults that dynalite cannot produce: an HTTP proxy in front of dynalite that
+ * passes every request through, except that while {@link #throttle} is on it answers UpdateItem with the
+ * real protocol's ProvisionedThroughputExceededException (HTTP 400), as a throttled table does.
+ */
+public final class DynamoDbFaultProxy implements AutoCloseable {
+    private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "content-length", "expect", "upgrade");
+    private final HttpServer server;
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final String target;
+    private volatile boolean throttling;
+    public final AtomicInteger throttled = new AtomicInteger();
+
+    public DynamoDbFaultProxy(int dynamoDbPort) throws IOException {
+        this.target = "http://127.0.0.1:" + dynamoDbPort;
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", this::handle);
+        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(8));
+        server.start();
+    }
+
+    public String endpoint() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    public void throttle(boolean on) {
+        throttling = on;
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
+        if (throttling && "DynamoDB_20120810.UpdateItem".equals(target)) {
+            throttled.incrementAndGet();
+            reply(exchange, 400, Map.of("Content-Type", List.of("application/x-amz-json-1.0")),
+                    ("{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\","
+                            + "\"message\":\"injected throttling\"}").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        HttpRequest.Builder forward = HttpRequest.newBuilder(URI.create(this.target + exchange.getRequestURI()))
+                .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+        exchange.getRequestHeaders().forEach((name, values) -> {
+            if (!NOT_FORWARDED.contains(name.toLowerCase())) {
+                values.forEach(v -> forward.header(name, v));
+            }
+        });
+        try {
+            HttpResponse<byte[]> response = client.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
+            reply(exchange, response.statusCode(), response.headers().map(), response.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reply(exchange, 500, Map.of(), new byte[0]);
+        }
+    }
+
+    private static void reply(HttpExchange exchange, int status, Map<String, List<String>> headers, byte[] body)
+            throws IOException {
+        headers.forEach((name, values) -> {
+            if (!NOT_FORWARDED.contains(name.toLowerCase()) && !name.startsWith(":")) {
+                exchange.getResponseHeaders().put(name, values);
+            }
+        });
+        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
