@@ -1,0 +1,62 @@
+package io.sqsbrowser.cleanup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.session.SessionRecord;
+import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.AwsServicesDouble;
+import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.testing.EmulatorsExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.flink.streaming.api.operators.StreamSink;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Queues deleted at once, identities in DeleteIdentities batches of at most 60 (Cognito: the test double). */
+@ExtendWith(EmulatorsExtension.class)
+class SessionEndCleanerTest {
+    @Test
+    void identitiesGoInBatchesOfAtMostSixtyAndGoneQueuesCountAsDeleted(Emulators emulators) throws Exception {
+        try (AwsServicesDouble cognito = new AwsServicesDouble()) {
+            Map<String, String> endpoints = new HashMap<>(Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort,
+                    "cognitoidentity", cognito.endpoint()));
+            AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", endpoints);
+            List<String> queues = new ArrayList<>();
+            try (OneInputStreamOperatorTestHarness<SessionRecord, Object> harness =
+                    new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new SessionEndCleaner(aws)))) {
+                harness.open();
+                for (int i = 0; i < 130; i++) {
+                    SessionRecord ended = new SessionRecord();
+                    ended.userId = "u";
+                    ended.sessionId = "s" + i;
+                    ended.removed = true;
+                    ended.identityId = "us-east-1:" + UUID.randomUUID();
+                    String name = "ended-" + UUID.randomUUID();
+                    ended.queueUrl = emulators.sqs().createQueue(b -> b.queueName(name)).queueUrl();
+                    if (i % 10 == 0) {
+                        emulators.sqs().deleteQueue(b -> b.queueUrl(ended.queueUrl)); // already gone: still done
+                    }
+                    queues.add(name);
+                    harness.processElement(ended, i);
+                }
+                Await.until(Duration.ofSeconds(10), "all 130 identities to be deleted", () -> cognito.calls("DeleteIdentities")
+                        .stream().mapToInt(c -> c.parameters.get("IdentityIdsToDelete").split(",").length).sum() == 130);
+            }
+            assertThat(cognito.calls("DeleteIdentities")).allSatisfy(c ->
+                    assertThat(c.parameters.get("IdentityIdsToDelete").split(",")).hasSizeLessThanOrEqualTo(60));
+            List<String> deleted = new ArrayList<>();
+            cognito.calls("DeleteIdentities").forEach(c -> deleted.addAll(List.of(c.parameters.get("IdentityIdsToDelete").split(","))));
+            assertThat(deleted).hasSize(130).doesNotHaveDuplicates();
+            for (String name : queues) {
+                assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(name)).queueUrls()).isEmpty();
+            }
+        }
+    }
+}
