@@ -6,3 +6,8 @@ server.listen(port, '127.0.0.1', (err) => {
   if (err) { console.error(err); process.exit(1); }
   console.log('listening ' + port);
 });
+// Exit with the process that started this one (the tests, the local stack), even if it was killed.
+const parent = process.ppid;
+setInterval(() => {
+  try { process.kill(parent, 0); } catch (e) { process.exit(0); }
+}, 1000).unref();

@@ -10,7 +10,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
  * A session's side of delivery: long-polls the session's own queue, decrypts each message with the
  * session key and deletes what it received. Used by the tests, the demo and the listener.
  */
-public final class SessionQueueClient {
+public final class SessionQueueClient implements AutoCloseable {
     private final SqsClient sqs;
     private final String queueUrl;
     private final MessageDecryptor decryptor;
@@ -36,5 +36,10 @@ public final class SessionQueueClient {
             sqs.deleteMessageBatch(b -> b.queueUrl(queueUrl).entries(receipts));
         }
         return plaintexts;
+    }
+
+    @Override
+    public void close() {
+        sqs.close();
     }
 }

@@ -2,7 +2,7 @@ package io.sqsbrowser.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.io.File;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.testing.Await;
-import io.sqsbrowser.testing.AwsServicesDouble;
+import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.time.Duration;
@@ -115,7 +115,7 @@ class MessagesApiTest {
                 .with("AWS_LAMBDA_FUNCTION_NAME", "sessions-api");
         TestApi.Response r = api.get("/messages/set-read/user/200/message/m2?async=true");
         assertThat(r.body.get("async").asBoolean()).isTrue();
-        AwsServicesDouble.Call invoke = api.services.calls("Invoke").get(0);
+        LocalIdentityServices.Call invoke = api.services.calls("Invoke").get(0);
         assertThat(invoke.parameters).containsEntry("FunctionName", "sessions-api").containsEntry("InvocationType", "Event");
         assertThat(api.events()).as("nothing done yet").isEmpty();
 

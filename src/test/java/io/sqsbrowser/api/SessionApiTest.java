@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.client.MessageDecryptor;
-import io.sqsbrowser.testing.AwsServicesDouble;
+import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.util.ArrayList;
@@ -70,7 +70,7 @@ class SessionApiTest {
     @Test
     void theSessionPolicySentToStsNamesExactlyTheSessionsQueue(TestApi api) throws Exception {
         JsonNode s = api.get("/create/100/200/s1").body.get("session");
-        AwsServicesDouble.Call assume = api.services.calls("AssumeRoleWithWebIdentity").get(0);
+        LocalIdentityServices.Call assume = api.services.calls("AssumeRoleWithWebIdentity").get(0);
         JsonNode policy = JSON.readTree(assume.parameters.get("Policy"));
         JsonNode statement = policy.get("Statement");
         assertThat(statement).hasSize(1);

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.testing.Await;
-import io.sqsbrowser.testing.AwsServicesDouble;
-import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.local.LocalIdentityServices;
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SessionEndCleanerTest {
     @Test
     void identitiesGoInBatchesOfAtMostSixtyAndGoneQueuesCountAsDeleted(Emulators emulators) throws Exception {
-        try (AwsServicesDouble cognito = new AwsServicesDouble()) {
+        try (LocalIdentityServices cognito = new LocalIdentityServices()) {
             Map<String, String> endpoints = new HashMap<>(Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort,
                     "cognitoidentity", cognito.endpoint()));
             AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", endpoints);

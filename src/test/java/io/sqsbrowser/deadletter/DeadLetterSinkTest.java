@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sqsbrowser.testing.AwsResources;
-import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.local.AwsResources;
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.testing.Await;
-import io.sqsbrowser.testing.AwsResources;
-import io.sqsbrowser.testing.ChangeRecords;
+import io.sqsbrowser.local.AwsResources;
+import io.sqsbrowser.local.ChangeRecords;
 import io.sqsbrowser.testing.CountersReporter;
 import io.sqsbrowser.testing.DynamoDbFaultProxy;
-import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.Mailboxes;
 import io.sqsbrowser.testing.TestJob;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.deadletter.Parsed;
-import io.sqsbrowser.testing.ChangeRecords;
+import io.sqsbrowser.local.ChangeRecords;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;

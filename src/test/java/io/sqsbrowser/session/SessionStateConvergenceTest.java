@@ -2,7 +2,7 @@ package io.sqsbrowser.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sqsbrowser.testing.ChangeRecords;
+import io.sqsbrowser.local.ChangeRecords;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

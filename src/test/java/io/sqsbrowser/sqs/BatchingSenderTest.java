@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.expand.Delivery;
-import io.sqsbrowser.testing.Emulators;
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

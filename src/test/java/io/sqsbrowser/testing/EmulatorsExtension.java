@@ -1,5 +1,6 @@
 package io.sqsbrowser.testing;
 
+import io.sqsbrowser.local.Emulators;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;

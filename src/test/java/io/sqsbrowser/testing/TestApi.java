@@ -1,5 +1,10 @@
 package io.sqsbrowser.testing;
 
+import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.local.StackConfig;
+import io.sqsbrowser.local.StackNames;
+import io.sqsbrowser.local.AwsResources;
+import io.sqsbrowser.local.LocalIdentityServices;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,38 +27,23 @@ public final class TestApi implements AutoCloseable {
     public final String eventStream;
     public final String queuePrefix;
     /** Cognito Identity, STS and Lambda Invoke: the test double. */
-    public final AwsServicesDouble services;
+    public final LocalIdentityServices services;
     public final Emulators emulators;
     private final Map<String, String> env = new HashMap<>();
     private ApiHandler handler;
 
     public TestApi(Emulators emulators) throws IOException {
         this.emulators = emulators;
-        String id = UUID.randomUUID().toString().substring(0, 8);
-        sessionTable = "api-sessions-" + id;
-        historyTable = "api-history-" + id;
-        eventStream = "api-events-" + id;
-        queuePrefix = "t" + id;
+        StackNames names = new StackNames("-" + UUID.randomUUID().toString().substring(0, 8));
+        sessionTable = names.sessionTable;
+        historyTable = names.historyTable;
+        eventStream = names.eventStream;
+        queuePrefix = names.queuePrefix;
         AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
         AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
         AwsResources.createStream(emulators.kinesis(), eventStream, 1);
-        services = new AwsServicesDouble();
-        env.put("AWS_REGION", Emulators.REGION);
-        env.put("CREDENTIALS", "STATIC");
-        env.put("STATIC_ACCESS_KEY_ID", "test");
-        env.put("STATIC_SECRET_ACCESS_KEY", "test");
-        env.put("ENDPOINT_SQS", "http://127.0.0.1:" + emulators.sqsPort);
-        env.put("ENDPOINT_DYNAMODB", "http://127.0.0.1:" + emulators.dynamoDbPort);
-        env.put("ENDPOINT_KINESIS", "http://127.0.0.1:" + emulators.kinesisPort);
-        env.put("ENDPOINT_COGNITOIDENTITY", services.endpoint());
-        env.put("ENDPOINT_STS", services.endpoint());
-        env.put("SESSION_TABLE", sessionTable);
-        env.put("HISTORY_TABLE", historyTable);
-        env.put("EVENT_STREAM", eventStream);
-        env.put("QUEUE_PREFIX", queuePrefix);
-        env.put("IDENTITY_POOL_ID", "us-east-1:00000000-0000-0000-0000-000000000000");
-        env.put("SESSION_ROLE_ARN", "arn:aws:iam::000000000000:role/session");
-        env.put("ASYNC_MODE", "inline");
+        services = new LocalIdentityServices();
+        env.putAll(StackConfig.apiEnvironment(emulators, names, services.endpoint()));
     }
 
     static TestApi create(Emulators emulators) {

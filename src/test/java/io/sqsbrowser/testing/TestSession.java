@@ -1,5 +1,6 @@
 package io.sqsbrowser.testing;
 
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.client.SessionQueueClient;
 import io.sqsbrowser.crypto.CipherFormat;
 import java.security.SecureRandom;

@@ -1,4 +1,4 @@
-package io.sqsbrowser.testing;
+package io.sqsbrowser.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,15 +17,15 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TEST DOUBLE of Amazon Cognito Identity, AWS STS and AWS Lambda's Invoke: there is no emulator for them
- * here. One HTTP server on a loopback port speaks their real wire protocols for the calls this project makes:
+ * LOCAL ONLY: a stand-in (test double) for Amazon Cognito Identity, AWS STS and AWS Lambda's Invoke, for the
+ * tests and the local stack: there is no emulator for them here. One HTTP server on a loopback port speaks their real wire protocols for the calls this project makes:
  * Cognito's JSON 1.1 ({@code X-Amz-Target: AWSCognitoIdentityService.GetId / GetOpenIdToken /
  * DeleteIdentities}), STS's query protocol ({@code Action=AssumeRoleWithWebIdentity}, answered in XML) and
  * Lambda's REST-JSON Invoke ({@code POST /2015-03-31/functions/{name}/invocations}, answered 202 for an
  * {@code Event} invocation). It records every call, so tests can check what was asked (for example the
  * session policy sent to STS). It checks no signature or token.
  */
-public final class AwsServicesDouble implements AutoCloseable {
+public final class LocalIdentityServices implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
     /** Every call: its action name and its parameters (JSON body fields, or form fields). */
@@ -41,7 +41,7 @@ public final class AwsServicesDouble implements AutoCloseable {
         }
     }
 
-    public AwsServicesDouble() throws IOException {
+    public LocalIdentityServices() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.start();

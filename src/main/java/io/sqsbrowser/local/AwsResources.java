@@ -1,4 +1,4 @@
-package io.sqsbrowser.testing;
+package io.sqsbrowser.local;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,14 +20,25 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
-/** Creates the streams, tables and queues the job needs, in the emulators. */
+/** Creates the streams and tables the system needs, in the emulators (the local stack and the tests). */
 public final class AwsResources {
     private AwsResources() {}
 
     public static void createStream(KinesisClient kinesis, String name, int shards) {
         kinesis.createStream(b -> b.streamName(name).shardCount(shards));
-        Await.until(Duration.ofSeconds(30), "stream " + name + " to become active", () -> kinesis.describeStreamSummary(
-                b -> b.streamName(name)).streamDescriptionSummary().streamStatus() == StreamStatus.ACTIVE);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (kinesis.describeStreamSummary(b -> b.streamName(name)).streamDescriptionSummary().streamStatus()
+                != StreamStatus.ACTIVE) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("stream " + name + " did not become active");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted creating stream " + name, e);
+            }
+        }
     }
 
     public static void put(KinesisClient kinesis, String stream, String partitionKey, byte[] data) {

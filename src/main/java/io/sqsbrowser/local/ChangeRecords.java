@@ -1,4 +1,4 @@
-package io.sqsbrowser.testing;
+package io.sqsbrowser.local;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,9 +7,14 @@ import java.util.Map;
 import java.util.UUID;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
-/** Session-table change records in the JSON the Kinesis Data Streams destination for DynamoDB writes. */
+/**
+ * Session-table change records in exactly the JSON the Kinesis Data Streams destination for DynamoDB writes
+ * (what dynalite cannot make): used by the local stack's {@link LocalDynamoDbFeatures} and by the tests.
+ */
 public final class ChangeRecords {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The region the local stack and the tests use. */
+    public static final String REGION = "us-east-1";
 
     private ChangeRecords() {}
 
@@ -30,7 +35,7 @@ public final class ChangeRecords {
             Map<String, AttributeValue> oldImage, boolean byTtl) {
         Map<String, AttributeValue> any = newImage != null ? newImage : oldImage;
         ObjectNode root = JSON.createObjectNode();
-        root.put("awsRegion", Emulators.REGION);
+        root.put("awsRegion", REGION);
         root.put("eventID", UUID.randomUUID().toString());
         root.put("eventName", eventName);
         if (byTtl) {

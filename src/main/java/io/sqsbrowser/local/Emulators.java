@@ -1,4 +1,4 @@
-package io.sqsbrowser.testing;
+package io.sqsbrowser.local;
 
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsSettings;
@@ -22,7 +22,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 /**
  * The real AWS-protocol servers the tests talk to, on free loopback ports: ElasticMQ (SQS) in this JVM,
  * kinesalite (Kinesis) and dynalite (DynamoDB) as Node processes from {@code src/emulators} (installed with
- * npm on first use). Started once per test JVM by {@link EmulatorsExtension} and stopped at its end.
+ * npm on first use). The tests start them once per JVM (through their JUnit extension), the local stack
+ * and the benchmark start their own.
  */
 public final class Emulators implements AutoCloseable {
     public static final String REGION = "us-east-1";
@@ -79,7 +80,7 @@ public final class Emulators implements AutoCloseable {
         return server;
     }
 
-    static Emulators start() {
+    public static Emulators start() {
         return start(false);
     }
 

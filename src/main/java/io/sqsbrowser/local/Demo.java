@@ -1,0 +1,72 @@
+package io.sqsbrowser.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sqsbrowser.client.SessionCredentials;
+import io.sqsbrowser.client.SessionQueueClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * LOCAL ONLY: the seed's demo against the local stack, through its HTTP API: a session for user 200 of
+ * account 100, "Hello User", "Hello Account" and "Hello Everyone" through the notify API, and the three
+ * messages printed as they arrive, long-polled with the session's own credentials and decrypted with its key.
+ */
+public final class Demo {
+    private static final String READY = "demo-ready";
+
+    private Demo() {}
+
+    public static void run(String api, PrintStream out) throws IOException, InterruptedException {
+        String sessionId = "demo-" + UUID.randomUUID();
+        JsonNode session = LocalHttp.get(api + "/create/100/200/" + sessionId).get("session");
+        URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("sqsEndpoint").asText());
+        out.printf("%nDemo: created session %s for user 200 of account 100%n  queue %s%n", sessionId,
+                session.get("sqsUrl").asText());
+        try (SessionQueueClient queue = SessionCredentials.queueClient(session, sqs)) {
+            awaitSessionKnown(api, sessionId, queue);
+            for (String notify : new String[] {"/notify/user/200?message=Hello+User",
+                "/notify/account/100?message=Hello+Account", "/notify?message=Hello+Everyone"}) {
+                out.printf("  GET %s -> %s%n", notify, LocalHttp.get(api + notify));
+            }
+            out.println("Demo: long-polling the session's queue with its own credentials:");
+            List<String> received = new ArrayList<>();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (received.size() < 3 && System.nanoTime() < deadline) {
+                for (String message : queue.receive(5)) {
+                    if (!message.contains(READY)) {
+                        received.add(message);
+                        out.println("  " + message);
+                    }
+                }
+            }
+            if (received.size() < 3) {
+                throw new IllegalStateException("the demo received " + received.size() + " of 3 messages");
+            }
+        }
+    }
+
+    /** The job learns of the session through the change stream; a session-only ping tells when it has. */
+    private static void awaitSessionKnown(String api, String sessionId, SessionQueueClient queue)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            LocalHttp.get(api + "/notify/user/200/session/" + sessionId + "?_type=" + READY + "&_sqs_only=true");
+            if (!queue.receive(2).isEmpty()) {
+                return;
+            }
+        }
+        throw new IllegalStateException("the job did not learn of the demo session within a minute");
+    }
+
+    static void printTryLines(String api, PrintStream out) {
+        out.printf("%nTry:%n");
+        out.printf("  curl -s %s/create/100/201/my-session%n", api);
+        out.printf("  mvn -q -Plocal exec:exec -Dlocal.main=io.sqsbrowser.local.Listener -Dlocal.args=\"--local %s 100 201 my-session\"%n", api);
+        out.printf("  curl -s \"%s/notify/user/201?message=Hi+there\"%n", api);
+        out.printf("  curl -s %s/messages/user/201%n", api);
+    }
+}

@@ -1,0 +1,90 @@
+package io.sqsbrowser.local;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.sqsbrowser.api.ApiHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * LOCAL ONLY: serves the session, notify and messages APIs over plain HTTP by handing each request, as an API
+ * Gateway proxy event, to the same {@link ApiHandler} the Lambda runs; plus {@code GET /local/endpoints} (where
+ * everything is) and {@code GET /health} (200 once the job runs and the APIs are ready).
+ */
+public final class LocalApiServer implements AutoCloseable {
+    private final HttpServer server;
+    private final ApiHandler handler;
+    private final ObjectNode endpoints;
+    private final BooleanSupplier healthy;
+
+    public LocalApiServer(int port, ApiHandler handler, ObjectNode endpoints, BooleanSupplier healthy) throws IOException {
+        this.handler = handler;
+        this.endpoints = endpoints;
+        this.healthy = healthy;
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getRawPath();
+        try {
+            if (path.equals("/local/endpoints")) {
+                send(exchange, 200, endpoints.toString());
+            } else if (path.equals("/health")) {
+                boolean up = healthy.getAsBoolean();
+                send(exchange, up ? 200 : 503, "{\"success\":" + up + "}");
+            } else {
+                APIGatewayProxyResponseEvent response = handler.handleRequest(new APIGatewayProxyRequestEvent()
+                        .withHttpMethod(exchange.getRequestMethod())
+                        .withPath(URLDecoder.decode(path.replace("+", "%2B"), StandardCharsets.UTF_8))
+                        .withQueryStringParameters(query(exchange.getRequestURI().getRawQuery()))
+                        .withBody(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)), null);
+                send(exchange, response.getStatusCode(), response.getBody());
+            }
+        } catch (RuntimeException e) {
+            send(exchange, 500, "{\"success\":false,\"message\":\"internal error\"}");
+        }
+    }
+
+    /** Query parameters as API Gateway passes them: decoded, the last of repeated names winning. */
+    private static Map<String, String> query(String raw) {
+        if (raw == null || raw.isEmpty()) {
+            return null;
+        }
+        Map<String, String> query = new HashMap<>();
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            query.put(name, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return query;
+    }
+
+    private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        exchange.getResponseBody().write(bytes);
+        exchange.close();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

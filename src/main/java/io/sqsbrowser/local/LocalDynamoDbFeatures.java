@@ -1,0 +1,134 @@
+package io.sqsbrowser.local;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+
+/**
+ * LOCAL ONLY: the two DynamoDB features dynalite lacks, for the local stack. Every tick it
+ * <ul>
+ *   <li>expires items whose {@code ttl} has passed, in the session and history tables (DynamoDB's TTL), and
+ *   <li>writes the session table's changes since the last tick to the session change stream, in the format of
+ *       the Kinesis Data Streams destination (INSERT / MODIFY / REMOVE with images), TTL removals marked as
+ *       done by the DynamoDB service.
+ * </ul>
+ * Changes are found by comparing scans, so a change undone within one tick is not seen: fine on one machine.
+ */
+public final class LocalDynamoDbFeatures implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalDynamoDbFeatures.class);
+    private final DynamoDbClient dynamoDb;
+    private final KinesisClient kinesis;
+    private final String sessionTable;
+    private final String historyTable;
+    private final String changeStream;
+    private final ScheduledExecutorService ticker;
+    private Map<String, Map<String, AttributeValue>> previous = new HashMap<>();
+
+    public LocalDynamoDbFeatures(DynamoDbClient dynamoDb, KinesisClient kinesis, String sessionTable, String historyTable,
+            String changeStream, Duration interval) {
+        this.dynamoDb = dynamoDb;
+        this.kinesis = kinesis;
+        this.sessionTable = sessionTable;
+        this.historyTable = historyTable;
+        this.changeStream = changeStream;
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "local-dynamodb-features");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleWithFixedDelay(this::safeTick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void safeTick() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOG.warn("Local TTL/stream tick failed, trying again: {}", e.toString());
+        }
+    }
+
+    synchronized void tick() {
+        long now = System.currentTimeMillis() / 1000;
+        expire(historyTable, List.of("userId", "messageId"), now);
+        Set<String> expired = new HashSet<>();
+        Map<String, Map<String, AttributeValue>> current = new HashMap<>();
+        for (Map<String, AttributeValue> item : dynamoDb.scanPaginator(b -> b.tableName(sessionTable).consistentRead(true)).items()) {
+            String key = item.get("userId").s() + "/" + item.get("sessionId").s();
+            if (expiredAt(item, now) && deleteIfUnchanged(sessionTable, List.of("userId", "sessionId"), item)) {
+                expired.add(key);
+            } else {
+                current.put(key, item);
+            }
+        }
+        List<byte[]> records = new ArrayList<>();
+        List<String> partitionKeys = new ArrayList<>();
+        current.forEach((key, item) -> {
+            Map<String, AttributeValue> before = previous.get(key);
+            if (before == null) {
+                records.add(ChangeRecords.insert(item));
+            } else if (!before.equals(item)) {
+                records.add(ChangeRecords.modify(before, item));
+            } else {
+                return;
+            }
+            partitionKeys.add(item.get("userId").s());
+        });
+        previous.forEach((key, before) -> {
+            if (!current.containsKey(key)) {
+                records.add(ChangeRecords.remove(before, expired.contains(key)));
+                partitionKeys.add(before.get("userId").s());
+            }
+        });
+        for (int i = 0; i < records.size(); i++) {
+            String partitionKey = partitionKeys.get(i);
+            byte[] data = records.get(i);
+            kinesis.putRecord(b -> b.streamName(changeStream).partitionKey(partitionKey).data(SdkBytes.fromByteArray(data)));
+        }
+        previous = current;
+    }
+
+    private void expire(String table, List<String> keyNames, long now) {
+        for (Map<String, AttributeValue> item : dynamoDb.scanPaginator(b -> b.tableName(table)).items()) {
+            if (expiredAt(item, now)) {
+                deleteIfUnchanged(table, keyNames, item);
+            }
+        }
+    }
+
+    private static boolean expiredAt(Map<String, AttributeValue> item, long now) {
+        AttributeValue ttl = item.get("ttl");
+        return ttl != null && ttl.n() != null && Long.parseLong(ttl.n()) < now;
+    }
+
+    /** Deletes the item unless its ttl was just extended (a renew racing the expiry). */
+    private boolean deleteIfUnchanged(String table, List<String> keyNames, Map<String, AttributeValue> item) {
+        Map<String, AttributeValue> key = new HashMap<>();
+        keyNames.forEach(k -> key.put(k, item.get(k)));
+        try {
+            dynamoDb.deleteItem(b -> b.tableName(table).key(key).conditionExpression("#ttl = :ttl")
+                    .expressionAttributeNames(Map.of("#ttl", "ttl")).expressionAttributeValues(Map.of(":ttl", item.get("ttl"))));
+            return true;
+        } catch (ConditionalCheckFailedException renewed) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+    }
+}

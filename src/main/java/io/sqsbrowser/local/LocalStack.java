@@ -1,0 +1,171 @@
+package io.sqsbrowser.local;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.api.ApiConfig;
+import io.sqsbrowser.api.ApiHandler;
+import io.sqsbrowser.job.DeliveryJob;
+import io.sqsbrowser.job.DeliveryTopology;
+import io.sqsbrowser.job.JobConfig;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * LOCAL ONLY: the whole system on one machine. Starts ElasticMQ, kinesalite and dynalite on 127.0.0.1, makes
+ * the streams, tables and dead-letter queue, runs the delivery job on a local Flink MiniCluster with its web
+ * UI, adds DynamoDB's TTL and Kinesis streaming destination ({@link LocalDynamoDbFeatures}) and a stand-in
+ * for Cognito and STS ({@link LocalIdentityServices}), and serves the APIs over HTTP ({@link LocalApiServer}).
+ *
+ * <p>{@code LocalStack [run|demo] [--port 8080] [--web-port 8081]}; Ctrl-C stops everything it started.
+ */
+public final class LocalStack implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public final StackNames names = new StackNames("");
+    public final Emulators emulators;
+    private final LocalIdentityServices identity;
+    private final LocalDynamoDbFeatures dynamoDbFeatures;
+    private final JobClient job;
+    private final LocalApiServer api;
+    public final ObjectNode endpoints;
+
+    private LocalStack(int apiPort, int webPort) throws Exception {
+        // kinesalite cannot parse CBOR: both Kinesis clients (SDK v2 here, the connector's shaded v1) use JSON.
+        System.setProperty("aws.cborEnabled", "false");
+        System.setProperty("org.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor", "true");
+        emulators = Emulators.start(false);
+        AwsResources.createStream(emulators.kinesis(), names.eventStream, 2);
+        AwsResources.createStream(emulators.kinesis(), names.changeStream, 1);
+        AwsResources.createSessionTable(emulators.dynamoDb(), names.sessionTable);
+        AwsResources.createHistoryTable(emulators.dynamoDb(), names.historyTable);
+        String deadLetters = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
+        identity = new LocalIdentityServices();
+        dynamoDbFeatures = new LocalDynamoDbFeatures(emulators.dynamoDb(), emulators.kinesis(), names.sessionTable,
+                names.historyTable, names.changeStream, Duration.ofMillis(500));
+
+        Configuration flink = new Configuration();
+        flink.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+        flink.set(RestOptions.ADDRESS, "127.0.0.1");
+        flink.set(RestOptions.PORT, webPort);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
+        JobConfig config = JobConfig.fromPropertyGroups(
+                StackConfig.jobProperties(emulators, names, deadLetters, identity.endpoint(), 2));
+        DeliveryJob.configure(env, config);
+        DeliveryTopology.build(env, config);
+        job = env.executeAsync("sqs-browser-events delivery (local)");
+
+        String region = Emulators.REGION;
+        endpoints = JSON.createObjectNode().put("region", region)
+                .put("sqsEndpoint", "http://127.0.0.1:" + emulators.sqsPort)
+                .put("kinesisEndpoint", "http://127.0.0.1:" + emulators.kinesisPort)
+                .put("dynamodbEndpoint", "http://127.0.0.1:" + emulators.dynamoDbPort)
+                .put("eventStream", names.eventStream).put("sessionChangeStream", names.changeStream)
+                .put("sessionTable", names.sessionTable).put("historyTable", names.historyTable)
+                .put("deadLetter", deadLetters).put("flinkWebUi", "http://127.0.0.1:" + webPort);
+        ApiHandler handler = new ApiHandler(ApiConfig.fromEnvironment(
+                StackConfig.apiEnvironment(emulators, names, identity.endpoint())));
+        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning);
+        endpoints.put("api", apiUrl());
+    }
+
+    public static LocalStack start(int apiPort, int webPort) throws Exception {
+        return new LocalStack(apiPort, webPort);
+    }
+
+    public String apiUrl() {
+        return "http://127.0.0.1:" + api.port();
+    }
+
+    private boolean jobRunning() {
+        try {
+            return job.getJobStatus().get(5, TimeUnit.SECONDS) == JobStatus.RUNNING;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Waits until {@code /health} would answer 200. */
+    public void awaitHealthy(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!jobRunning()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the delivery job did not start within " + timeout);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    void printWhatRunsWhere(PrintStream out) {
+        out.println("sqs-browser-events, local stack:");
+        out.printf("  session, notify and messages API  %s  (GET /local/endpoints, GET /health)%n", apiUrl());
+        out.printf("  Flink web UI                      %s%n", endpoints.get("flinkWebUi").asText());
+        out.printf("  SQS (ElasticMQ)                   %s%n", endpoints.get("sqsEndpoint").asText());
+        out.printf("  Kinesis (kinesalite)              %s  streams %s, %s%n", endpoints.get("kinesisEndpoint").asText(),
+                names.eventStream, names.changeStream);
+        out.printf("  DynamoDB (dynalite)               %s  tables %s, %s%n", endpoints.get("dynamodbEndpoint").asText(),
+                names.sessionTable, names.historyTable);
+        out.println("  Ctrl-C stops everything.");
+    }
+
+    @Override
+    public void close() {
+        api.close();
+        try {
+            job.cancel().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // the MiniCluster goes down with this process anyway
+        }
+        dynamoDbFeatures.close();
+        identity.close();
+        emulators.close();
+    }
+
+    /**
+     * Started by Maven, this process ends with it: Ctrl-C reaches the whole process group, but a Maven killed
+     * alone would otherwise leave the stack running. Shutdown hooks then stop what was started.
+     */
+    static void exitWithParent() {
+        ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = "run";
+        int port = 8080;
+        int webPort = 8081;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--port")) {
+                port = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--web-port")) {
+                webPort = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("run") || args[i].equals("demo")) {
+                mode = args[i];
+            } else {
+                System.err.println("usage: LocalStack [run|demo] [--port 8080] [--web-port 8081]");
+                System.exit(2);
+            }
+        }
+        exitWithParent();
+        long started = System.nanoTime();
+        LocalStack stack = start(port, webPort);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("Stopping the local stack...");
+            stack.close();
+            stopped.countDown();
+        }));
+        stack.awaitHealthy(Duration.ofMinutes(2));
+        stack.printWhatRunsWhere(System.out);
+        System.out.printf("  up in %.1f s%n", (System.nanoTime() - started) / 1e9);
+        if (mode.equals("demo")) {
+            Demo.run(stack.apiUrl(), System.out);
+        }
+        Demo.printTryLines(stack.apiUrl(), System.out);
+        stopped.await();
+    }
+}
