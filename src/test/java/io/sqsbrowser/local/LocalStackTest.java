@@ -1,0 +1,101 @@
+package io.sqsbrowser.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sqsbrowser.client.SessionCredentials;
+import io.sqsbrowser.client.SessionQueueClient;
+import io.sqsbrowser.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/** The local stack started inside the test, used only over HTTP and with the session's own credentials. */
+class LocalStackTest {
+    private static LocalStack stack;
+    private static String api;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(Emulators.freePort(), Emulators.freePort());
+        stack.awaitHealthy(Duration.ofMinutes(2));
+        api = stack.apiUrl();
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @Test
+    void endpointsAndHealthAnswerAsSpecified() throws Exception {
+        JsonNode endpoints = LocalHttp.get(api + "/local/endpoints");
+        for (String field : new String[] {"region", "sqsEndpoint", "kinesisEndpoint", "dynamodbEndpoint", "eventStream",
+            "sessionChangeStream", "sessionTable", "historyTable", "deadLetter", "flinkWebUi"}) {
+            assertThat(endpoints.path(field).asText()).as(field).isNotEmpty();
+        }
+        assertThat(LocalHttp.get(api + "/health").get("success").asBoolean()).isTrue();
+        HttpResponse<String> webUi = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(endpoints.get("flinkWebUi").asText() + "/jobs/overview")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(webUi.statusCode()).isEqualTo(200);
+        assertThat(webUi.body()).contains("RUNNING");
+    }
+
+    @Test
+    void aSessionCreatedOverHttpReceivesANotifySentOverHttp() throws Exception {
+        JsonNode session = LocalHttp.get(api + "/create/100/300/http-session").get("session");
+        URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("sqsEndpoint").asText());
+        try (SessionQueueClient queue = SessionCredentials.queueClient(session, sqs)) {
+            List<String> received = new ArrayList<>();
+            Await.until(Duration.ofSeconds(60), "the notify to arrive", () -> {
+                try {
+                    LocalHttp.get(api + "/notify/user/300/session/http-session?message=Hello+over+HTTP");
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                received.addAll(queue.receive(2));
+                return !received.isEmpty();
+            });
+            assertThat(received.get(0)).contains("\"message\":\"Hello over HTTP\"").contains("\"userId\":300");
+        }
+    }
+
+    @Test
+    void aSessionWhoseTtlPassesIsRemovedThroughTheChangeStreamAndItsQueueDeleted() throws Exception {
+        JsonNode session = LocalHttp.get(api + "/create/100/301/short-lived").get("session");
+        String queueName = session.get("sqsQueueName").asText();
+        // Time passes: the item's ttl is now in the past.
+        stack.emulators.dynamoDb().updateItem(b -> b.tableName(stack.names.sessionTable)
+                .key(Map.of("userId", AttributeValue.builder().s("301").build(),
+                        "sessionId", AttributeValue.builder().s("short-lived").build()))
+                .updateExpression("SET #ttl = :past").expressionAttributeNames(Map.of("#ttl", "ttl"))
+                .expressionAttributeValues(Map.of(":past", AttributeValue.builder().n("1").build())));
+        Await.until(Duration.ofSeconds(60), "the expired session's queue to be deleted", () ->
+                stack.emulators.sqs().listQueues(b -> b.queueNamePrefix(queueName)).queueUrls().isEmpty());
+        HttpResponse<String> status = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(api + "/status/100/301/short-lived")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(status.statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theDemoPrintsTheThreeMessages() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        Demo.run(api, new PrintStream(printed, true, StandardCharsets.UTF_8));
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+                .contains("{\"message\":\"Hello User\",\"userId\":200,\"messageId\":")
+                .contains("{\"message\":\"Hello Account\",\"accountId\":100,\"messageId\":")
+                .contains("{\"message\":\"Hello Everyone\",\"messageId\":");
+    }
+}
