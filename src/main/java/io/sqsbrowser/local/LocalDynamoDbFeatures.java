@@ -66,16 +66,22 @@ public final class LocalDynamoDbFeatures implements AutoCloseable {
         expire(historyTable, List.of("userId", "messageId"), now);
         Set<String> expired = new HashSet<>();
         Map<String, Map<String, AttributeValue>> current = new HashMap<>();
+        List<byte[]> records = new ArrayList<>();
+        List<String> partitionKeys = new ArrayList<>();
         for (Map<String, AttributeValue> item : dynamoDb.scanPaginator(b -> b.tableName(sessionTable).consistentRead(true)).items()) {
             String key = item.get("userId").s() + "/" + item.get("sessionId").s();
             if (expiredAt(item, now) && deleteIfUnchanged(sessionTable, List.of("userId", "sessionId"), item)) {
                 expired.add(key);
+                if (!previous.containsKey(key)) {
+                    // Created and expired within one tick: the stream still tells both.
+                    previous.put(key, item);
+                    records.add(ChangeRecords.insert(item));
+                    partitionKeys.add(item.get("userId").s());
+                }
             } else {
                 current.put(key, item);
             }
         }
-        List<byte[]> records = new ArrayList<>();
-        List<String> partitionKeys = new ArrayList<>();
         current.forEach((key, item) -> {
             Map<String, AttributeValue> before = previous.get(key);
             if (before == null) {

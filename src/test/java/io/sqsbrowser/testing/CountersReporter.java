@@ -47,7 +47,10 @@ public final class CountersReporter implements MetricReporter {
 
     @Override
     public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {
-        METRICS.getOrDefault(name, List.of()).remove(metric);
+        List<Metric> metrics = METRICS.get(name);
+        if (metrics != null) {
+            metrics.remove(metric);
+        }
     }
 
     /** Named in the MiniCluster's configuration as {@code metrics.reporter.bench.factory.class}. */
