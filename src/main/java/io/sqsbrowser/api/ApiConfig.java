@@ -33,54 +33,70 @@ public final class ApiConfig {
     /** {@code lambda}: async work is re-invoked as an asynchronous Lambda event; {@code inline}: a local thread. */
     public final String asyncMode;
     public final String functionName;
+    /** Every environment variable this class reads, whether set or not. */
+    private final java.util.Set<String> variablesRead = new java.util.TreeSet<>();
+
+    private final Map<String, String> env;
 
     private ApiConfig(Map<String, String> env) {
+        this.env = env;
         Properties aws = new Properties();
-        aws.setProperty(AwsSettings.REGION, env.getOrDefault("AWS_REGION", "us-east-1"));
-        aws.setProperty(AwsSettings.CREDENTIALS, env.getOrDefault("CREDENTIALS", "DEFAULT"));
-        if (env.containsKey("STATIC_ACCESS_KEY_ID")) {
-            aws.setProperty(AwsSettings.ACCESS_KEY_ID, env.get("STATIC_ACCESS_KEY_ID"));
-            aws.setProperty(AwsSettings.SECRET_ACCESS_KEY, env.getOrDefault("STATIC_SECRET_ACCESS_KEY", ""));
+        aws.setProperty(AwsSettings.REGION, read("AWS_REGION", "us-east-1"));
+        aws.setProperty(AwsSettings.CREDENTIALS, read("CREDENTIALS", "DEFAULT"));
+        if (read("STATIC_ACCESS_KEY_ID", null) != null) {
+            aws.setProperty(AwsSettings.ACCESS_KEY_ID, read("STATIC_ACCESS_KEY_ID", null));
+            aws.setProperty(AwsSettings.SECRET_ACCESS_KEY, read("STATIC_SECRET_ACCESS_KEY", ""));
         }
         for (String service : new String[] {"sqs", "dynamodb", "kinesis", "cognitoidentity", "sts", "lambda"}) {
-            String endpoint = env.get("ENDPOINT_" + service.toUpperCase(Locale.ROOT));
+            String endpoint = read("ENDPOINT_" + service.toUpperCase(Locale.ROOT), null);
             if (endpoint != null && !endpoint.isEmpty()) {
                 aws.setProperty(AwsSettings.ENDPOINT_PREFIX + service, endpoint);
             }
         }
         this.aws = AwsSettings.fromProperties(aws);
-        sessionTable = required(env, "SESSION_TABLE");
-        historyTable = required(env, "HISTORY_TABLE");
-        eventStream = required(env, "EVENT_STREAM");
-        queuePrefix = required(env, "QUEUE_PREFIX");
+        sessionTable = required("SESSION_TABLE");
+        historyTable = required("HISTORY_TABLE");
+        eventStream = required("EVENT_STREAM");
+        queuePrefix = required("QUEUE_PREFIX");
         if (!queuePrefix.matches("[A-Za-z0-9_-]{1,36}")) {
             throw new IllegalArgumentException("QUEUE_PREFIX must be 1-36 of A-Z a-z 0-9 _ - (queue names are at most 80)");
         }
-        identityPoolId = required(env, "IDENTITY_POOL_ID");
-        sessionRoleArn = required(env, "SESSION_ROLE_ARN");
-        credentialSeconds = integer(env, "CREDENTIAL_SECONDS", 3600);
-        sessionTtlSeconds = integer(env, "SESSION_TTL_SECONDS", 7200);
-        messageRetentionSeconds = integer(env, "MESSAGE_RETENTION_SECONDS", 345_600);
-        cleanupMinAgeSeconds = integer(env, "CLEANUP_MIN_AGE_SECONDS", 3600);
-        cipher = CipherFormat.fromAttribute(env.getOrDefault("DEFAULT_CIPHER", "gcm"));
-        asyncMode = env.getOrDefault("ASYNC_MODE", "lambda");
-        functionName = env.get("AWS_LAMBDA_FUNCTION_NAME");
+        identityPoolId = required("IDENTITY_POOL_ID");
+        sessionRoleArn = required("SESSION_ROLE_ARN");
+        credentialSeconds = integer("CREDENTIAL_SECONDS", 3600);
+        sessionTtlSeconds = integer("SESSION_TTL_SECONDS", 7200);
+        messageRetentionSeconds = integer("MESSAGE_RETENTION_SECONDS", 345_600);
+        cleanupMinAgeSeconds = integer("CLEANUP_MIN_AGE_SECONDS", 3600);
+        cipher = CipherFormat.fromAttribute(read("DEFAULT_CIPHER", "gcm"));
+        asyncMode = read("ASYNC_MODE", "lambda");
+        functionName = read("AWS_LAMBDA_FUNCTION_NAME", null);
+    }
+
+    public java.util.Set<String> variablesRead() {
+        return java.util.Collections.unmodifiableSet(variablesRead);
     }
 
     public static ApiConfig fromEnvironment(Map<String, String> env) {
         return new ApiConfig(env);
     }
 
-    private static String required(Map<String, String> env, String name) {
+    /** Reads (and notes) one variable; empty counts as absent. */
+    private String read(String name, String defaultValue) {
+        variablesRead.add(name);
         String value = env.get(name);
+        return value == null || value.isEmpty() ? defaultValue : value;
+    }
+
+    private String required(String name) {
+        String value = read(name, null);
         if (value == null || value.isEmpty()) {
             throw new IllegalArgumentException("environment variable " + name + " is required");
         }
         return value;
     }
 
-    private static int integer(Map<String, String> env, String name, int defaultValue) {
-        String value = env.get(name);
+    private int integer(String name, int defaultValue) {
+        String value = read(name, null);
         try {
             return value == null || value.isEmpty() ? defaultValue : Integer.parseInt(value);
         } catch (NumberFormatException e) {

@@ -19,6 +19,9 @@ public final class AwsSettings implements Serializable {
     public static final String ACCESS_KEY_ID = "accessKeyId";
     public static final String SECRET_ACCESS_KEY = "secretAccessKey";
     public static final String ENDPOINT_PREFIX = "endpoint.";
+    /** The keys of the {@code Aws} group; endpoints as {@code endpoint.*}. */
+    public static final java.util.List<String> KEYS = java.util.List.of(REGION, CREDENTIALS, ACCESS_KEY_ID, SECRET_ACCESS_KEY,
+            ENDPOINT_PREFIX + "*");
 
     /** Where credentials come from: the default provider chain, or the static keys given (emulators). */
     public enum Credentials { DEFAULT, STATIC }

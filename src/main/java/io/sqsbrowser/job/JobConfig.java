@@ -59,9 +59,12 @@ public final class JobConfig implements Serializable {
     public final int parallelism;
     /** 0 when not set: checkpointing is left to the cluster's configuration. */
     public final long checkpointIntervalMillis;
+    /** Every {@code Group.key} this class reads, whether set or not: what deployment templates may declare. */
+    private final java.util.Set<String> keysRead = new java.util.TreeSet<>();
 
     private JobConfig(Map<String, Properties> groups) {
         aws = AwsSettings.fromProperties(group(groups, "Aws"));
+        AwsSettings.KEYS.forEach(key -> keysRead.add("Aws." + key));
         Group events = new Group("EventSource", group(groups, "EventSource"));
         eventSource = new KinesisSourceConfig(events.required("stream"), events, "LATEST");
         Group sessions = new Group("SessionSource", group(groups, "SessionSource"));
@@ -87,6 +90,10 @@ public final class JobConfig implements Serializable {
         checkpointIntervalMillis = job.integer("checkpointIntervalMillis", 0);
     }
 
+    public java.util.Set<String> keysRead() {
+        return java.util.Collections.unmodifiableSet(keysRead);
+    }
+
     public static JobConfig fromPropertyGroups(Map<String, Properties> groups) {
         return new JobConfig(groups);
     }
@@ -110,8 +117,8 @@ public final class JobConfig implements Serializable {
         return groups.getOrDefault(name, new Properties());
     }
 
-    /** One property group, with errors that name the group and key. */
-    static final class Group implements Serializable {
+    /** One property group, with errors that name the group and key; it notes every key it is asked for. */
+    final class Group implements Serializable {
         private static final long serialVersionUID = 1L;
         final String name;
         final Properties properties;
@@ -122,6 +129,7 @@ public final class JobConfig implements Serializable {
         }
 
         String get(String key, String defaultValue) {
+            keysRead.add(name + "." + key);
             String value = properties.getProperty(key);
             return value == null || value.trim().isEmpty() ? defaultValue : value.trim();
         }
@@ -155,6 +163,7 @@ public final class JobConfig implements Serializable {
         }
 
         Map<String, String> withPrefix(String prefix) {
+            keysRead.add(name + "." + prefix + "*");
             Map<String, String> out = new java.util.TreeMap<>();
             for (String key : properties.stringPropertyNames()) {
                 if (key.startsWith(prefix)) {

@@ -56,6 +56,8 @@ public final class BroadcastBenchmark {
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         System.out.printf("Broadcast benchmark: %d sessions, %d requests in flight, %d cores, %d measured rounds%n",
                 sessions, IN_FLIGHT, Runtime.getRuntime().availableProcessors(), rounds);
+        // Measured first, in a JVM that has run nothing else yet.
+        double heapPerSession = heapBytesPerSession(stateSessions);
         List<Result> results = new ArrayList<>();
         try (Emulators emulators = Emulators.start(true)) {
             TestJob job = new TestJob(emulators, 2);
@@ -83,7 +85,7 @@ public final class BroadcastBenchmark {
                     r.ceiling == null ? "" : String.format("%.0f%%", 100 * r.rate() / r.ceiling.rate()));
         }
         System.out.printf("%nHeap held in the expander's state: %.0f bytes per session (%d sessions)%n",
-                heapBytesPerSession(stateSessions), stateSessions);
+                heapPerSession, stateSessions);
     }
 
     private static List<TestSession> createSessions(Emulators emulators, TestJob job, int count) {
