@@ -3,8 +3,8 @@ package io.sqsbrowser.api;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.aws.DaemonThreads;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.LambdaClient;
@@ -33,11 +33,7 @@ interface AsyncWork {
     }
 
     static AsyncWork inProcess(Consumer<APIGatewayProxyRequestEvent> handler) {
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "api-async-work");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService executor = DaemonThreads.scheduler("api-async-work");
         return request -> executor.execute(() -> handler.accept(request));
     }
 }

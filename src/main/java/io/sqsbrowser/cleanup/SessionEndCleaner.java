@@ -1,5 +1,6 @@
 package io.sqsbrowser.cleanup;
 
+import io.sqsbrowser.aws.DaemonThreads;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
@@ -7,7 +8,6 @@ import io.sqsbrowser.session.SessionRecord;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.state.ListState;
@@ -70,11 +70,7 @@ public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> imp
         failures = getRuntimeContext().getMetricGroup().counter("sessionCleanupFailures");
         sqs = AwsClients.sqs(aws);
         cognito = AwsClients.cognito(aws);
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "session-end-cleaner");
-            t.setDaemon(true);
-            return t;
-        });
+        timer = DaemonThreads.scheduler("session-end-cleaner");
         timer.scheduleWithFixedDelay(this::catchUp, 1, 1, TimeUnit.SECONDS);
     }
 

@@ -1,5 +1,6 @@
 package io.sqsbrowser.history;
 
+import io.sqsbrowser.aws.DaemonThreads;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
@@ -11,7 +12,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -99,11 +99,7 @@ public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements
         failed = getRuntimeContext().getMetricGroup().counter("historyRowsFailed");
         getRuntimeContext().getMetricGroup().gauge("historyRowsUnwritten", this::unwrittenCount);
         dynamoDb = AwsClients.dynamoDbAsync(aws, settings.maxInFlightRequests);
-        retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "history-retry-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        retryTimer = DaemonThreads.scheduler("history-retry-timer");
         pump();
     }
 

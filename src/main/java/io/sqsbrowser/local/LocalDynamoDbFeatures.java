@@ -1,5 +1,6 @@
 package io.sqsbrowser.local;
 
+import io.sqsbrowser.aws.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -7,7 +8,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -45,11 +45,7 @@ public final class LocalDynamoDbFeatures implements AutoCloseable {
         this.sessionTable = sessionTable;
         this.historyTable = historyTable;
         this.changeStream = changeStream;
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "local-dynamodb-features");
-            t.setDaemon(true);
-            return t;
-        });
+        this.ticker = DaemonThreads.scheduler("local-dynamodb-features");
         ticker.scheduleWithFixedDelay(this::safeTick, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 

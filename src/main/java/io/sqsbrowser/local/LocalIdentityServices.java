@@ -134,7 +134,8 @@ public final class LocalIdentityServices implements AutoCloseable {
         return params;
     }
 
-    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+    /** Writes a whole answer; shared by the local HTTP servers. */
+    static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());

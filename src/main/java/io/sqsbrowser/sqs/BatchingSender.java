@@ -1,5 +1,6 @@
 package io.sqsbrowser.sqs;
 
+import io.sqsbrowser.aws.DaemonThreads;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.expand.Delivery;
 import java.util.ArrayDeque;
@@ -8,7 +9,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -56,11 +56,7 @@ public final class BatchingSender implements AutoCloseable {
         this.sqs = sqs;
         this.settings = settings;
         this.listener = listener;
-        this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sqs-retry-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        this.retryTimer = DaemonThreads.scheduler("sqs-retry-timer");
     }
 
     /** Sends one message; {@code done} is called exactly once, from any thread. */
