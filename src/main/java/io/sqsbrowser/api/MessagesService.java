@@ -79,8 +79,8 @@ final class MessagesService {
         Set<String> unread = new LinkedHashSet<>();
         dynamoDb.queryPaginator(b -> b.tableName(historyTable).indexName(CREATED_INDEX)
                 .keyConditionExpression("userId = :u AND #created <= :asof")
-                .filterExpression("is_read = :zero")
-                .expressionAttributeNames(Map.of("#created", "created"))
+                .filterExpression("#read = :zero")
+                .expressionAttributeNames(Map.of("#created", "created", "#read", "is_read"))
                 .expressionAttributeValues(Map.of(":u", SessionService.s(userId), ":asof", SessionService.n(asOf),
                         ":zero", SessionService.n(0))))
                 .items().forEach(item -> unread.add(item.get("messageId").s()));
@@ -94,8 +94,9 @@ final class MessagesService {
             try {
                 dynamoDb.updateItem(b -> b.tableName(historyTable)
                         .key(Map.of("userId", SessionService.s(userId), "messageId", SessionService.s(id)))
-                        .updateExpression("SET is_read = :one")
-                        .conditionExpression("attribute_exists(messageId) AND is_read = :zero")
+                        .updateExpression("SET #read = :one")
+                        .conditionExpression("attribute_exists(messageId) AND #read = :zero")
+                        .expressionAttributeNames(Map.of("#read", "is_read"))
                         .expressionAttributeValues(Map.of(":one", SessionService.n(1), ":zero", SessionService.n(0))));
                 changed.add(id);
             } catch (ConditionalCheckFailedException unchangedOrMissing) {

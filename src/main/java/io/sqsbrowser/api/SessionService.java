@@ -77,9 +77,10 @@ final class SessionService {
         Credentials issued = credentials.issue(item.get("identityId").s(),
                 QueueNames.arn(item.get("sqsUrl").s(), config.aws.region()));
         Map<String, AttributeValue> updated = dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
-                .updateExpression("SET expires = :expires, #ttl = :ttl ADD version :one")
+                // Every attribute name through a placeholder: TTL is a reserved word, and others may become one.
+                .updateExpression("SET #expires = :expires, #ttl = :ttl ADD #version :one")
                 .conditionExpression("attribute_exists(sessionId)")
-                .expressionAttributeNames(Map.of("#ttl", "ttl"))
+                .expressionAttributeNames(Map.of("#expires", "expires", "#ttl", "ttl", "#version", "version"))
                 .expressionAttributeValues(Map.of(":expires", n(issued.expiration().getEpochSecond()),
                         ":ttl", n(ttl()), ":one", n(1)))
                 .returnValues(ReturnValue.ALL_NEW)).attributes();
@@ -103,7 +104,8 @@ final class SessionService {
     ObjectNode statusAll(Integer limit, String next) {
         long now = System.currentTimeMillis() / 1000;
         ScanResponse page = dynamoDb.scan(b -> b.tableName(config.sessionTable)
-                .filterExpression("expires > :now")
+                .filterExpression("#expires > :now")
+                .expressionAttributeNames(Map.of("#expires", "expires"))
                 .expressionAttributeValues(Map.of(":now", n(now)))
                 .limit(limit != null ? limit : 100)
                 .exclusiveStartKey(next == null ? null : PageTokens.decode(next)));

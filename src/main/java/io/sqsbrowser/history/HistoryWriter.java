@@ -142,9 +142,11 @@ public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements
         values.put(":unread", n(0));
         values.put(":ttl", n(row.created + settings.ttlSeconds));
         values.put(":message", s(row.message));
-        Map<String, String> names = new HashMap<>(Map.of("#ttl", "ttl"));
-        String update = "SET created = if_not_exists(created, :created), is_read = if_not_exists(is_read, :unread), "
-                + "#ttl = if_not_exists(#ttl, :ttl), message = if_not_exists(message, :message)";
+        // Every attribute name through a placeholder: TTL is a reserved word, and others may become one.
+        Map<String, String> names = new HashMap<>(Map.of("#created", "created", "#read", "is_read", "#ttl", "ttl",
+                "#message", "message"));
+        String update = "SET #created = if_not_exists(#created, :created), #read = if_not_exists(#read, :unread), "
+                + "#ttl = if_not_exists(#ttl, :ttl), #message = if_not_exists(#message, :message)";
         if (row.type != null) {
             names.put("#type", "_type");
             values.put(":type", s(row.type));
