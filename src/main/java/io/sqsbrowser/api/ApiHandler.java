@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
 public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, String> HEADERS = Map.of("Content-Type", "application/json");
+    /** Marks a request this function re-invoked itself with, for {@code async}. */
+    static final String DEFERRED_HEADER = "X-Sqs-Browser-Deferred";
 
     private final SessionService sessions;
     private final NotifyService notify;
@@ -58,6 +60,10 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         } catch (RuntimeException e) {
             // AWS SDK messages name resources and codes, never credentials or keys.
             System.err.println("request " + request.getHttpMethod() + " " + request.getPath() + " failed: " + e);
+            if (request.getHeaders() != null && request.getHeaders().containsKey(DEFERRED_HEADER)) {
+                // An asynchronous invocation that fails is retried by Lambda only if it throws.
+                throw e;
+            }
             return response(500, error("internal error"));
         }
     }
@@ -97,8 +103,15 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
             List<String> types = query.containsKey("_type")
                     ? Arrays.stream(query.get("_type").split(",")).filter(t -> !t.isEmpty()).collect(Collectors.toList())
                     : List.of();
-            return messages.history(SessionKey.userId(p.get(2)), (Long) number(query, "start", 0, Long.MAX_VALUE, false),
-                    (Long) number(query, "end", 0, Long.MAX_VALUE, false), types,
+            if (types.size() > MessagesService.MAX_IDS) {
+                throw ApiException.badRequest("give at most " + MessagesService.MAX_IDS + " _type values");
+            }
+            Long start = (Long) number(query, "start", 0, Long.MAX_VALUE, false);
+            Long end = (Long) number(query, "end", 0, Long.MAX_VALUE, false);
+            if (start != null && end != null && start > end) {
+                throw ApiException.badRequest("start must not be after end");
+            }
+            return messages.history(SessionKey.userId(p.get(2)), start, end, types,
                     (Integer) number(query, "limit", 1, 1000, true), query.get("next"));
         }
         if (p.size() < 4 || !p.get(1).equals("set-read") || !p.get(2).equals("user")) {
@@ -124,7 +137,8 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         Map<String, String> rest = new HashMap<>(query);
         rest.remove("async");
         asyncWork.submit(new APIGatewayProxyRequestEvent().withHttpMethod(request.getHttpMethod())
-                .withPath(request.getPath()).withQueryStringParameters(rest).withBody(request.getBody()));
+                .withPath(request.getPath()).withQueryStringParameters(rest).withBody(request.getBody())
+                .withHeaders(Map.of(DEFERRED_HEADER, "1")));
         return JSON.createObjectNode().put("success", true).put("async", true);
     }
 

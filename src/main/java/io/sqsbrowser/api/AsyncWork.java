@@ -27,6 +27,9 @@ interface AsyncWork {
             if (request.getQueryStringParameters() != null) {
                 request.getQueryStringParameters().forEach(event.putObject("queryStringParameters")::put);
             }
+            if (request.getHeaders() != null) {
+                request.getHeaders().forEach(event.putObject("headers")::put);
+            }
             lambda.invoke(b -> b.functionName(functionName).invocationType(InvocationType.EVENT)
                     .payload(SdkBytes.fromUtf8String(event.toString())));
         };

@@ -106,17 +106,37 @@ final class MessagesService {
         return changed;
     }
 
-    /** Tells all of the user's sessions (an {@code _sqs_only} receipt per 100 ids) and answers the caller. */
+    /**
+     * Tells all of the user's sessions (an {@code _sqs_only} receipt per 100 ids) and answers the caller. If a
+     * receipt cannot be sent, the ids go back to unread, so that trying again sends it.
+     */
     private ObjectNode receipted(String userId, List<String> changed) {
         for (int from = 0; from < changed.size(); from += MAX_IDS) {
             ObjectNode receipt = JSON.createObjectNode().put("_type", "message-read-receipt").put("_sqs_only", true);
             JsonIds.put(receipt, "userId", userId);
-            changed.subList(from, Math.min(changed.size(), from + MAX_IDS)).forEach(receipt.putArray("messages-receipted")::add);
-            events.publish(receipt);
+            List<String> part = changed.subList(from, Math.min(changed.size(), from + MAX_IDS));
+            part.forEach(receipt.putArray("messages-receipted")::add);
+            try {
+                events.publish(receipt);
+            } catch (RuntimeException e) {
+                changed.subList(from, changed.size()).forEach(id -> markUnread(userId, id));
+                throw e;
+            }
         }
         ObjectNode out = JSON.createObjectNode().put("success", true);
         changed.forEach(out.putArray("messages-receipted")::add);
         return out;
+    }
+
+    private void markUnread(String userId, String id) {
+        try {
+            dynamoDb.updateItem(b -> b.tableName(historyTable)
+                    .key(Map.of("userId", SessionService.s(userId), "messageId", SessionService.s(id)))
+                    .updateExpression("SET #read = :zero").expressionAttributeNames(Map.of("#read", "is_read"))
+                    .expressionAttributeValues(Map.of(":zero", SessionService.n(0))));
+        } catch (RuntimeException e) {
+            // best effort: the caller gets the original error either way
+        }
     }
 
     private static ObjectNode message(Map<String, AttributeValue> item) {

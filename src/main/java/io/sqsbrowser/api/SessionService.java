@@ -57,11 +57,19 @@ final class SessionService {
                     .conditionExpression("attribute_not_exists(sessionId)"));
             return sessionJson(item, issued);
         } catch (ConditionalCheckFailedException raced) {
-            // A concurrent create of the same session won: keep its queue, not ours.
-            deleteQueue(queueUrl);
-            return renew(key, find(key));
+            // A concurrent create won, or the SDK's retry of our own put found it done: keep what the item names.
+            Map<String, AttributeValue> stored = find(key);
+            deleteQueueUnlessStored(queueUrl, stored);
+            return renew(key, stored);
         } catch (RuntimeException e) {
-            deleteQueue(queueUrl);
+            Map<String, AttributeValue> stored;
+            try {
+                stored = find(key);
+            } catch (RuntimeException unknown) {
+                // Cannot tell whether the item was written: keep the queue; /cleanup removes it if orphaned.
+                throw e;
+            }
+            deleteQueueUnlessStored(queueUrl, stored);
             throw e;
         }
     }
@@ -70,13 +78,22 @@ final class SessionService {
         return renew(key, require(key));
     }
 
+    private void deleteQueueUnlessStored(String queueUrl, Map<String, AttributeValue> stored) {
+        if (stored == null || !queueUrl.equals(stored.get("sqsUrl").s())) {
+            deleteQueue(queueUrl);
+        }
+    }
+
+
     private ObjectNode renew(SessionKey key, Map<String, AttributeValue> item) {
         if (item == null || !key.accountId.equals(item.get("accountId").s())) {
             throw new ApiException(409, "session " + key.sessionId + " exists for another account");
         }
         Credentials issued = credentials.issue(item.get("identityId").s(),
                 QueueNames.arn(item.get("sqsUrl").s(), config.aws.region()));
-        Map<String, AttributeValue> updated = dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
+        Map<String, AttributeValue> updated;
+        try {
+            updated = dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
                 // Every attribute name through a placeholder: TTL is a reserved word, and others may become one.
                 .updateExpression("SET #expires = :expires, #ttl = :ttl ADD #version :one")
                 .conditionExpression("attribute_exists(sessionId)")
@@ -84,6 +101,9 @@ final class SessionService {
                 .expressionAttributeValues(Map.of(":expires", n(issued.expiration().getEpochSecond()),
                         ":ttl", n(ttl()), ":one", n(1)))
                 .returnValues(ReturnValue.ALL_NEW)).attributes();
+        } catch (ConditionalCheckFailedException destroyedMeanwhile) {
+            throw ApiException.notFound("no session " + key.sessionId + " for user " + key.userId);
+        }
         return sessionJson(updated, issued);
     }
 
@@ -156,10 +176,13 @@ final class SessionService {
 
     private Set<String> ownedQueueNames() {
         Set<String> owned = new HashSet<>();
-        dynamoDb.scanPaginator(b -> b.tableName(config.sessionTable).projectionExpression("sqsQueueName"))
+        dynamoDb.scanPaginator(b -> b.tableName(config.sessionTable).projectionExpression("sqsQueueName, sqsUrl"))
                 .items().forEach(item -> {
                     if (item.containsKey("sqsQueueName")) {
                         owned.add(item.get("sqsQueueName").s());
+                    }
+                    if (item.containsKey("sqsUrl")) {
+                        owned.add(QueueNames.name(item.get("sqsUrl").s()));
                     }
                 });
         return owned;

@@ -6,7 +6,6 @@ import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.session.SessionRecord;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,10 +25,10 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 
 /**
- * Deletes what an ended session leaves behind (SPEC §6): its queue at once, and its Cognito identity in
- * DeleteIdentities batches of at most 60 (when 60 are waiting, and every second for the rest). A queue that
- * is already gone counts as deleted. What still fails after the SDK's retries is tried again a second later,
- * and what is not yet done is kept in the checkpoint.
+ * Deletes what an ended session leaves behind (SPEC §6): its queue, and its Cognito identity in DeleteIdentities
+ * batches of at most 60, on the cleaner's own thread (at once, and every second for what waits). A queue that is
+ * already gone counts as deleted. What fails after the SDK's retries and may pass is tried again a second later,
+ * what is refused for good is logged and dropped, and what is not yet done is kept in the checkpoint.
  */
 public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
@@ -71,76 +70,96 @@ public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> imp
         sqs = AwsClients.sqs(aws);
         cognito = AwsClients.cognito(aws);
         timer = DaemonThreads.scheduler("session-end-cleaner");
-        timer.scheduleWithFixedDelay(this::catchUp, 1, 1, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(this::catchUpSafely, 1, 1, TimeUnit.SECONDS);
     }
 
+    /** Only notes the work: the calls run on the cleaner's own thread, so a slow AWS API never stalls the job. */
     @Override
-    public synchronized void invoke(SessionRecord ended, Context context) {
-        if (ended.queueUrl != null) {
-            queues.add(ended.queueUrl);
+    public void invoke(SessionRecord ended, Context context) {
+        synchronized (this) {
+            if (ended.queueUrl != null) {
+                queues.add(ended.queueUrl);
+            }
+            if (ended.identityId != null) {
+                identities.add(ended.identityId);
+            }
         }
-        if (ended.identityId != null) {
-            identities.add(ended.identityId);
+        timer.execute(this::catchUpSafely);
+    }
+
+    /** On the cleaner's thread: deletes the waiting queues and identities; what fails and may pass waits a second. */
+    private void catchUp() {
+        List<String> queueBatch;
+        List<String> identityBatch;
+        synchronized (this) {
+            queueBatch = new ArrayList<>(queues);
+            identityBatch = new ArrayList<>(identities);
         }
-        deleteQueues();
-        while (identities.size() >= MAX_IDENTITIES_PER_CALL) {
-            if (!deleteIdentities()) {
-                break;
+        for (String url : queueBatch) {
+            if (deleteQueue(url)) {
+                synchronized (this) {
+                    queues.remove(url);
+                }
+            }
+        }
+        for (int from = 0; from < identityBatch.size(); from += MAX_IDENTITIES_PER_CALL) {
+            List<String> batch = identityBatch.subList(from, Math.min(identityBatch.size(), from + MAX_IDENTITIES_PER_CALL));
+            List<String> retry = deleteIdentities(batch);
+            synchronized (this) {
+                batch.forEach(identities::remove);
+                identities.addAll(retry);
             }
         }
     }
 
-    /** Every second: the identities of a partial batch, and anything that failed before. */
-    private synchronized void catchUp() {
+    /** True when the queue is gone: deleted now, before, or refused for good (logged). */
+    private boolean deleteQueue(String url) {
         try {
-            deleteQueues();
-            while (!identities.isEmpty() && deleteIdentities()) {
-                // next batch
-            }
+            sqs.deleteQueue(b -> b.queueUrl(url));
+        } catch (QueueDoesNotExistException alreadyGone) {
+            return true; // by /destroy or an earlier attempt
         } catch (RuntimeException e) {
             failures.inc();
-            LOG.warn("Session clean-up will be tried again: {}", AwsFailures.describe(e));
+            Throwable cause = AwsFailures.unwrap(e);
+            LOG.warn("Could not delete queue {}{}: {}", url, AwsFailures.retryable(cause) ? " yet" : ", giving up",
+                    AwsFailures.describe(cause));
+            return !AwsFailures.retryable(cause);
         }
+        queuesDeleted.inc();
+        return true;
     }
 
-    private void deleteQueues() {
-        for (Iterator<String> it = queues.iterator(); it.hasNext(); ) {
-            String url = it.next();
-            try {
-                sqs.deleteQueue(b -> b.queueUrl(url));
-            } catch (QueueDoesNotExistException alreadyGone) {
-                // done before, by /destroy or an earlier attempt
-            } catch (RuntimeException e) {
-                failures.inc();
-                LOG.warn("Could not delete queue {} yet: {}", url, AwsFailures.describe(e));
-                continue;
-            }
-            it.remove();
-            queuesDeleted.inc();
-        }
-    }
-
-    /** Deletes up to 60 identities; false when the call failed and should wait for the next try. */
-    private boolean deleteIdentities() {
-        List<String> batch = new ArrayList<>(identities.subList(0, Math.min(MAX_IDENTITIES_PER_CALL, identities.size())));
+    /** Deletes up to 60 identities; answers those worth another try. */
+    private List<String> deleteIdentities(List<String> batch) {
         List<UnprocessedIdentityId> unprocessed;
         try {
             unprocessed = cognito.deleteIdentities(b -> b.identityIdsToDelete(batch)).unprocessedIdentityIds();
         } catch (RuntimeException e) {
             failures.inc();
-            LOG.warn("Could not delete {} Cognito identities yet: {}", batch.size(), AwsFailures.describe(e));
-            return false;
+            Throwable cause = AwsFailures.unwrap(e);
+            LOG.warn("Could not delete {} Cognito identities{}: {}", batch.size(),
+                    AwsFailures.retryable(cause) ? " yet" : ", giving up", AwsFailures.describe(cause));
+            return AwsFailures.retryable(cause) ? batch : List.of();
         }
-        identities.subList(0, batch.size()).clear();
+        List<String> retry = new ArrayList<>();
         for (UnprocessedIdentityId u : unprocessed) {
             // IdentityNotFound means deleted already; only a server error is worth another try.
             if ("InternalServerError".equals(u.errorCodeAsString())) {
-                identities.add(u.identityId());
+                retry.add(u.identityId());
                 failures.inc();
             }
         }
         identitiesDeleted.inc(batch.size() - unprocessed.size());
-        return true;
+        return retry;
+    }
+
+    private void catchUpSafely() {
+        try {
+            catchUp();
+        } catch (RuntimeException e) {
+            failures.inc();
+            LOG.warn("Session clean-up will be tried again: {}", AwsFailures.describe(e));
+        }
     }
 
     @Override

@@ -190,8 +190,10 @@ public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements
     }
 
     private void retry(Pending p) {
-        retried.inc();
-        p.retries++;
+        synchronized (this) {
+            retried.inc();
+            p.retries++;
+        }
         long delay = AwsFailures.backoffMillis(settings.backoffBaseMillis, settings.backoffMaxMillis, p.retries,
                 ThreadLocalRandom.current().nextDouble());
         try {

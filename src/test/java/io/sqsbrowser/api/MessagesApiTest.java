@@ -128,8 +128,28 @@ class MessagesApiTest {
     }
 
     @Test
+    void aReceiptThatCannotBeSentLeavesTheMessagesUnreadForTheNextTry(TestApi api) {
+        TestApi.Response failed = api.with("EVENT_STREAM", "no-such-stream").get("/messages/set-read/user/200/message/m1");
+        assertThat(failed.status).isEqualTo(500);
+        api.with("EVENT_STREAM", api.eventStream);
+        assertThat(ids(api.get("/messages/set-read/user/200/message/m1").body.get("messages-receipted"))).containsExactly("m1");
+        assertThat(api.events()).hasSize(1);
+    }
+
+    @Test
+    void aDeferredRequestThatFailsThrowsSoThatLambdaRetriesIt(TestApi api) {
+        APIGatewayProxyRequestEvent deferred = new APIGatewayProxyRequestEvent().withHttpMethod("GET")
+                .withPath("/messages/set-read/user/200/message/m1").withHeaders(Map.of(ApiHandler.DEFERRED_HEADER, "1"));
+        api.with("HISTORY_TABLE", "no-such-table");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> api.handle(deferred)).isInstanceOf(RuntimeException.class);
+        assertThat(api.get("/messages/set-read/user/200/message/m1").status).as("a caller still gets JSON").isEqualTo(500);
+    }
+
+    @Test
     void badInputIsRefused(TestApi api) {
         assertThat(api.get("/messages/user/200?start=yesterday").status).isEqualTo(400);
+        assertThat(api.get("/messages/user/200?start=2000&end=1000").status).isEqualTo(400);
+        assertThat(api.get("/messages/user/200?_type=" + "t,".repeat(101)).status).isEqualTo(400);
         assertThat(api.get("/messages/user/200?limit=0").status).isEqualTo(400);
         assertThat(api.get("/messages/user/200?next=garbage").status).isEqualTo(400);
         assertThat(api.get("/messages/set-read/user/200/asof/-5").status).isEqualTo(400);

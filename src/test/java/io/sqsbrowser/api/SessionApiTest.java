@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.client.MessageDecryptor;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.DynamoDbFaultProxy;
 import io.sqsbrowser.testing.TestApi;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,20 @@ class SessionApiTest {
         TestApi.Response otherAccount = api.get("/create/999/200/s1");
         assertThat(otherAccount.status).isEqualTo(409);
         assertThat(otherAccount.body.get("success").asBoolean()).isFalse();
+    }
+
+    @Test
+    void aCreateWhosePutSucceededButWhoseAnswerWasLostKeepsItsQueue(TestApi api) throws Exception {
+        // DynamoDB wrote the item, the answer was lost, the SDK's retry then meets its own item.
+        try (DynamoDbFaultProxy proxy = new DynamoDbFaultProxy(api.emulators.dynamoDbPort)) {
+            api.with("ENDPOINT_DYNAMODB", proxy.endpoint());
+            proxy.loseNextAnswer("PutItem");
+            TestApi.Response r = api.get("/create/100/200/lost-answer");
+            assertThat(r.status).isEqualTo(200);
+            String url = r.body.get("session").get("sqsUrl").asText();
+            assertThat(queueExists(api, url)).as("the session's queue survives the retry").isTrue();
+            assertThat(item(api, "200", "lost-answer").get("sqsUrl").s()).isEqualTo(url);
+        }
     }
 
     @Test

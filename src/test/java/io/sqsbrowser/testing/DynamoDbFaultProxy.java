@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TEST DOUBLE for DynamoDB faults that dynalite cannot produce: an HTTP proxy in front of dynalite that
  * passes every request through, except that while {@link #throttle} is on it answers UpdateItem with the
- * real protocol's ProvisionedThroughputExceededException (HTTP 400), as a throttled table does.
+ * real protocol's ProvisionedThroughputExceededException (HTTP 400), as a throttled table does; and it can
+ * carry out one request but answer it with a 500, as when the answer is lost, so that the SDK retries it.
  */
 public final class DynamoDbFaultProxy implements AutoCloseable {
     private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "content-length", "expect", "upgrade");
@@ -25,6 +26,8 @@ public final class DynamoDbFaultProxy implements AutoCloseable {
     private final HttpClient client = HttpClient.newHttpClient();
     private final String target;
     private volatile boolean throttling;
+    /** A target (e.g. PutItem) whose next request is carried out but answered with a 500, as when a response is lost. */
+    private volatile String loseNextAnswerTo;
     public final AtomicInteger throttled = new AtomicInteger();
 
     public DynamoDbFaultProxy(int dynamoDbPort) throws IOException {
@@ -41,6 +44,11 @@ public final class DynamoDbFaultProxy implements AutoCloseable {
 
     public void throttle(boolean on) {
         throttling = on;
+    }
+
+    /** The next {@code operation} (e.g. "PutItem") reaches dynalite, but its answer is replaced by a 500. */
+    public void loseNextAnswer(String operation) {
+        loseNextAnswerTo = "DynamoDB_20120810." + operation;
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -62,6 +70,13 @@ public final class DynamoDbFaultProxy implements AutoCloseable {
         });
         try {
             HttpResponse<byte[]> response = client.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (target != null && target.equals(loseNextAnswerTo)) {
+                loseNextAnswerTo = null;
+                reply(exchange, 500, Map.of("Content-Type", List.of("application/x-amz-json-1.0")),
+                        "{\"__type\":\"com.amazonaws.dynamodb.v20120810#InternalServerError\",\"message\":\"injected\"}"
+                                .getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             reply(exchange, response.statusCode(), response.headers().map(), response.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
