@@ -2,8 +2,11 @@ package io.sqsbrowser.api;
 
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.crypto.CipherFormat;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.Properties;
 
 /**
@@ -34,7 +37,7 @@ public final class ApiConfig {
     public final String asyncMode;
     public final String functionName;
     /** Every environment variable this class reads, whether set or not. */
-    private final java.util.Set<String> variablesRead = new java.util.TreeSet<>();
+    private final Set<String> variablesRead = new TreeSet<>();
 
     private final Map<String, String> env;
 
@@ -72,8 +75,8 @@ public final class ApiConfig {
         functionName = read("AWS_LAMBDA_FUNCTION_NAME", null);
     }
 
-    public java.util.Set<String> variablesRead() {
-        return java.util.Collections.unmodifiableSet(variablesRead);
+    public Set<String> variablesRead() {
+        return Collections.unmodifiableSet(variablesRead);
     }
 
     public static ApiConfig fromEnvironment(Map<String, String> env) {

@@ -1,5 +1,6 @@
 package io.sqsbrowser.api;
 
+import io.sqsbrowser.aws.Attributes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -40,9 +41,9 @@ final class MessagesService {
     /** Newest first, between {@code start} and {@code end} (epoch seconds), optionally of some {@code _type}s. */
     ObjectNode history(String userId, Long start, Long end, List<String> types, Integer limit, String next) {
         Map<String, String> names = new HashMap<>(Map.of("#created", "created"));
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":u", SessionService.s(userId),
-                ":start", SessionService.n(start != null ? start : 0),
-                ":end", SessionService.n(end != null ? end : Long.MAX_VALUE / 1000)));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":u", Attributes.s(userId),
+                ":start", Attributes.n(start != null ? start : 0),
+                ":end", Attributes.n(end != null ? end : Long.MAX_VALUE / 1000)));
         QueryRequest.Builder query = QueryRequest.builder().tableName(historyTable).indexName(CREATED_INDEX)
                 .keyConditionExpression("userId = :u AND #created BETWEEN :start AND :end")
                 .scanIndexForward(false).limit(limit != null ? limit : 50)
@@ -51,7 +52,7 @@ final class MessagesService {
             List<String> placeholders = new ArrayList<>();
             for (int i = 0; i < types.size(); i++) {
                 placeholders.add(":t" + i);
-                values.put(":t" + i, SessionService.s(types.get(i)));
+                values.put(":t" + i, Attributes.s(types.get(i)));
             }
             names.put("#type", "_type");
             query.filterExpression("#type IN (" + String.join(", ", placeholders) + ")");
@@ -81,8 +82,8 @@ final class MessagesService {
                 .keyConditionExpression("userId = :u AND #created <= :asof")
                 .filterExpression("#read = :zero")
                 .expressionAttributeNames(Map.of("#created", "created", "#read", "is_read"))
-                .expressionAttributeValues(Map.of(":u", SessionService.s(userId), ":asof", SessionService.n(asOf),
-                        ":zero", SessionService.n(0))))
+                .expressionAttributeValues(Map.of(":u", Attributes.s(userId), ":asof", Attributes.n(asOf),
+                        ":zero", Attributes.n(0))))
                 .items().forEach(item -> unread.add(item.get("messageId").s()));
         return receipted(userId, markRead(userId, unread));
     }
@@ -93,11 +94,11 @@ final class MessagesService {
         for (String id : messageIds) {
             try {
                 dynamoDb.updateItem(b -> b.tableName(historyTable)
-                        .key(Map.of("userId", SessionService.s(userId), "messageId", SessionService.s(id)))
+                        .key(Map.of("userId", Attributes.s(userId), "messageId", Attributes.s(id)))
                         .updateExpression("SET #read = :one")
                         .conditionExpression("attribute_exists(messageId) AND #read = :zero")
                         .expressionAttributeNames(Map.of("#read", "is_read"))
-                        .expressionAttributeValues(Map.of(":one", SessionService.n(1), ":zero", SessionService.n(0))));
+                        .expressionAttributeValues(Map.of(":one", Attributes.n(1), ":zero", Attributes.n(0))));
                 changed.add(id);
             } catch (ConditionalCheckFailedException unchangedOrMissing) {
                 // already read, or no such message: not reported
@@ -131,9 +132,9 @@ final class MessagesService {
     private void markUnread(String userId, String id) {
         try {
             dynamoDb.updateItem(b -> b.tableName(historyTable)
-                    .key(Map.of("userId", SessionService.s(userId), "messageId", SessionService.s(id)))
+                    .key(Map.of("userId", Attributes.s(userId), "messageId", Attributes.s(id)))
                     .updateExpression("SET #read = :zero").expressionAttributeNames(Map.of("#read", "is_read"))
-                    .expressionAttributeValues(Map.of(":zero", SessionService.n(0))));
+                    .expressionAttributeValues(Map.of(":zero", Attributes.n(0))));
         } catch (RuntimeException e) {
             // best effort: the caller gets the original error either way
         }

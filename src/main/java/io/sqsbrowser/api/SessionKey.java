@@ -1,5 +1,6 @@
 package io.sqsbrowser.api;
 
+import io.sqsbrowser.aws.Attributes;
 import io.sqsbrowser.event.Ids;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -37,6 +38,6 @@ final class SessionKey {
     }
 
     Map<String, AttributeValue> dynamoKey() {
-        return Map.of("userId", SessionService.s(userId), "sessionId", SessionService.s(sessionId));
+        return Map.of("userId", Attributes.s(userId), "sessionId", Attributes.s(sessionId));
     }
 }

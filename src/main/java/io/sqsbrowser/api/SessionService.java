@@ -1,5 +1,8 @@
 package io.sqsbrowser.api;
 
+import static io.sqsbrowser.aws.Attributes.n;
+import static io.sqsbrowser.aws.Attributes.s;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -259,14 +262,6 @@ final class SessionService {
         } catch (QueueDoesNotExistException alreadyGone) {
             // the goal is reached
         }
-    }
-
-    static AttributeValue s(String value) {
-        return AttributeValue.builder().s(value).build();
-    }
-
-    static AttributeValue n(long value) {
-        return AttributeValue.builder().n(Long.toString(value)).build();
     }
 
     /** Opaque continuation tokens: base64url of the DynamoDB key as JSON of strings and numbers. */

@@ -2,6 +2,9 @@ package io.sqsbrowser.aws;
 
 import java.io.Serializable;
 import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -20,7 +23,7 @@ public final class AwsSettings implements Serializable {
     public static final String SECRET_ACCESS_KEY = "secretAccessKey";
     public static final String ENDPOINT_PREFIX = "endpoint.";
     /** The keys of the {@code Aws} group; endpoints as {@code endpoint.*}. */
-    public static final java.util.List<String> KEYS = java.util.List.of(REGION, CREDENTIALS, ACCESS_KEY_ID, SECRET_ACCESS_KEY,
+    public static final List<String> KEYS = List.of(REGION, CREDENTIALS, ACCESS_KEY_ID, SECRET_ACCESS_KEY,
             ENDPOINT_PREFIX + "*");
 
     /** Where credentials come from: the default provider chain, or the static keys given (emulators). */
@@ -47,7 +50,7 @@ public final class AwsSettings implements Serializable {
 
     /** Reads the {@code Aws} property group. */
     public static AwsSettings fromProperties(Properties p) {
-        Map<String, String> endpoints = new java.util.HashMap<>();
+        Map<String, String> endpoints = new HashMap<>();
         for (String name : p.stringPropertyNames()) {
             if (name.startsWith(ENDPOINT_PREFIX)) {
                 endpoints.put(name.substring(ENDPOINT_PREFIX.length()), p.getProperty(name));
@@ -55,7 +58,7 @@ public final class AwsSettings implements Serializable {
         }
         Credentials credentials;
         try {
-            credentials = Credentials.valueOf(p.getProperty(CREDENTIALS, "DEFAULT").trim().toUpperCase(java.util.Locale.ROOT));
+            credentials = Credentials.valueOf(p.getProperty(CREDENTIALS, "DEFAULT").trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Aws.credentials must be DEFAULT or STATIC, got " + p.getProperty(CREDENTIALS));
         }

@@ -1,6 +1,9 @@
 package io.sqsbrowser.history;
 
 import io.sqsbrowser.aws.DaemonThreads;
+import static io.sqsbrowser.aws.Attributes.n;
+import static io.sqsbrowser.aws.Attributes.s;
+
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
@@ -225,14 +228,6 @@ public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements
         if (dynamoDb != null) {
             dynamoDb.close();
         }
-    }
-
-    private static AttributeValue s(String value) {
-        return AttributeValue.builder().s(value).build();
-    }
-
-    private static AttributeValue n(long value) {
-        return AttributeValue.builder().n(Long.toString(value)).build();
     }
 
     private static final class Pending {

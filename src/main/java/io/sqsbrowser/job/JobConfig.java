@@ -8,8 +8,12 @@ import io.sqsbrowser.sqs.SenderSettings;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.Collections;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The job's whole configuration, typed and checked at start. On Managed Service for Apache Flink it comes
@@ -60,7 +64,7 @@ public final class JobConfig implements Serializable {
     /** 0 when not set: checkpointing is left to the cluster's configuration. */
     public final long checkpointIntervalMillis;
     /** Every {@code Group.key} this class reads, whether set or not: what deployment templates may declare. */
-    private final java.util.Set<String> keysRead = new java.util.TreeSet<>();
+    private final Set<String> keysRead = new TreeSet<>();
 
     private JobConfig(Map<String, Properties> groups) {
         aws = AwsSettings.fromProperties(group(groups, "Aws"));
@@ -90,8 +94,8 @@ public final class JobConfig implements Serializable {
         checkpointIntervalMillis = job.integer("checkpointIntervalMillis", 0);
     }
 
-    public java.util.Set<String> keysRead() {
-        return java.util.Collections.unmodifiableSet(keysRead);
+    public Set<String> keysRead() {
+        return Collections.unmodifiableSet(keysRead);
     }
 
     public static JobConfig fromPropertyGroups(Map<String, Properties> groups) {
@@ -164,7 +168,7 @@ public final class JobConfig implements Serializable {
 
         Map<String, String> withPrefix(String prefix) {
             keysRead.add(name + "." + prefix + "*");
-            Map<String, String> out = new java.util.TreeMap<>();
+            Map<String, String> out = new TreeMap<>();
             for (String key : properties.stringPropertyNames()) {
                 if (key.startsWith(prefix)) {
                     out.put(key.substring(prefix.length()), properties.getProperty(key));
@@ -187,7 +191,7 @@ public final class JobConfig implements Serializable {
 
         KinesisSourceConfig(String stream, Group g, String defaultPosition) {
             this.stream = stream;
-            initialPosition = g.get("initialPosition", defaultPosition).toUpperCase(java.util.Locale.ROOT);
+            initialPosition = g.get("initialPosition", defaultPosition).toUpperCase(Locale.ROOT);
             if (!initialPosition.equals("LATEST") && !initialPosition.equals("TRIM_HORIZON") && !initialPosition.equals("AT_TIMESTAMP")) {
                 throw new IllegalArgumentException(g.name + ".initialPosition must be LATEST, TRIM_HORIZON or AT_TIMESTAMP, got "
                         + initialPosition);
@@ -196,10 +200,10 @@ public final class JobConfig implements Serializable {
             if (initialPosition.equals("AT_TIMESTAMP") && initialTimestamp == null) {
                 throw new IllegalArgumentException(g.name + ".initialTimestamp is required with AT_TIMESTAMP");
             }
-            recordPublisher = g.get("recordPublisher", "POLLING").toUpperCase(java.util.Locale.ROOT);
+            recordPublisher = g.get("recordPublisher", "POLLING").toUpperCase(Locale.ROOT);
             efoConsumerName = g.get("efoConsumerName", null);
             shardDiscoveryIntervalMillis = g.integer("shardDiscoveryIntervalMillis", 10_000);
-            consumerOverrides = new java.util.TreeMap<>(g.withPrefix("consumer."));
+            consumerOverrides = new TreeMap<>(g.withPrefix("consumer."));
         }
     }
 }

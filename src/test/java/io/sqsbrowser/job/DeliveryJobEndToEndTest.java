@@ -8,6 +8,7 @@ import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.ChangeRecords;
 import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.Mailboxes;
 import io.sqsbrowser.testing.TestJob;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -89,7 +89,10 @@ class DeliveryJobEndToEndTest {
             expected.put(s3, ids("m-everyone", "m-account-100"));
             expected.put(s4, ids("m-everyone", "m-session-s4", "m-account-101"));
             mail.awaitAtLeast(expected, Duration.ofSeconds(60));
-            Await.derivedIdArrives(mail, s3);
+            Await.until(Duration.ofSeconds(30), "the event with a derived id", () -> {
+                mail.poll();
+                return mail.messageIds(s3).stream().anyMatch(id -> !id.startsWith("m-"));
+            });
             expected.get(s3).add(mail.messageIds(s3).stream().filter(id -> !id.startsWith("m-")).findFirst().orElseThrow());
 
             mail.poll();
@@ -99,7 +102,7 @@ class DeliveryJobEndToEndTest {
             }
             assertThat(mail.messageIds(expired)).as("an expired session receives nothing").isEmpty();
             // A removed session receives nothing: its queue is deleted, and its identity.
-            io.sqsbrowser.testing.Await.until(Duration.ofSeconds(30), "the removed session's queue and identity to go",
+            Await.until(Duration.ofSeconds(30), "the removed session's queue and identity to go",
                     () -> emulators.sqs().listQueues(b -> b.queueNamePrefix(queueName(destroyed))).queueUrls().isEmpty()
                             && job.services.calls("DeleteIdentities").stream().anyMatch(c -> c.parameters
                                     .get("IdentityIdsToDelete").contains(destroyed.item().get("identityId").s())));
@@ -122,7 +125,7 @@ class DeliveryJobEndToEndTest {
 
     static List<JsonNode> deadLetters(Emulators emulators, TestJob job, int expected) {
         List<JsonNode> out = new ArrayList<>();
-        io.sqsbrowser.testing.Await.until(Duration.ofSeconds(30), expected + " dead letters", () -> {
+        Await.until(Duration.ofSeconds(30), expected + " dead letters", () -> {
             for (Message m : emulators.sqs().receiveMessage(b -> b.queueUrl(job.deadLetterQueue).maxNumberOfMessages(10)
                     .waitTimeSeconds(1)).messages()) {
                 try {
@@ -146,15 +149,5 @@ class DeliveryJobEndToEndTest {
 
     private static Set<String> ids(String... ids) {
         return new TreeSet<>(List.of(ids));
-    }
-
-    /** Waits for the event without a messageId, whose id the job derives. */
-    private static final class Await {
-        static void derivedIdArrives(Mailboxes mail, TestSession s) {
-            io.sqsbrowser.testing.Await.until(Duration.ofSeconds(30), "the event with a derived id", () -> {
-                mail.poll();
-                return mail.messageIds(s).stream().collect(Collectors.toList()).stream().anyMatch(id -> !id.startsWith("m-"));
-            });
-        }
     }
 }
