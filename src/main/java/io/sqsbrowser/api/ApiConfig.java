@@ -12,7 +12,8 @@ import java.util.Properties;
 /**
  * The session Lambda's configuration, from its environment variables:
  * {@code SESSION_TABLE}, {@code HISTORY_TABLE}, {@code EVENT_STREAM}, {@code QUEUE_PREFIX},
- * {@code IDENTITY_POOL_ID}, {@code SESSION_ROLE_ARN} (required); {@code CREDENTIAL_SECONDS} [3600],
+ * {@code IDENTITY_POOL_ID}, {@code DEVELOPER_PROVIDER_NAME} (the pool's developer provider), {@code SESSION_ROLE_ARN},
+ * {@code DEAD_LETTER_QUEUE_URL} (never deleted by clean-up) (required); {@code CREDENTIAL_SECONDS} [3600],
  * {@code SESSION_TTL_SECONDS} [7200, how long an idle session lives], {@code MESSAGE_RETENTION_SECONDS}
  * [345600], {@code CLEANUP_MIN_AGE_SECONDS} [3600], {@code DEFAULT_CIPHER} [gcm], {@code ASYNC_MODE}
  * [lambda | inline], {@code AWS_REGION}, and {@code ENDPOINT_SQS}, {@code ENDPOINT_DYNAMODB},
@@ -27,6 +28,8 @@ public final class ApiConfig {
     public final String eventStream;
     public final String queuePrefix;
     public final String identityPoolId;
+    public final String developerProviderName;
+    public final String deadLetterQueueUrl;
     public final String sessionRoleArn;
     public final int credentialSeconds;
     public final int sessionTtlSeconds;
@@ -65,6 +68,8 @@ public final class ApiConfig {
             throw new IllegalArgumentException("QUEUE_PREFIX must be 1-36 of A-Z a-z 0-9 _ - (queue names are at most 80)");
         }
         identityPoolId = required("IDENTITY_POOL_ID");
+        developerProviderName = required("DEVELOPER_PROVIDER_NAME");
+        deadLetterQueueUrl = required("DEAD_LETTER_QUEUE_URL");
         sessionRoleArn = required("SESSION_ROLE_ARN");
         credentialSeconds = integer("CREDENTIAL_SECONDS", 3600);
         sessionTtlSeconds = integer("SESSION_TTL_SECONDS", 7200);

@@ -6,6 +6,7 @@ import static io.sqsbrowser.aws.Attributes.s;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.aws.QueueNames;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -42,7 +43,10 @@ final class SessionService {
         this.config = config;
     }
 
-    /** Idempotent: an existing session is returned with fresh credentials, never a second queue. */
+    /**
+     * Idempotent: an existing session is returned with fresh credentials, never a second queue. A create that
+     * fails midway deletes what it made (queue, identity), unless its item was written after all.
+     */
     ObjectNode create(SessionKey key, Integer retentionSeconds) {
         Map<String, AttributeValue> existing = find(key);
         if (existing != null) {
@@ -52,27 +56,28 @@ final class SessionService {
         int retention = retentionSeconds != null ? retentionSeconds : config.messageRetentionSeconds;
         String queueUrl = sqs.createQueue(b -> b.queueName(queueName)
                 .attributes(Map.of(QueueAttributeName.MESSAGE_RETENTION_PERIOD, Integer.toString(retention)))).queueUrl();
+        String identityId = null;
         try {
-            String identityId = credentials.newIdentity();
-            Credentials issued = credentials.issue(identityId, QueueNames.arn(queueUrl, config.aws.region()));
-            Map<String, AttributeValue> item = newItem(key, queueUrl, queueName, identityId, issued);
+            CredentialsBroker.Issued issued = credentials.issue(null, queueName, QueueNames.arn(queueUrl, config.aws.region()));
+            identityId = issued.identityId;
+            Map<String, AttributeValue> item = newItem(key, queueUrl, queueName, identityId, issued.credentials);
             dynamoDb.putItem(b -> b.tableName(config.sessionTable).item(item)
                     .conditionExpression("attribute_not_exists(sessionId)"));
-            return sessionJson(item, issued);
+            return sessionJson(item, issued.credentials);
         } catch (ConditionalCheckFailedException raced) {
             // A concurrent create won, or the SDK's retry of our own put found it done: keep what the item names.
             Map<String, AttributeValue> stored = find(key);
-            deleteQueueUnlessStored(queueUrl, stored);
+            deleteUnlessStored(queueUrl, identityId, stored);
             return renew(key, stored);
         } catch (RuntimeException e) {
             Map<String, AttributeValue> stored;
             try {
                 stored = find(key);
             } catch (RuntimeException unknown) {
-                // Cannot tell whether the item was written: keep the queue; /cleanup removes it if orphaned.
+                // Cannot tell whether the item was written: keep both; /cleanup removes an orphaned queue.
                 throw e;
             }
-            deleteQueueUnlessStored(queueUrl, stored);
+            deleteUnlessStored(queueUrl, identityId, stored);
             throw e;
         }
     }
@@ -81,9 +86,12 @@ final class SessionService {
         return renew(key, require(key));
     }
 
-    private void deleteQueueUnlessStored(String queueUrl, Map<String, AttributeValue> stored) {
+    private void deleteUnlessStored(String queueUrl, String identityId, Map<String, AttributeValue> stored) {
         if (stored == null || !queueUrl.equals(stored.get("sqsUrl").s())) {
             deleteQueue(queueUrl);
+            if (identityId != null) {
+                credentials.deleteIdentity(identityId);
+            }
         }
     }
 
@@ -92,8 +100,9 @@ final class SessionService {
         if (item == null || !key.accountId.equals(item.get("accountId").s())) {
             throw new ApiException(409, "session " + key.sessionId + " exists for another account");
         }
-        Credentials issued = credentials.issue(item.get("identityId").s(),
-                QueueNames.arn(item.get("sqsUrl").s(), config.aws.region()));
+        String queueUrl = item.get("sqsUrl").s();
+        Credentials issued = credentials.issue(item.get("identityId").s(), QueueNames.name(queueUrl),
+                QueueNames.arn(queueUrl, config.aws.region())).credentials;
         Map<String, AttributeValue> updated;
         try {
             updated = dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
@@ -142,18 +151,19 @@ final class SessionService {
     }
 
     /**
-     * Deletes queues under the prefix that no session owns. Never a queue outside the prefix, and never one
-     * younger than the safety margin: a session being created has its queue before its item.
+     * Deletes session queues that no session owns: only names of the exact session-queue shape
+     * ({@code <prefix>-<43 random characters>}), never the dead-letter queue whatever its name, and never a queue
+     * younger than the safety margin (a session being created has its queue before its item).
      */
     ObjectNode cleanup() {
         Set<String> owned = ownedQueueNames();
         long now = System.currentTimeMillis() / 1000;
-        String prefix = config.queuePrefix + "-";
+        String deadLetters = QueueNames.name(config.deadLetterQueueUrl);
         ArrayNode deleted = JSON.createArrayNode();
         int young = 0;
-        for (String url : sqs.listQueuesPaginator(b -> b.queueNamePrefix(prefix)).queueUrls()) {
+        for (String url : sqs.listQueuesPaginator(b -> b.queueNamePrefix(config.queuePrefix + "-")).queueUrls()) {
             String name = QueueNames.name(url);
-            if (!name.startsWith(prefix) || owned.contains(name)) {
+            if (!QueueNames.isSessionQueue(name, config.queuePrefix) || name.equals(deadLetters) || owned.contains(name)) {
                 continue;
             }
             long created;
@@ -229,8 +239,10 @@ final class SessionService {
         return System.currentTimeMillis() / 1000 + config.sessionTtlSeconds;
     }
 
-    private static ObjectNode sessionJson(Map<String, AttributeValue> item, Credentials issued) {
+    /** What the client holds: its queue, key and credentials (and the region to sign for); never the identity. */
+    private ObjectNode sessionJson(Map<String, AttributeValue> item, Credentials issued) {
         ObjectNode session = publicView(item);
+        session.put("region", config.aws.region());
         session.put("aesKey", item.get("aesKey").s());
         session.put("accessKey", issued.accessKeyId());
         session.put("secretKey", issued.secretAccessKey());
@@ -248,7 +260,6 @@ final class SessionService {
         s.put("sessionId", item.get("sessionId").s());
         s.put("sqsUrl", item.get("sqsUrl").s());
         s.put("sqsQueueName", item.get("sqsQueueName").s());
-        s.put("identityId", item.get("identityId").s());
         s.put("cipher", item.containsKey("cipher") ? item.get("cipher").s() : "ctr");
         s.put("expires", Long.parseLong(item.get("expires").n()));
         s.put("ttl", Long.parseLong(item.get("ttl").n()));

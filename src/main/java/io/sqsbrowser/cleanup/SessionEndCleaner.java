@@ -4,6 +4,7 @@ import io.sqsbrowser.aws.DaemonThreads;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.session.SessionRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,8 @@ public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> imp
     static final int MAX_IDENTITIES_PER_CALL = 60;
 
     private final AwsSettings aws;
+    private final String queuePrefix;
+    private final String deadLetterQueueUrl;
     private transient SqsClient sqs;
     private transient CognitoIdentityClient cognito;
     private transient ScheduledExecutorService timer;
@@ -48,8 +51,14 @@ public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> imp
     private transient Counter identitiesDeleted;
     private transient Counter failures;
 
-    public SessionEndCleaner(AwsSettings aws) {
+    /**
+     * @param queuePrefix session queues are {@code <queuePrefix>-<43 characters>}: no other queue is ever deleted
+     * @param deadLetterQueueUrl never deleted, whatever its name (null when dead letters go to Kinesis)
+     */
+    public SessionEndCleaner(AwsSettings aws, String queuePrefix, String deadLetterQueueUrl) {
         this.aws = aws;
+        this.queuePrefix = queuePrefix;
+        this.deadLetterQueueUrl = deadLetterQueueUrl;
     }
 
     @Override
@@ -77,14 +86,20 @@ public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> imp
     @Override
     public void invoke(SessionRecord ended, Context context) {
         synchronized (this) {
-            if (ended.queueUrl != null) {
+            if (ended.queueUrl != null && isSessionQueue(ended.queueUrl)) {
                 queues.add(ended.queueUrl);
+            } else if (ended.queueUrl != null) {
+                LOG.warn("Session {} names queue {}, which is not a session queue: not deleting it", ended.key(), ended.queueUrl);
             }
             if (ended.identityId != null) {
                 identities.add(ended.identityId);
             }
         }
         timer.execute(this::catchUpSafely);
+    }
+
+    private boolean isSessionQueue(String url) {
+        return !url.equals(deadLetterQueueUrl) && QueueNames.isSessionQueue(QueueNames.name(url), queuePrefix);
     }
 
     /** On the cleaner's thread: deletes the waiting queues and identities; what fails and may pass waits a second. */

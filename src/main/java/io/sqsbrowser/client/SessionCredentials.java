@@ -14,12 +14,12 @@ public final class SessionCredentials {
 
     /**
      * @param session the {@code session} object of a {@code /create} or {@code /renew} answer
-     * @param sqsEndpoint an endpoint override (the local stack's ElasticMQ), or null for AWS
+     * @param sqsEndpoint an endpoint override (the local stack's SQS endpoint for sessions), or null for AWS
      */
     public static SessionQueueClient queueClient(JsonNode session, URI sqsEndpoint) {
         String queueUrl = session.get("sqsUrl").asText();
         SqsClient sqs = SqsClient.builder()
-                .region(Region.of(regionOf(queueUrl)))
+                .region(Region.of(session.hasNonNull("region") ? session.get("region").asText() : regionOf(queueUrl)))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsSessionCredentials.create(
                         session.get("accessKey").asText(), session.get("secretKey").asText(), session.get("sessionToken").asText())))
                 .httpClientBuilder(ApacheHttpClient.builder())

@@ -1,68 +1,90 @@
 package io.sqsbrowser.deadletter;
 
-import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsSettings;
+import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.services.kinesis.KinesisClient;
-import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * Writes dead letters to the configured SQS queue or Kinesis stream, synchronously, so a checkpoint never
- * completes with a dead letter still unwritten. Dead letters are rare; a destination that stays down after
- * the SDK's retries fails the job rather than lose them.
+ * Writes dead letters to the configured SQS queue or Kinesis stream through a {@link DeadLetterWriter}: each is
+ * accepted at once, written in batches on the writer's thread, retried with backoff while the destination is
+ * unavailable, and kept in every checkpoint until written. No dead letter, and no missing destination, fails
+ * the job.
  */
-public final class DeadLetterSink extends RichSinkFunction<DeadLetter> {
+public final class DeadLetterSink extends RichSinkFunction<DeadLetter> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(DeadLetterSink.class);
 
     private final AwsSettings aws;
     private final DeadLetterDestination destination;
-    private transient SqsClient sqs;
-    private transient KinesisClient kinesis;
-    private transient Counter written;
+    private final long maxBufferedBytes;
+    private transient ListState<DeadLetter> checkpointed;
+    private transient List<DeadLetter> restored;
+    private transient DeadLetterWriter writer;
 
-    public DeadLetterSink(AwsSettings aws, DeadLetterDestination destination) {
+    /** @param maxBufferedBytes how much may wait for an unavailable destination before the job waits too. */
+    public DeadLetterSink(AwsSettings aws, DeadLetterDestination destination, long maxBufferedBytes) {
         this.aws = aws;
         this.destination = destination;
+        this.maxBufferedBytes = maxBufferedBytes;
     }
 
     @Override
-    public void open(Configuration parameters) {
-        written = getRuntimeContext().getMetricGroup().counter("deadLetters");
-        if (destination.type == DeadLetterDestination.Type.SQS) {
-            sqs = AwsClients.sqs(aws);
-        } else {
-            kinesis = AwsClients.kinesis(aws);
-        }
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        checkpointed = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("dead-letters-unwritten", DeadLetter.class));
+        restored = new java.util.ArrayList<>();
+        checkpointed.get().forEach(restored::add);
     }
 
     @Override
-    public void invoke(DeadLetter deadLetter, Context context) {
-        LOG.warn("Dead letter ({}): {}{}", deadLetter.stage, deadLetter.reason,
-                deadLetter.messageId == null ? "" : " [messageId " + deadLetter.messageId + "]");
-        String json = deadLetter.toJson();
-        if (sqs != null) {
-            sqs.sendMessage(b -> b.queueUrl(destination.target).messageBody(json));
-        } else {
-            String partitionKey = deadLetter.messageId != null ? deadLetter.messageId : deadLetter.stage;
-            kinesis.putRecord(b -> b.streamName(destination.target).partitionKey(partitionKey)
-                    .data(SdkBytes.fromUtf8String(json)));
+    public void open(Configuration parameters) throws Exception {
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        Counter written = metrics.counter("deadLetters");
+        Counter retries = metrics.counter("deadLetterRetries");
+        Counter dropped = metrics.counter("deadLettersDropped");
+        writer = new DeadLetterWriter(DeadLetterDestinations.of(aws, destination), maxBufferedBytes, new DeadLetterWriter.Listener() {
+            @Override
+            public void written(int count) {
+                written.inc(count);
+            }
+
+            @Override
+            public void retried() {
+                retries.inc();
+            }
+
+            @Override
+            public void dropped() {
+                dropped.inc();
+            }
+        });
+        metrics.gauge("deadLettersWaiting", writer::waitingCount);
+        for (DeadLetter d : restored) {
+            writer.add(d);
         }
-        written.inc();
+        restored = null;
+    }
+
+    @Override
+    public void invoke(DeadLetter deadLetter, Context context) throws InterruptedException {
+        writer.add(deadLetter);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        checkpointed.update(writer.unwritten());
     }
 
     @Override
     public void close() {
-        if (sqs != null) {
-            sqs.close();
-        }
-        if (kinesis != null) {
-            kinesis.close();
+        if (writer != null) {
+            writer.close();
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.sqsbrowser.event;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,6 +15,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * Turns a record of the event stream into a {@link DeliveryEvent} or a dead letter with the reason (SPEC §3).
@@ -20,8 +25,16 @@ import java.util.Base64;
  */
 public final class EventParser implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Duplicate keys and trailing data are refused: they would let two readers see two different events. Decimal
+     * numbers are kept exact, so {@code 1e400} goes to clients as written, not as {@code Infinity} (not JSON).
+     */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     public static final String STAGE = "event";
+    private static final Set<String> ROUTING_FIELDS = Set.of("accountId", "userId", "sessionId");
 
     private final int maxBodyBytes;
 
@@ -43,6 +56,7 @@ public final class EventParser implements Serializable {
 
     private DeliveryEvent parse(byte[] data, String shardId, String sequenceNumber) {
         ObjectNode message = jsonObject(data);
+        refuseMisspeltRoutingFields(message);
         DeliveryEvent event = new DeliveryEvent();
         try {
             event.accountId = optional(message, "accountId", true);
@@ -51,7 +65,11 @@ public final class EventParser implements Serializable {
         } catch (Ids.InvalidIdException e) {
             throw new InvalidEventException("invalid routing field: " + e.getMessage());
         }
-        event.sqsOnly = optionalBoolean(message, "_sqs_only");
+        if (event.sessionId != null && event.userId == null && event.accountId == null) {
+            // Session ids are unique per user only: alone, one could reach other users' sessions of the same id.
+            throw new InvalidEventException("invalid routing: sessionId needs userId or accountId beside it");
+        }
+        event.sqsOnly = optionalFlag(message, "_sqs_only");
         event.type = optionalText(message, "_type");
         JsonNode given = message.get("messageId");
         if (given == null) {
@@ -91,15 +109,49 @@ public final class EventParser implements Serializable {
         return integerAllowed ? Ids.accountOrUserId(field, value) : Ids.sessionId(field, value);
     }
 
-    private static boolean optionalBoolean(ObjectNode message, String field) {
+    /**
+     * A key that differs from a routing field only in case, {@code _} or {@code -} ({@code userid}, {@code User_Id})
+     * is a typo that would otherwise turn a targeted event into a broadcast.
+     */
+    private static void refuseMisspeltRoutingFields(ObjectNode message) {
+        for (Iterator<String> names = message.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (ROUTING_FIELDS.contains(name)) {
+                continue;
+            }
+            String folded = name.replace("_", "").replace("-", "").toLowerCase(Locale.ROOT);
+            for (String field : ROUTING_FIELDS) {
+                if (folded.equals(field.toLowerCase(Locale.ROOT))) {
+                    throw new InvalidEventException("invalid routing field: '" + abbreviated(name) + "' is not spelt "
+                            + field + " (routing fields are case-sensitive)");
+                }
+            }
+        }
+    }
+
+    private static String abbreviated(String name) {
+        return name.length() <= 40 ? name : name.substring(0, 40) + "...";
+    }
+
+    /** Yes: true, 1, "1", "true"; no: false, 0, "0", "false" (the original system's producers send 1). */
+    private static boolean optionalFlag(ObjectNode message, String field) {
         JsonNode value = message.get(field);
         if (value == null) {
             return false;
         }
-        if (!value.isBoolean()) {
-            throw new InvalidEventException("invalid " + field + ": must be true or false, got " + value.getNodeType());
+        String text = value.isBoolean() || value.isIntegralNumber() || value.isTextual() ? value.asText() : "";
+        switch (text) {
+            case "true":
+            case "1":
+                return true;
+            case "false":
+            case "0":
+                return false;
+            default:
+                throw new InvalidEventException("invalid " + field + ": must be true, false, 1, 0, \"1\", \"0\", "
+                        + "\"true\" or \"false\", got " + (value.isTextual() || value.isNumber() ? abbreviated(value.toString())
+                                : value.getNodeType().toString()));
         }
-        return value.booleanValue();
     }
 
     private static String optionalText(ObjectNode message, String field) {

@@ -1,6 +1,7 @@
 package io.sqsbrowser.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -16,10 +17,17 @@ public final class Ids {
 
     private Ids() {}
 
-    /** Canonical form of an account or user id from JSON, or an {@link InvalidIdException}. */
+    /**
+     * Canonical form of an account or user id from JSON, or an {@link InvalidIdException}. A number must be a
+     * non-negative integer that fits in 64 bits, as the original system's ids do.
+     */
     public static String accountOrUserId(String field, JsonNode value) {
         if (value.isIntegralNumber()) {
-            return value.bigIntegerValue().toString();
+            BigInteger id = value.bigIntegerValue();
+            if (id.signum() < 0 || id.bitLength() > 63) {
+                throw new InvalidIdException(field + " must be an integer from 0 to " + Long.MAX_VALUE + " or a string");
+            }
+            return id.toString();
         }
         if (value.isTextual()) {
             return safeString(field, value.textValue(), MAX_ACCOUNT_OR_USER_ID);

@@ -1,163 +1,556 @@
 package io.sqsbrowser.expand;
 
+import io.sqsbrowser.aws.AwsClients;
+import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.crypto.MessageEncryptor;
+import io.sqsbrowser.deadletter.DeadLetter;
+import io.sqsbrowser.deadletter.Parsed;
 import io.sqsbrowser.event.DeliveryEvent;
-import io.sqsbrowser.session.SessionDirectory;
+import io.sqsbrowser.history.HistoryRows;
+import io.sqsbrowser.session.AccountIndex;
 import io.sqsbrowser.session.SessionRecord;
-import io.sqsbrowser.history.HistoryRow;
-import java.nio.charset.StandardCharsets;
-import java.util.HashSet;
-import java.util.Iterator;
+import io.sqsbrowser.session.SessionTableScan;
+import io.sqsbrowser.session.UserSessions;
+import io.sqsbrowser.sqs.BatchingSender;
+import io.sqsbrowser.sqs.SendOutcome;
+import io.sqsbrowser.sqs.SenderMetrics;
+import io.sqsbrowser.sqs.SenderSettings;
+import java.io.Serializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
-import java.util.Map;
-import org.apache.flink.api.common.state.BroadcastState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.typeinfo.BasicTypeInfo;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.time.Time;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.operators.AbstractInput;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorV2;
+import org.apache.flink.streaming.api.operators.Input;
+import org.apache.flink.streaming.api.operators.MultipleInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /**
- * Joins events with the session state: every subtask holds all sessions in broadcast state, and turns
- * each event share it receives into one encrypted {@link Delivery} per live recipient in that share.
+ * The heart of delivery: session state, held once, and every event expanded to its audience, encrypted per
+ * session and handed to SQS.
+ *
+ * <ul>
+ *   <li><b>Sessions</b> are keyed state by user ({@link UserSessions}): each lives in one subtask, rescaling moves
+ *       them by key group, and RocksDB can hold them. An in-memory {@link AccountIndex} (rebuilt after a
+ *       restore) finds an account's users.
+ *   <li><b>User and session events</b> arrive keyed by their user; <b>account and everyone events</b> are
+ *       broadcast, and each subtask expands them for its own users.
+ *   <li><b>Bounded in bytes.</b> Deliveries are encrypted only as the SQS budget ({@code maxInFlightBytes}, and
+ *       a number of messages) allows; the event's plaintext is held once per event, never per recipient. A
+ *       fan-out event is handed out one user at a time, in user-id order, so a checkpoint can pass in the middle
+ *       of a broadcast and store only the event, the last user handed out and the unconfirmed messages.
+ *       Waiting user events go before the next user of a broadcast, so a broadcast never starves them.
+ *   <li><b>Cold start.</b> A subtask started without state first reads the session table ({@link SessionTableScan}
+ *       on threads of its own, keeping the users of its key groups) and expands nothing until it has read all of
+ *       it: events wait in state, and once {@code maxWaitingEventBytes} of them wait the subtask takes no more
+ *       input (backpressure) until the scan ends, applying what the scan finds meanwhile. From then on the change
+ *       stream only adds what changed since. A job restored from a checkpoint taken after the scan does not scan.
+ * </ul>
+ * SQS answers come back on the SDK's threads and are handed to the task thread through the mailbox. Emits dead
+ * letters for messages SQS refused for good, and {@link #HISTORY} rows, one per recipient user.
  */
-public final class AudienceExpander extends BroadcastProcessFunction<EventShare, SessionRecord, Delivery>
-        implements CheckpointedFunction {
+public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter> implements MultipleInputStreamOperator<DeadLetter> {
     private static final long serialVersionUID = 1L;
-
-    /** History rows, one per recipient user, for the history writer. */
-    public static final OutputTag<HistoryRow> HISTORY = new OutputTag<>("history", TypeInformation.of(HistoryRow.class));
+    public static final OutputTag<HistoryRows> HISTORY = new OutputTag<>("history", TypeInformation.of(HistoryRows.class));
     public static final String READ_RECEIPT = "message-read-receipt";
+    public static final String STAGE = "delivery";
+    /** Flink numbers inputs from 1, in the order they are added to the transformation. */
+    public static final int SESSION_CHANGES = 1;
+    public static final int USER_EVENTS = 2;
+    public static final int FAN_OUT_EVENTS = 3;
+    /** Scanned pages applied but not yet taken by the task thread, at most: the scan waits beyond. */
+    private static final int SCAN_PAGES_AHEAD = 4;
 
-    public static final MapStateDescriptor<String, SessionRecord> SESSIONS = new MapStateDescriptor<>(
-            "sessions", BasicTypeInfo.STRING_TYPE_INFO, TypeInformation.of(SessionRecord.class));
+    /** Everything the expander is configured with. */
+    public static final class Settings implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final AwsSettings aws;
+        final SenderSettings sqs;
+        final long maxInFlightBytes;
+        final long maxWaitingEventBytes;
+        final long tombstoneRetentionMillis;
+        /** The session table to scan at a cold start; null for no scan. */
+        final String scanTable;
+        final int scanSegments;
 
-    private final long tombstoneRetentionMillis;
-    private transient SessionDirectory directory;
+        public Settings(AwsSettings aws, SenderSettings sqs, long maxInFlightBytes, long maxWaitingEventBytes,
+                long tombstoneRetentionMillis, String scanTable, int scanSegments) {
+            this.aws = aws;
+            this.sqs = sqs;
+            this.maxInFlightBytes = maxInFlightBytes;
+            this.maxWaitingEventBytes = maxWaitingEventBytes;
+            this.tombstoneRetentionMillis = tombstoneRetentionMillis;
+            this.scanTable = scanTable;
+            this.scanSegments = scanSegments;
+        }
+    }
+
+    private final Settings settings;
+    private final MailboxExecutor mailbox;
+    /** Sessions of one user, by user id: the compact bytes of {@link UserSessions}. */
+    private final ValueStateDescriptor<byte[]> sessionsDescriptor;
+    private transient ValueState<byte[]> sessions;
+    private transient ListState<ExpansionProgress> progressState;
+    private transient ListState<Boolean> bootstrappedState;
+    private transient AccountIndex accounts;
+    private transient KeyGroupRange ownKeyGroups;
+    private transient int maxParallelism;
+    private transient boolean gateOpen;
+    /** Every expansion not yet finished, in arrival order. */
+    private transient Set<Expansion> pending;
+    private transient ArrayDeque<Expansion> userEventsToHandOut;
+    private transient ArrayDeque<Expansion> fanOutToHandOut;
+    private transient List<Expansion> restored;
+    private transient long waitingBytes;
+    private transient long inFlightBytes;
+    private transient int inFlightMessages;
+    private transient int maxInFlightMessages;
+    private transient long liveSessions;
+    private transient boolean pumping;
     private transient MessageEncryptor encryptor;
-    private transient long lastPurgeMillis;
+    private transient SqsAsyncClient sqs;
+    private transient BatchingSender sender;
+    private transient ConcurrentLinkedQueue<Settled> settled;
+    private transient AtomicBoolean settleScheduled;
     private transient Counter recipients;
-    private transient Counter eventsWithoutRecipients;
+    private transient Counter withoutRecipients;
     private transient Counter staleChanges;
     private transient Counter receiptsDelivered;
+    private transient Counter scanned;
+    private transient SessionTableScan scan;
+    /** Scanned pages handed to the mailbox and not yet applied. */
+    private transient Semaphore scanPagesAhead;
 
-    /** @param tombstoneRetentionMillis how long a removal is remembered, to outrank late or repeated changes. */
-    public AudienceExpander(long tombstoneRetentionMillis) {
-        this.tombstoneRetentionMillis = tombstoneRetentionMillis;
+    public AudienceExpander(StreamOperatorParameters<DeadLetter> parameters, MailboxExecutor mailbox, Settings settings) {
+        super(parameters, 3);
+        this.settings = settings;
+        this.mailbox = mailbox;
+        sessionsDescriptor = new ValueStateDescriptor<>("sessions", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        // A user whose sessions were not written for the tombstone retention has none that can still be live
+        // (credentials last at most 12 hours, and every renewal writes the item): its state may go.
+        sessionsDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(Time.milliseconds(settings.tombstoneRetentionMillis)).build());
     }
 
     @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
-        directory = new SessionDirectory();
-        for (Map.Entry<String, SessionRecord> e : context.getOperatorStateStore().getBroadcastState(SESSIONS).entries()) {
-            directory.replace(null, e.getValue());
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        progressState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("expansions", ExpansionProgress.class));
+        bootstrappedState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("bootstrapped", Boolean.class));
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        ownKeyGroups = KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(maxParallelism,
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), subtask);
+        List<Boolean> flags = new ArrayList<>();
+        bootstrappedState.get().forEach(flags::add);
+        // Open only if every subtask had finished its scan: otherwise some key groups may lack sessions.
+        gateOpen = settings.scanTable == null || !flags.isEmpty() && flags.stream().allMatch(Boolean::booleanValue);
+        restored = new ArrayList<>();
+        for (ExpansionProgress p : progressState.get()) {
+            Expansion e = resumeHere(p);
+            if (e != null) {
+                restored.add(e);
+            }
         }
     }
 
-    @Override
-    public void snapshotState(FunctionSnapshotContext context) {
-        // Broadcast state is snapshotted by Flink; the directory is rebuilt from it on restore.
+    /** The part of a checkpointed expansion that falls in this subtask's key groups, or null. */
+    private Expansion resumeHere(ExpansionProgress p) {
+        if (p.targetUser != null) {
+            return ownKeyGroups.contains(keyGroup(p.targetUser)) ? Expansion.restored(p, ownKeyGroups, p.unconfirmed) : null;
+        }
+        KeyGroupRange covered = ownKeyGroups.getIntersection(new KeyGroupRange(p.firstKeyGroup, p.lastKeyGroup));
+        if (covered.getNumberOfKeyGroups() == 0) {
+            return null;
+        }
+        List<String> resend = p.unconfirmed.stream()
+                .filter(key -> covered.contains(keyGroup(key.substring(0, key.indexOf('\u0000')))))
+                .collect(Collectors.toList());
+        return Expansion.restored(p, covered, resend);
+    }
+
+    private int keyGroup(String userId) {
+        return KeyGroupRangeAssignment.assignToKeyGroup(userId, maxParallelism);
     }
 
     @Override
-    public void open(Configuration parameters) {
+    public void open() throws Exception {
+        super.open();
+        sessions = getPartitionedState(sessionsDescriptor);
         encryptor = new MessageEncryptor();
-        recipients = getRuntimeContext().getMetricGroup().counter("recipientsExpanded");
-        eventsWithoutRecipients = getRuntimeContext().getMetricGroup().counter("eventSharesWithoutRecipients");
-        staleChanges = getRuntimeContext().getMetricGroup().counter("sessionChangesStale");
-        receiptsDelivered = getRuntimeContext().getMetricGroup().counter("receiptsDelivered");
-        getRuntimeContext().getMetricGroup().gauge("sessionsIndexed", () -> directory.size());
+        pending = new LinkedHashSet<>();
+        userEventsToHandOut = new ArrayDeque<>();
+        fanOutToHandOut = new ArrayDeque<>();
+        settled = new ConcurrentLinkedQueue<>();
+        settleScheduled = new AtomicBoolean();
+        maxInFlightMessages = settings.sqs.maxInFlightRequests * SenderSettings.MAX_BATCH_ENTRIES;
+        MetricGroup metrics = getMetricGroup();
+        recipients = metrics.counter("recipientsExpanded");
+        withoutRecipients = metrics.counter("eventSharesWithoutRecipients");
+        staleChanges = metrics.counter("sessionChangesStale");
+        receiptsDelivered = metrics.counter("receiptsDelivered");
+        scanned = metrics.counter("sessionsScanned");
+        metrics.gauge("sessionsIndexed", () -> liveSessions);
+        metrics.gauge("eventsWaitingForSessions", () -> gateOpen ? 0 : pending.size());
+        metrics.gauge("expansionsInProgress", () -> pending.size());
+        metrics.gauge("inFlightBytes", () -> inFlightBytes);
+        metrics.gauge("inFlightMessages", () -> inFlightMessages);
+        sqs = AwsClients.sqsAsync(settings.aws, settings.sqs.maxInFlightRequests);
+        sender = new BatchingSender(sqs, settings.sqs, new SenderMetrics(metrics));
+        rebuildAccountIndex();
+        for (Expansion e : restored) {
+            accept(e);
+        }
+        restored = null;
+        if (!gateOpen) {
+            startScan();
+        }
     }
 
-    @Override
-    public void processElement(EventShare share, ReadOnlyContext ctx, Collector<Delivery> out) {
-        DeliveryEvent event = share.event;
-        long now = System.currentTimeMillis() / 1000;
-        // Only a session event without a userId needs its users collected, for their history rows.
-        Set<String> users = event.scope() == DeliveryEvent.Scope.SESSION && event.userId == null ? new HashSet<>() : null;
-        int[] count = {0};
-        directory.forEachRecipient(event, share.partition, share.shareCount, now, session -> {
-            out.collect(delivery(event, session));
-            count[0]++;
-            if (users != null) {
-                users.add(session.userId);
+    /** Pages come back to the task thread as mails; a few may wait there, then the scan's threads wait. */
+    private void startScan() {
+        scanPagesAhead = new Semaphore(SCAN_PAGES_AHEAD);
+        scan = new SessionTableScan(AwsClients.dynamoDb(settings.aws), settings.scanTable, settings.scanSegments);
+        scan.start(new SessionTableScan.Receiver() {
+            @Override
+            public void items(List<Parsed<SessionRecord>> page) throws InterruptedException {
+                scanPagesAhead.acquire();
+                onTaskThread(() -> applyScanned(page), "scanned sessions");
+            }
+
+            @Override
+            public void finished() {
+                onTaskThread(AudienceExpander.this::openGate, "session scan finished");
             }
         });
-        recipients.inc(count[0]);
-        if (count[0] == 0) {
-            eventsWithoutRecipients.inc();
-        }
-        if (READ_RECEIPT.equals(event.type)) {
-            receiptsDelivered.inc(count[0]);
-        } else if (!event.sqsOnly) {
-            history(event, share, now, users, ctx);
+    }
+
+    private void applyScanned(List<Parsed<SessionRecord>> page) throws Exception {
+        scanPagesAhead.release();
+        for (Parsed<SessionRecord> item : page) {
+            if (item.deadLetter != null) {
+                output.collect(new StreamRecord<>(item.deadLetter));
+            } else if (ownKeyGroups.contains(keyGroup(item.value.userId))) {
+                setCurrentKey(item.value.userId);
+                applySessionChange(item.value);
+                scanned.inc();
+            }
         }
     }
 
-    /**
-     * One history row per recipient user: a user or session event's user even with no live session; for an
-     * account or everyone event, the users of this share (by user id) that have a live recipient session.
-     */
-    private void history(DeliveryEvent event, EventShare share, long now, Set<String> sessionUsers, ReadOnlyContext ctx) {
-        String message = new String(event.payload, StandardCharsets.UTF_8);
-        long created = event.arrivalMillis / 1000;
-        Consumer<String> row = user -> ctx.output(HISTORY, new HistoryRow(user, event.messageId, created, event.type, message));
-        if (event.scope().fansOut()) {
-            directory.forEachRecipientUser(event, share.partition, share.shareCount, now, row);
-        } else if (event.userId != null) {
-            row.accept(event.userId);
-        } else {
-            sessionUsers.forEach(row);
+    private void openGate() {
+        LOG.info("Session table read: {} sessions in this subtask's key groups; expanding events", liveSessions);
+        gateOpen = true;
+        waitingBytes = 0;
+        scan.close();
+        pump();
+    }
+
+    private void onTaskThread(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action, String what) {
+        try {
+            mailbox.execute(action, what);
+        } catch (RejectedExecutionException closing) {
+            // The task is stopping; what was not applied is read again by the scan after a restart.
         }
     }
 
-    private Delivery delivery(DeliveryEvent event, SessionRecord session) {
-        Delivery d = new Delivery();
-        d.queueUrl = session.queueUrl;
-        d.messageId = event.messageId;
-        d.userId = session.userId;
-        d.sessionId = session.sessionId;
-        d.body = encryptor.encrypt(session.cipher, session.aesKey, event.payload);
-        d.plaintext = event.payload;
-        d.eventArrivalMillis = event.arrivalMillis;
-        return d;
+    /** The account index is not state: it is read back from the restored sessions. */
+    private void rebuildAccountIndex() throws Exception {
+        accounts = new AccountIndex();
+        List<Object> users;
+        try (Stream<Object> keys = getKeyedStateBackend().getKeys(sessionsDescriptor.getName(), VoidNamespace.INSTANCE)) {
+            users = keys.collect(Collectors.toList());
+        }
+        for (Object user : users) {
+            UserSessions us = read((String) user);
+            if (us != null) {
+                accounts.update((String) user, Set.of(), us.accounts());
+                liveSessions += us.notRemoved();
+            }
+        }
     }
 
     @Override
-    public void processBroadcastElement(SessionRecord change, Context ctx, Collector<Delivery> out) throws Exception {
-        BroadcastState<String, SessionRecord> state = ctx.getBroadcastState(SESSIONS);
-        String key = change.key();
-        SessionRecord current = state.get(key);
-        if (!change.supersedes(current)) {
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public List<Input> getInputs() {
+        return List.of(
+                new AbstractInput<SessionRecord, DeadLetter>(this, SESSION_CHANGES) {
+                    @Override
+                    public void processElement(StreamRecord<SessionRecord> record) throws Exception {
+                        applySessionChange(record.getValue());
+                    }
+                },
+                new AbstractInput<DeliveryEvent, DeadLetter>(this, USER_EVENTS) {
+                    @Override
+                    public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
+                        DeliveryEvent event = record.getValue();
+                        accept(new Expansion(event, event.userId, ownKeyGroups));
+                    }
+                },
+                new AbstractInput<DeliveryEvent, DeadLetter>(this, FAN_OUT_EVENTS) {
+                    @Override
+                    public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
+                        accept(new Expansion(record.getValue(), null, ownKeyGroups));
+                    }
+                });
+    }
+
+    /** The current key is the change's user. */
+    private void applySessionChange(SessionRecord change) throws Exception {
+        UserSessions us = UserSessions.decode(change.userId, sessions.value());
+        Set<String> accountsBefore = us.accounts();
+        int before = us.notRemoved();
+        if (us.apply(change, System.currentTimeMillis(), settings.tombstoneRetentionMillis) == UserSessions.Change.STALE) {
             staleChanges.inc();
             return;
         }
-        SessionRecord stored = change.removed ? change.tombstone() : change;
-        state.put(key, stored);
-        directory.replace(current, stored);
-        purgeTombstones(state);
+        if (us.isEmpty()) {
+            sessions.clear();
+        } else {
+            sessions.update(us.encode());
+        }
+        accounts.update(change.userId, accountsBefore, us.accounts());
+        liveSessions += us.notRemoved() - before;
     }
 
-    /** Forgets removals older than the retention, at most once per tenth of it. */
-    private void purgeTombstones(BroadcastState<String, SessionRecord> state) throws Exception {
-        long now = System.currentTimeMillis();
-        if (now - lastPurgeMillis < tombstoneRetentionMillis / 10) {
+    /**
+     * Takes an event. Before the scan has ended it waits in state; once {@code maxWaitingEventBytes} wait, the
+     * task takes no more input (the scan's pages still arrive, as mails) until the scan ends.
+     */
+    private void accept(Expansion e) throws InterruptedException {
+        pending.add(e);
+        (e.isFanOut() ? fanOutToHandOut : userEventsToHandOut).addLast(e);
+        if (!gateOpen) {
+            waitingBytes += e.event.payload.length;
+            while (!gateOpen && waitingBytes >= settings.maxWaitingEventBytes) {
+                mailbox.yield();
+            }
+        }
+        pump();
+    }
+
+    /** Hands out messages while the SQS budget allows: waiting user events first, then broadcasts in turn. */
+    private void pump() {
+        if (!gateOpen || pumping) {
             return;
         }
-        lastPurgeMillis = now;
-        Iterator<Map.Entry<String, SessionRecord>> it = state.iterator();
-        while (it.hasNext()) {
-            SessionRecord r = it.next().getValue();
-            if (r.removed && r.changedMillis < now - tombstoneRetentionMillis) {
-                it.remove();
+        pumping = true;
+        try {
+            long nowSeconds = System.currentTimeMillis() / 1000;
+            while (inFlightBytes < settings.maxInFlightBytes && inFlightMessages < maxInFlightMessages) {
+                Expansion e = userEventsToHandOut.pollFirst();
+                if (e == null) {
+                    e = fanOutToHandOut.pollFirst();
+                    if (e == null) {
+                        return;
+                    }
+                }
+                handOutNext(e, nowSeconds);
+                if (e.hasMoreToHandOut()) {
+                    (e.isFanOut() ? fanOutToHandOut : userEventsToHandOut).addLast(e);
+                } else {
+                    emitHistory(e);
+                    finishIfDone(e);
+                }
             }
+        } catch (Exception e) {
+            throw new IllegalStateException("reading session state failed", e);
+        } finally {
+            pumping = false;
+        }
+    }
+
+    private void handOutNext(Expansion e, long nowSeconds) throws Exception {
+        String resend = e.resend.pollFirst();
+        if (resend != null) {
+            int split = resend.indexOf('\u0000');
+            UserSessions us = read(resend.substring(0, split));
+            SessionRecord s = us == null ? null : us.session(resend.substring(split + 1));
+            if (s != null && s.isLive(nowSeconds) && e.event.matches(s.accountId, s.userId, s.sessionId)) {
+                send(e, s);
+            }
+            return;
+        }
+        if (e.isFanOut() && !e.started()) {
+            e.start(candidates(e));
+            if (!e.hasMoreToHandOut()) {
+                return;
+            }
+        }
+        String user = e.nextUser();
+        UserSessions us = read(user);
+        int[] count = {0};
+        if (us != null) {
+            us.forEachRecipient(e.event.accountId, e.event.sessionId, nowSeconds, s -> {
+                send(e, s);
+                count[0]++;
+            });
+        } else if (e.event.accountId != null) {
+            accounts.remove(e.event.accountId, user); // its state expired: no session of it was written for long
+        }
+        if (READ_RECEIPT.equals(e.event.type)) {
+            receiptsDelivered.inc(count[0]);
+        } else if (!e.event.sqsOnly && (count[0] > 0 || !e.isFanOut())) {
+            // A user or session event's user has a history row even with no live session.
+            HistoryRows full = e.historyUser(user);
+            if (full != null) {
+                output.collect(HISTORY, new StreamRecord<>(full));
+            }
+        }
+    }
+
+    /** The users a fan-out event may reach in its key groups: its account's, or everyone with a session. */
+    private Collection<String> candidates(Expansion e) {
+        Collection<String> users = e.event.accountId != null ? accounts.users(e.event.accountId) : accounts.allUsers();
+        if (e.keyGroups.equals(ownKeyGroups)) {
+            return users;
+        }
+        return users.stream().filter(u -> e.keyGroups.contains(keyGroup(u))).collect(Collectors.toList());
+    }
+
+    private UserSessions read(String user) throws Exception {
+        setCurrentKey(user);
+        byte[] bytes = sessions.value();
+        return bytes == null ? null : UserSessions.decode(user, bytes);
+    }
+
+    private void send(Expansion e, SessionRecord session) {
+        String body = encryptor.encrypt(session.cipher, session.aesKey, e.event.payload);
+        Delivery d = new Delivery(e, session, body);
+        e.handedOut(d);
+        inFlightBytes += body.length();
+        inFlightMessages++;
+        recipients.inc();
+        sender.send(d, outcome -> settledOnSdkThread(d, outcome));
+    }
+
+    /** On the SDK's thread: queues the answer for the task thread, with one mail for however many arrive. */
+    private void settledOnSdkThread(Delivery d, SendOutcome outcome) {
+        settled.add(new Settled(d, outcome));
+        if (settleScheduled.compareAndSet(false, true)) {
+            try {
+                mailbox.execute(this::settle, "SQS answers");
+            } catch (RejectedExecutionException closing) {
+                // The task is stopping: unconfirmed messages are in the last checkpoint and will be sent again.
+            }
+        }
+    }
+
+    private void settle() {
+        settleScheduled.set(false);
+        Settled s;
+        while ((s = settled.poll()) != null) {
+            Delivery d = s.delivery;
+            inFlightBytes -= d.body().length();
+            inFlightMessages--;
+            d.expansion.confirmed(d);
+            if (s.outcome.kind == SendOutcome.Kind.FAILED) {
+                output.collect(new StreamRecord<>(deadLetter(d, s.outcome.reason)));
+            }
+            finishIfDone(d.expansion);
+        }
+        pump();
+    }
+
+    private void finishIfDone(Expansion e) {
+        if (e.finished() && pending.remove(e)) {
+            emitHistory(e);
+            if (e.recipients == 0) {
+                withoutRecipients.inc();
+            }
+        }
+    }
+
+    private void emitHistory(Expansion e) {
+        HistoryRows rows = e.takeHistory();
+        if (rows != null) {
+            output.collect(HISTORY, new StreamRecord<>(rows));
+        }
+    }
+
+    private static DeadLetter deadLetter(Delivery d, String reason) {
+        DeadLetter dl = DeadLetter.of(STAGE, reason, d.expansion.event.payload);
+        dl.messageId = d.expansion.event.messageId;
+        dl.userId = d.userId;
+        dl.sessionId = d.sessionId;
+        dl.queueUrl = d.queueUrl();
+        return dl;
+    }
+
+    /** History rows noted so far leave before the barrier, so the checkpoint holds no unemitted row. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        pending.forEach(this::emitHistory);
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        progressState.update(pending.stream().map(Expansion::progress).collect(Collectors.toList()));
+        bootstrappedState.update(List.of(gateOpen));
+    }
+
+    /**
+     * At the end of input (a drained stop), every message is sent before the operator finishes: waiting ends
+     * once SQS has answered each (retries are bounded by {@code retryForMillis}).
+     */
+    @Override
+    public void finish() throws Exception {
+        while (gateOpen && !pending.isEmpty()) {
+            mailbox.yield();
+        }
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (scan != null) {
+            scan.close();
+        }
+        if (sender != null) {
+            sender.close();
+        }
+        if (sqs != null) {
+            sqs.close();
+        }
+        super.close();
+    }
+
+    private static final class Settled {
+        final Delivery delivery;
+        final SendOutcome outcome;
+
+        Settled(Delivery delivery, SendOutcome outcome) {
+            this.delivery = delivery;
+            this.outcome = outcome;
         }
     }
 }

@@ -1,22 +1,44 @@
 package io.sqsbrowser.expand;
 
-/** One encrypted message for one session's queue. A Flink POJO. */
-public class Delivery {
-    public String queueUrl;
-    public String messageId;
-    public String userId;
-    public String sessionId;
-    /** The encrypted envelope: the SQS message body. */
-    public String body;
-    /** The event's plaintext, shared by all its deliveries; kept for the dead letter if delivery fails. */
-    public byte[] plaintext;
-    /** When Kinesis received the event, epoch milliseconds. */
-    public long eventArrivalMillis;
+import io.sqsbrowser.session.SessionRecord;
+import io.sqsbrowser.sqs.SqsMessage;
 
-    public Delivery() {}
+/**
+ * One encrypted message on its way to one session's queue. It lives only while the send is under way: the
+ * event's plaintext is not copied into it (the {@link Expansion} holds the event once for all recipients).
+ */
+final class Delivery implements SqsMessage {
+    final Expansion expansion;
+    final String userId;
+    final String sessionId;
+    private final String queueUrl;
+    private final String body;
+
+    Delivery(Expansion expansion, SessionRecord session, String body) {
+        this.expansion = expansion;
+        this.userId = session.userId;
+        this.sessionId = session.sessionId;
+        this.queueUrl = session.queueUrl;
+        this.body = body;
+    }
+
+    @Override
+    public String queueUrl() {
+        return queueUrl;
+    }
+
+    @Override
+    public String body() {
+        return body;
+    }
+
+    /** The key under which the expansion tracks it: one message per session per event. */
+    String recipientKey() {
+        return Expansion.recipientKey(userId, sessionId);
+    }
 
     @Override
     public String toString() {
-        return "Delivery{" + messageId + " -> " + userId + "/" + sessionId + "}";
+        return "Delivery{" + expansion.event.messageId + " -> " + userId + "/" + sessionId + "}";
     }
 }

@@ -1,13 +1,14 @@
 package io.sqsbrowser.history;
 
-import io.sqsbrowser.aws.DaemonThreads;
 import static io.sqsbrowser.aws.Attributes.n;
 import static io.sqsbrowser.aws.Attributes.s;
 
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.deadletter.DeadLetter;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,33 +17,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Writes history rows with conditional updates ({@code if_not_exists} on every attribute), so replaying the
  * event stream adds no duplicates and never resets {@code is_read} of a message already read; a batch put
- * would replace the whole item. SQS is the live path and history may lag: rows are accepted at once into a
- * buffer (bounded by {@code maxBufferedRows}, far above any burst), written with a bounded number of requests
- * in flight, and retried with backoff for as long as the table throttles or fails. Rows not yet written are
- * kept in the checkpoint, so a restart loses none.
+ * would replace the whole item. SQS is the live path and history may lag:
+ * <ul>
+ *   <li>rows are accepted at once, never by waiting: the operator never holds back a checkpoint barrier or the
+ *       delivery it is chained to. They wait in a buffer bounded in bytes (each message is held once for all
+ *       its users), written with a bounded number of requests; what does not fit while the table is
+ *       unavailable becomes a dead letter, as does a row the table refuses for good (access denied, missing
+ *       table, validation): the dead letter holds the row, to replay it;
+ *   <li>throttling and 5xx are retried with backoff for as long as they last;
+ *   <li>rows not yet written are kept in the checkpoint, so a restart loses none.
+ * </ul>
+ * DynamoDB's answers come back on the SDK's threads and are handed to the task thread through the mailbox.
  */
-public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements CheckpointedFunction {
+public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> implements OneInputStreamOperator<HistoryRows, DeadLetter> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(HistoryWriter.class);
+    public static final String STAGE = "history";
+    /** What one user of a group costs beside the message: its id and the bookkeeping. */
+    private static final int BYTES_PER_USER = 64;
 
     /** How the writer talks to the history table. */
     public static final class Settings implements Serializable {
@@ -50,16 +57,16 @@ public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements
         public final String table;
         public final long ttlSeconds;
         public final int maxInFlightRequests;
-        public final int maxBufferedRows;
+        public final long maxBufferedBytes;
         public final long backoffBaseMillis;
         public final long backoffMaxMillis;
 
-        public Settings(String table, long ttlSeconds, int maxInFlightRequests, int maxBufferedRows,
+        public Settings(String table, long ttlSeconds, int maxInFlightRequests, long maxBufferedBytes,
                 long backoffBaseMillis, long backoffMaxMillis) {
             this.table = table;
             this.ttlSeconds = ttlSeconds;
             this.maxInFlightRequests = maxInFlightRequests;
-            this.maxBufferedRows = maxBufferedRows;
+            this.maxBufferedBytes = maxBufferedBytes;
             this.backoffBaseMillis = backoffBaseMillis;
             this.backoffMaxMillis = backoffMaxMillis;
         }
@@ -67,175 +74,208 @@ public final class HistoryWriter extends RichSinkFunction<HistoryRow> implements
 
     private final AwsSettings aws;
     private final Settings settings;
+    private final transient MailboxExecutor mailbox;
     private transient DynamoDbAsyncClient dynamoDb;
-    private transient ScheduledExecutorService retryTimer;
-    private transient ListState<HistoryRow> checkpointed;
-    /** Rows waiting for a request slot; rows in flight; rows waiting for a retry. All guarded by {@code this}. */
-    private transient ArrayDeque<Pending> waiting;
-    private transient Set<Pending> unfinished;
+    private transient ListState<HistoryRows> checkpointed;
+    /** Groups with users still to write. */
+    private transient Set<Group> groups;
+    private transient ArrayDeque<Row> waiting;
     private transient int inFlight;
+    private transient long bufferedBytes;
     private transient Counter written;
     private transient Counter retried;
     private transient Counter failed;
 
-    public HistoryWriter(AwsSettings aws, Settings settings) {
+    public HistoryWriter(AwsSettings aws, Settings settings, MailboxExecutor mailbox) {
         this.aws = aws;
         this.settings = settings;
+        this.mailbox = mailbox;
     }
 
     @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
-        checkpointed = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("history-unwritten", HistoryRow.class));
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        checkpointed = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("history-unwritten", HistoryRows.class));
+        groups = new LinkedHashSet<>();
         waiting = new ArrayDeque<>();
-        unfinished = new LinkedHashSet<>();
-        for (HistoryRow row : checkpointed.get()) {
-            Pending p = new Pending(row);
-            waiting.add(p);
-            unfinished.add(p);
+        for (HistoryRows rows : checkpointed.get()) {
+            add(rows);
         }
     }
 
     @Override
-    public void open(Configuration parameters) {
-        written = getRuntimeContext().getMetricGroup().counter("historyRowsWritten");
-        retried = getRuntimeContext().getMetricGroup().counter("historyRowRetries");
-        failed = getRuntimeContext().getMetricGroup().counter("historyRowsFailed");
-        getRuntimeContext().getMetricGroup().gauge("historyRowsUnwritten", this::unwrittenCount);
+    public void open() throws Exception {
+        super.open();
+        written = getMetricGroup().counter("historyRowsWritten");
+        retried = getMetricGroup().counter("historyRowRetries");
+        failed = getMetricGroup().counter("historyRowsFailed");
+        getMetricGroup().gauge("historyRowsUnwritten", () -> groups.stream().mapToInt(g -> g.users.size()).sum());
+        getMetricGroup().gauge("historyBufferedBytes", () -> bufferedBytes);
         dynamoDb = AwsClients.dynamoDbAsync(aws, settings.maxInFlightRequests);
-        retryTimer = DaemonThreads.scheduler("history-retry-timer");
         pump();
     }
 
     @Override
-    public void invoke(HistoryRow row, Context context) throws InterruptedException {
-        Pending p = new Pending(row);
-        synchronized (this) {
-            // Only a table down for very long makes the job wait here; until then SQS delivery goes on.
-            while (unfinished.size() >= settings.maxBufferedRows) {
-                wait(1000);
+    public void processElement(StreamRecord<HistoryRows> record) {
+        HistoryRows rows = record.getValue();
+        if (bufferedBytes + bytes(rows) > settings.maxBufferedBytes) {
+            for (String user : rows.userIds) {
+                refused(rows, user, "history table unavailable: " + (bufferedBytes >> 20) + " MiB of rows already wait to be written");
             }
-            unfinished.add(p);
-            waiting.add(p);
+            return;
         }
+        add(rows);
         pump();
     }
 
-    private synchronized int unwrittenCount() {
-        return unfinished == null ? 0 : unfinished.size();
+    private void add(HistoryRows rows) {
+        Group g = new Group(rows);
+        groups.add(g);
+        bufferedBytes += g.bytes;
+        rows.userIds.forEach(user -> waiting.add(new Row(g, user)));
+    }
+
+    private static long bytes(HistoryRows rows) {
+        return (long) rows.message.length() + (long) BYTES_PER_USER * rows.userIds.size();
     }
 
     private void pump() {
-        while (true) {
-            Pending p;
-            synchronized (this) {
-                if (inFlight >= settings.maxInFlightRequests || waiting.isEmpty()) {
-                    return;
-                }
-                p = waiting.poll();
-                inFlight++;
-            }
-            write(p);
+        while (inFlight < settings.maxInFlightRequests && !waiting.isEmpty()) {
+            inFlight++;
+            write(waiting.poll());
         }
     }
 
-    private void write(Pending p) {
-        HistoryRow row = p.row;
+    private void write(Row row) {
+        HistoryRows rows = row.group.rows;
         Map<String, AttributeValue> values = new HashMap<>();
-        values.put(":created", n(row.created));
+        values.put(":created", n(rows.created));
         values.put(":unread", n(0));
-        values.put(":ttl", n(row.created + settings.ttlSeconds));
-        values.put(":message", s(row.message));
+        values.put(":ttl", n(rows.created + settings.ttlSeconds));
+        values.put(":message", s(rows.message));
         // Every attribute name through a placeholder: TTL is a reserved word, and others may become one.
         Map<String, String> names = new HashMap<>(Map.of("#created", "created", "#read", "is_read", "#ttl", "ttl",
                 "#message", "message"));
         String update = "SET #created = if_not_exists(#created, :created), #read = if_not_exists(#read, :unread), "
                 + "#ttl = if_not_exists(#ttl, :ttl), #message = if_not_exists(#message, :message)";
-        if (row.type != null) {
+        if (rows.type != null) {
             names.put("#type", "_type");
-            values.put(":type", s(row.type));
+            values.put(":type", s(rows.type));
             update += ", #type = if_not_exists(#type, :type)";
         }
         String expression = update;
         try {
             dynamoDb.updateItem(b -> b.tableName(settings.table)
-                    .key(Map.of("userId", s(row.userId), "messageId", s(row.messageId)))
+                    .key(Map.of("userId", s(row.userId), "messageId", s(rows.messageId)))
                     .updateExpression(expression).expressionAttributeNames(names).expressionAttributeValues(values))
-                    .whenComplete((ok, error) -> completed(p, error));
+                    .whenComplete((ok, error) -> onTaskThread(() -> completed(row, error)));
         } catch (RuntimeException e) {
-            completed(p, e);
+            onTaskThread(() -> completed(row, e));
         }
     }
 
-    private void completed(Pending p, Throwable error) {
-        synchronized (this) {
-            inFlight--;
-            if (error == null) {
-                unfinished.remove(p);
-                written.inc();
-                notifyAll();
-            }
+    private void onTaskThread(Runnable action) {
+        try {
+            mailbox.execute(action::run, "history write answered");
+        } catch (RejectedExecutionException closing) {
+            // The task is stopping: the row is in the last checkpoint, or the replay after it writes it again.
         }
-        if (error != null) {
+    }
+
+    private void completed(Row row, Throwable error) {
+        inFlight--;
+        if (error == null) {
+            written.inc();
+            done(row);
+        } else {
             Throwable cause = AwsFailures.unwrap(error);
             if (AwsFailures.retryable(cause)) {
-                retry(p);
+                retry(row);
             } else {
-                // A row the table refuses for good (a validation error) cannot succeed by waiting.
-                LOG.error("History row {} refused: {}", p.row, AwsFailures.describe(cause));
-                synchronized (this) {
-                    unfinished.remove(p);
-                    failed.inc();
-                    notifyAll();
-                }
+                refused(row.group.rows, row.userId, "history table refused the row: " + AwsFailures.describe(cause));
+                done(row);
             }
         }
         pump();
     }
 
-    private void retry(Pending p) {
-        synchronized (this) {
-            retried.inc();
-            p.retries++;
-        }
-        long delay = AwsFailures.backoffMillis(settings.backoffBaseMillis, settings.backoffMaxMillis, p.retries,
+    private void retry(Row row) {
+        retried.inc();
+        row.retries++;
+        long delay = AwsFailures.backoffMillis(settings.backoffBaseMillis, settings.backoffMaxMillis, row.retries,
                 ThreadLocalRandom.current().nextDouble());
-        try {
-            retryTimer.schedule(() -> {
-                synchronized (this) {
-                    waiting.add(p);
-                }
-                pump();
-            }, delay, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-            // The job is stopping: the row is in the last checkpoint, or the replay after it writes it again.
+        getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + delay, time -> {
+            waiting.add(row);
+            pump();
+        });
+    }
+
+    private void done(Row row) {
+        Group g = row.group;
+        g.users.remove(row.userId);
+        if (g.users.isEmpty() && groups.remove(g)) {
+            bufferedBytes -= g.bytes;
         }
     }
 
-    @Override
-    public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        List<HistoryRow> rows = new ArrayList<>();
-        synchronized (this) {
-            unfinished.forEach(p -> rows.add(p.row));
-        }
-        checkpointed.update(rows);
+    /** A row that will not be written: a dead letter with the row, to replay it into the table. */
+    private void refused(HistoryRows rows, String userId, String reason) {
+        failed.inc();
+        DeadLetter d = DeadLetter.of(STAGE, reason, rows.message.getBytes(StandardCharsets.UTF_8));
+        d.messageId = rows.messageId;
+        d.userId = userId;
+        output.collect(new StreamRecord<>(d));
     }
 
     @Override
-    public void close() {
-        if (retryTimer != null) {
-            retryTimer.shutdownNow();
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        List<HistoryRows> unwritten = new ArrayList<>(groups.size());
+        for (Group g : groups) {
+            HistoryRows rows = g.rows;
+            unwritten.add(new HistoryRows(rows.messageId, rows.created, rows.type, rows.message, new ArrayList<>(g.users)));
         }
+        checkpointed.update(unwritten);
+    }
+
+    /** At the end of input (a drained stop), every row is written before the operator finishes. */
+    @Override
+    public void finish() throws Exception {
+        while (!groups.isEmpty()) {
+            mailbox.yield();
+        }
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
         if (dynamoDb != null) {
             dynamoDb.close();
         }
+        super.close();
     }
 
-    private static final class Pending {
-        final HistoryRow row;
+    /** One message and the users it still has to be written for. */
+    private static final class Group {
+        final HistoryRows rows;
+        final Set<String> users;
+        final long bytes;
+
+        Group(HistoryRows rows) {
+            this.rows = rows;
+            this.users = new LinkedHashSet<>(rows.userIds);
+            this.bytes = HistoryWriter.bytes(rows);
+        }
+    }
+
+    private static final class Row {
+        final Group group;
+        final String userId;
         int retries;
 
-        Pending(HistoryRow row) {
-            this.row = row;
+        Row(Group group, String userId) {
+            this.group = group;
+            this.userId = userId;
         }
     }
 }

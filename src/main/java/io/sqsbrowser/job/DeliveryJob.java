@@ -20,11 +20,12 @@ public final class DeliveryJob {
         if (config.parallelism > 0) {
             env.setParallelism(config.parallelism);
         }
+        // Sessions are keyed state spread over key groups: their number must not change under a savepoint.
+        env.setMaxParallelism(config.maxParallelism);
         if (config.checkpointIntervalMillis > 0) {
             env.enableCheckpointing(config.checkpointIntervalMillis, CheckpointingMode.EXACTLY_ONCE);
         }
-        // Deliveries are new objects per recipient and never changed after emission, so chained operators
-        // may pass them on without a defensive copy.
+        // Records are never changed after emission, so chained operators may pass them on without a copy.
         env.getConfig().enableObjectReuse();
     }
 }

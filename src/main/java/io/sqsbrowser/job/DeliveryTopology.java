@@ -1,39 +1,42 @@
 package io.sqsbrowser.job;
 
+import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.cleanup.FirstRemovalOnly;
+import io.sqsbrowser.cleanup.SessionEndCleaner;
 import io.sqsbrowser.deadletter.DeadLetter;
+import io.sqsbrowser.deadletter.DeadLetterDestination;
 import io.sqsbrowser.deadletter.DeadLetterSink;
-import io.sqsbrowser.deadletter.Parsed;
 import io.sqsbrowser.deadletter.SplitDeadLetters;
 import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.event.EventDeserializationSchema;
 import io.sqsbrowser.event.EventParser;
 import io.sqsbrowser.expand.AudienceExpander;
-import io.sqsbrowser.expand.Delivery;
-import io.sqsbrowser.expand.ShareByScope;
-import io.sqsbrowser.history.HistoryRow;
+import io.sqsbrowser.expand.SplitByAudience;
+import io.sqsbrowser.history.HistoryRows;
 import io.sqsbrowser.history.HistoryWriter;
-import io.sqsbrowser.cleanup.FirstRemovalOnly;
-import io.sqsbrowser.cleanup.SessionEndCleaner;
 import io.sqsbrowser.session.ChangeRecordDeserializationSchema;
 import io.sqsbrowser.session.SessionRecord;
-import io.sqsbrowser.session.SessionTableScan;
-import io.sqsbrowser.sqs.SqsDeliveryWriter;
-import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.typeinfo.TypeHint;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.MultipleConnectedStreams;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.KeyedMultipleInputTransformation;
 
 /**
  * The delivery pipeline, stage by stage:
  * <pre>
- *   event stream ──parse──▶ events ──share by scope──▶ ┐
- *                                                      ├─ expand + encrypt ─▶ SQS (async I/O) ─┐
- *   change stream + table scan ──▶ session state ──────┘ (broadcast)                             │
- *   invalid events, invalid change records, undeliverable messages ──▶ dead letters ◀────────────┘
- *   expand ──▶ history rows (one per recipient user) ──▶ history table (conditional writes, may lag)
+ *   event stream ──parse──▶ events ──split by audience──▶ user events (keyed by user) ─┐
+ *                                                       └▶ fan-out events (broadcast) ─┤
+ *   session change stream ──parse──▶ session changes (keyed by user) ──────────────────┤
+ *                                                                                      ▼
+ *        expand audience + encrypt + send to SQS (sessions in keyed state, bounded bytes in flight;
+ *        on a cold start each subtask first reads the session table, and events wait for it)
+ *          ├──▶ history rows (one per recipient user) ──▶ history table (conditional writes; may lag)
+ *          └──▶ messages SQS refused ─┐
+ *   invalid events, invalid session records, refused history rows ──▶ dead letters ◀┘
  *   removed sessions ──▶ keyed by session, first removal only ──▶ delete queue + Cognito identity
  * </pre>
  * Every stateful operator has a fixed uid, so savepoints survive changes to the code.
@@ -41,12 +44,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class DeliveryTopology {
     private final StreamExecutionEnvironment env;
     private final JobConfig config;
-    private final int expanderParallelism;
 
     private DeliveryTopology(StreamExecutionEnvironment env, JobConfig config) {
         this.env = env;
         this.config = config;
-        this.expanderParallelism = env.getParallelism();
     }
 
     /** Adds the whole pipeline to {@code env}. */
@@ -56,15 +57,14 @@ public final class DeliveryTopology {
 
     private void build() {
         SingleOutputStreamOperator<DeliveryEvent> events = events();
-        SingleOutputStreamOperator<SessionRecord> sessions = sessionChanges();
-        SingleOutputStreamOperator<Delivery> deliveries = expand(events, sessions.broadcast(AudienceExpander.SESSIONS));
-        SingleOutputStreamOperator<DeadLetter> undeliverable = writeToSqs(deliveries);
-        writeHistory(deliveries.getSideOutput(AudienceExpander.HISTORY));
+        SingleOutputStreamOperator<SessionRecord> changes = sessionChanges();
+        SingleOutputStreamOperator<DeadLetter> undeliverable = expandEncryptAndSend(events, changes);
+        SingleOutputStreamOperator<DeadLetter> historyRefused = writeHistory(undeliverable.getSideOutput(AudienceExpander.HISTORY));
         if (config.cleanup) {
-            cleanUpEndedSessions(sessions);
+            cleanUpEndedSessions(changes);
         }
         writeDeadLetters(events.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
-                .union(sessions.getSideOutput(SplitDeadLetters.DEAD_LETTERS), undeliverable));
+                .union(changes.getSideOutput(SplitDeadLetters.DEAD_LETTERS), undeliverable, historyRefused));
     }
 
     /** Events from Kinesis, parsed; invalid ones go to the dead-letter side output. */
@@ -75,51 +75,62 @@ public final class DeliveryTopology {
                 .process(new SplitDeadLetters<DeliveryEvent>()).uid("event-parse").name("Valid events");
     }
 
-    /** The session table's change records, plus a scan of the table when the job starts. */
+    /** The session table's change records, parsed; invalid ones go to the dead-letter side output. */
     private SingleOutputStreamOperator<SessionRecord> sessionChanges() {
-        DataStream<Parsed<SessionRecord>> changes = env.addSource(KinesisConsumers.consumer(config.aws,
-                        config.sessionChanges, new ChangeRecordDeserializationSchema()))
-                .uid("session-change-source").name("Session change stream");
-        if (config.bootstrapScan) {
-            changes = changes.union(env.addSource(new SessionTableScan(config.aws, config.sessionTable),
-                            "Session table scan", new TypeHint<Parsed<SessionRecord>>() {}.getTypeInfo())
-                    .uid("session-table-scan"));
-        }
-        return changes.process(new SplitDeadLetters<SessionRecord>()).uid("session-parse").name("Valid session changes");
+        return env.addSource(KinesisConsumers.consumer(config.aws, config.sessionChanges, new ChangeRecordDeserializationSchema()))
+                .uid("session-change-source").name("Session change stream")
+                .process(new SplitDeadLetters<SessionRecord>()).uid("session-parse").name("Valid session changes");
     }
 
-    /** Each event share meets the session state on its subtask and becomes encrypted deliveries (and history rows). */
-    private SingleOutputStreamOperator<Delivery> expand(DataStream<DeliveryEvent> events, BroadcastStream<SessionRecord> sessions) {
-        return events.flatMap(new ShareByScope(expanderParallelism)).uid("share-by-scope").name("Share by scope")
-                .partitionCustom(new ShareByScope.ToPartition(), share -> share.partition)
-                .connect(sessions)
-                .process(new AudienceExpander(config.tombstoneRetentionMillis))
-                .setParallelism(expanderParallelism)
-                .uid("expand").name("Expand audience + encrypt");
+    /**
+     * Session changes and user events meet keyed by user; fan-out events are broadcast to every subtask. The
+     * expander encrypts and hands messages to SQS itself, within its byte budget.
+     */
+    private SingleOutputStreamOperator<DeadLetter> expandEncryptAndSend(SingleOutputStreamOperator<DeliveryEvent> events,
+            DataStream<SessionRecord> changes) {
+        SingleOutputStreamOperator<DeliveryEvent> userEvents = events.process(new SplitByAudience())
+                .uid("split-by-audience").name("Split by audience");
+        AudienceExpander.Settings settings = new AudienceExpander.Settings(config.aws, config.sqs, config.maxInFlightBytes,
+                config.maxWaitingEventBytes, config.tombstoneRetentionMillis, config.bootstrapScan ? config.sessionTable : null,
+                config.scanSegments);
+        KeyedMultipleInputTransformation<DeadLetter> expand = new KeyedMultipleInputTransformation<>(
+                "Expand audience + encrypt + send to SQS",
+                new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class,
+                        (parameters, mailbox) -> new AudienceExpander(parameters, mailbox, settings)),
+                TypeInformation.of(DeadLetter.class), env.getParallelism(), Types.STRING);
+        KeySelector<SessionRecord, String> sessionUser = session -> session.userId;
+        KeySelector<DeliveryEvent, String> eventUser = event -> event.userId;
+        // Inputs in the order of AudienceExpander's input numbers.
+        expand.addInput(changes.keyBy(sessionUser, Types.STRING).getTransformation(), sessionUser);
+        expand.addInput(userEvents.keyBy(eventUser, Types.STRING).getTransformation(), eventUser);
+        expand.addInput(userEvents.getSideOutput(SplitByAudience.FAN_OUT).broadcast().getTransformation(), null);
+        expand.setUid("expand");
+        env.addOperator(expand);
+        return new MultipleConnectedStreams(env).transform(expand);
     }
 
-    private SingleOutputStreamOperator<DeadLetter> writeToSqs(DataStream<Delivery> deliveries) {
-        return AsyncDataStream.unorderedWait(deliveries, new SqsDeliveryWriter(config.aws, config.sqs),
-                        config.asyncTimeoutMillis, TimeUnit.MILLISECONDS, config.asyncCapacity)
-                .setParallelism(expanderParallelism)
-                .uid("sqs-writer").name("Write to SQS");
-    }
-
-    /** History rows leave the expander beside its deliveries; their writer never holds delivery back. */
-    private void writeHistory(DataStream<HistoryRow> rows) {
-        rows.addSink(new HistoryWriter(config.aws, config.history)).setParallelism(expanderParallelism)
-                .uid("history-writer").name("Write history");
+    /** History rows leave the expander beside its sends; their writer never holds delivery back. */
+    private SingleOutputStreamOperator<DeadLetter> writeHistory(DataStream<HistoryRows> rows) {
+        AwsSettings aws = config.aws;
+        HistoryWriter.Settings settings = config.history;
+        return rows.transform("Write history", TypeInformation.of(DeadLetter.class),
+                        new MailboxOperatorFactory<HistoryRows, DeadLetter>(HistoryWriter.class,
+                                (parameters, mailbox) -> new HistoryWriter(aws, settings, mailbox)))
+                .uid("history-writer");
     }
 
     /** Each removed session, once, loses its queue and Cognito identity. */
-    private void cleanUpEndedSessions(DataStream<SessionRecord> sessions) {
-        sessions.filter(session -> session.removed).name("Removed sessions")
+    private void cleanUpEndedSessions(DataStream<SessionRecord> changes) {
+        changes.filter(session -> session.removed).name("Removed sessions")
                 .keyBy(SessionRecord::key)
                 .process(new FirstRemovalOnly(config.tombstoneRetentionMillis)).uid("session-end-dedup").name("First removal only")
-                .addSink(new SessionEndCleaner(config.aws)).uid("session-end-cleaner").name("Delete queue and identity");
+                .addSink(new SessionEndCleaner(config.aws, config.cleanupQueuePrefix,
+                        config.deadLetter.type == DeadLetterDestination.Type.SQS ? config.deadLetter.target : null))
+                .uid("session-end-cleaner").name("Delete queue and identity");
     }
 
     private void writeDeadLetters(DataStream<DeadLetter> deadLetters) {
-        deadLetters.addSink(new DeadLetterSink(config.aws, config.deadLetter)).uid("dead-letter-sink").name("Dead letters");
+        deadLetters.addSink(new DeadLetterSink(config.aws, config.deadLetter, config.deadLetterMaxBufferedBytes))
+                .uid("dead-letter-sink").name("Dead letters");
     }
 }

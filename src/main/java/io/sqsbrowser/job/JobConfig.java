@@ -30,17 +30,24 @@ import java.util.TreeSet;
  *       {@code recordPublisher} [POLLING | EFO], {@code efoConsumerName}, {@code shardDiscoveryIntervalMillis}
  *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix).
  *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
- *       [TRIM_HORIZON], {@code bootstrapScan} [true], {@code tombstoneRetentionHours} [48], and the other
- *       consumer keys of {@code EventSource}.
- *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxAttempts} [8], {@code backoffBaseMillis} [100],
- *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144], {@code asyncCapacity} [10000],
- *       {@code asyncTimeoutMillis} [600000].
- *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required).
+ *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
+ *       {@code scanSegments} [4] parallel segments, before expanding events], {@code tombstoneRetentionHours} [48],
+ *       {@code maxWaitingEventBytes} [64 MiB: events held at a cold start until the scan ends, before the job stops
+ *       reading events], and the other consumer keys of {@code EventSource}.
+ *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxInFlightBytes} [64 MiB: encrypted messages
+ *       handed to SQS and not yet answered, per subtask], {@code retryForMillis} [900000: how long throttling, 5xx
+ *       and I/O errors are retried before a message becomes a dead letter], {@code backoffBaseMillis} [100],
+ *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144].
+ *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required),
+ *       {@code maxBufferedBytes} [64 MiB: what may wait for an unavailable destination before the job waits].
  *   <li>{@code History}: {@code table} (required), {@code ttlHours} [24], {@code maxInFlightRequests} [32],
- *       {@code maxBufferedRows} [1000000], {@code backoffBaseMillis} [100], {@code backoffMaxMillis} [30000].
- *   <li>{@code Cleanup}: {@code enabled} [true]: delete the queue and Cognito identity of every ended session.
- *   <li>{@code Job}: {@code parallelism} (else the cluster's), {@code checkpointIntervalMillis} (set it off
- *       Managed Flink; there the service configures checkpoints).
+ *       {@code maxBufferedBytes} [256 MiB: rows waiting for the table; beyond it rows become dead letters],
+ *       {@code backoffBaseMillis} [100], {@code backoffMaxMillis} [30000].
+ *   <li>{@code Cleanup}: {@code enabled} [true]: delete the queue and Cognito identity of every ended session;
+ *       {@code queuePrefix} (required when enabled): only queues named {@code <queuePrefix>-<43 characters>} are deleted.
+ *   <li>{@code Job}: {@code parallelism} (else the cluster's), {@code maxParallelism} [128: the number of key
+ *       groups sessions are spread over; fixed for the life of the job's state], {@code checkpointIntervalMillis}
+ *       (set it off Managed Flink; there the service configures checkpoints).
  * </ul>
  */
 public final class JobConfig implements Serializable {
@@ -51,16 +58,21 @@ public final class JobConfig implements Serializable {
     public final KinesisSourceConfig sessionChanges;
     public final String sessionTable;
     public final boolean bootstrapScan;
+    public final int scanSegments;
     public final long tombstoneRetentionMillis;
+    public final long maxWaitingEventBytes;
     public final SenderSettings sqs;
-    public final int asyncCapacity;
-    public final long asyncTimeoutMillis;
+    public final long maxInFlightBytes;
     public final int maxMessageBytes;
     public final DeadLetterDestination deadLetter;
+    public final long deadLetterMaxBufferedBytes;
     public final HistoryWriter.Settings history;
     public final boolean cleanup;
+    /** Session queues are {@code <cleanupQueuePrefix>-<43 characters>}; clean-up deletes no other queue. */
+    public final String cleanupQueuePrefix;
     /** 0 when not set: the environment's default parallelism is used. */
     public final int parallelism;
+    public final int maxParallelism;
     /** 0 when not set: checkpointing is left to the cluster's configuration. */
     public final long checkpointIntervalMillis;
     /** Every {@code Group.key} this class reads, whether set or not: what deployment templates may declare. */
@@ -75,23 +87,49 @@ public final class JobConfig implements Serializable {
         sessionChanges = new KinesisSourceConfig(sessions.required("changeStream"), sessions, "TRIM_HORIZON");
         sessionTable = sessions.required("table");
         bootstrapScan = sessions.bool("bootstrapScan", true);
+        scanSegments = (int) sessions.integer("scanSegments", 4);
         tombstoneRetentionMillis = sessions.integer("tombstoneRetentionHours", 48) * 3_600_000L;
+        maxWaitingEventBytes = sessions.integer("maxWaitingEventBytes", 64L << 20);
         Group sqsGroup = new Group("Sqs", group(groups, "Sqs"));
         maxMessageBytes = (int) sqsGroup.integer("maxMessageBytes", 262_144);
-        sqs = new SenderSettings((int) sqsGroup.integer("maxInFlightRequests", 128), (int) sqsGroup.integer("maxAttempts", 8),
+        sqs = new SenderSettings((int) sqsGroup.integer("maxInFlightRequests", 128), sqsGroup.integer("retryForMillis", 900_000),
                 sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000), maxMessageBytes);
-        asyncCapacity = (int) sqsGroup.integer("asyncCapacity", 10_000);
-        asyncTimeoutMillis = sqsGroup.integer("asyncTimeoutMillis", 600_000);
+        maxInFlightBytes = sqsGroup.integer("maxInFlightBytes", 64L << 20);
         Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
         deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
+        deadLetterMaxBufferedBytes = dlq.integer("maxBufferedBytes", 64L << 20);
         Group historyGroup = new Group("History", group(groups, "History"));
         history = new HistoryWriter.Settings(historyGroup.required("table"), historyGroup.integer("ttlHours", 24) * 3600,
-                (int) historyGroup.integer("maxInFlightRequests", 32), (int) historyGroup.integer("maxBufferedRows", 1_000_000),
+                (int) historyGroup.integer("maxInFlightRequests", 32), historyGroup.integer("maxBufferedBytes", 256L << 20),
                 historyGroup.integer("backoffBaseMillis", 100), historyGroup.integer("backoffMaxMillis", 30_000));
-        cleanup = new Group("Cleanup", group(groups, "Cleanup")).bool("enabled", true);
+        Group cleanupGroup = new Group("Cleanup", group(groups, "Cleanup"));
+        cleanup = cleanupGroup.bool("enabled", true);
+        String queuePrefix = cleanupGroup.get("queuePrefix", null);
+        if (cleanup && queuePrefix == null) {
+            throw new IllegalArgumentException("missing property Cleanup.queuePrefix");
+        }
+        cleanupQueuePrefix = queuePrefix;
         Group job = new Group("Job", group(groups, "Job"));
         parallelism = (int) job.integer("parallelism", 0);
+        maxParallelism = (int) job.integer("maxParallelism", 128);
         checkpointIntervalMillis = job.integer("checkpointIntervalMillis", 0);
+        refuseUnknownKeys(groups);
+    }
+
+    /** A key the job does not read is a typo or a setting that no longer exists: better refused than ignored. */
+    private void refuseUnknownKeys(Map<String, Properties> groups) {
+        Set<String> groupsRead = new TreeSet<>();
+        keysRead.forEach(key -> groupsRead.add(key.substring(0, key.indexOf('.'))));
+        for (String group : groupsRead) {
+            for (String key : group(groups, group).stringPropertyNames()) {
+                String name = group + "." + key;
+                boolean known = keysRead.contains(name) || keysRead.stream()
+                        .anyMatch(k -> k.endsWith("*") && name.startsWith(k.substring(0, k.length() - 1)));
+                if (!known) {
+                    throw new IllegalArgumentException("unknown property " + name);
+                }
+            }
+        }
     }
 
     public Set<String> keysRead() {

@@ -23,7 +23,8 @@ public final class Demo {
     public static void run(String api, PrintStream out) throws IOException, InterruptedException {
         String sessionId = "demo-" + UUID.randomUUID();
         JsonNode session = LocalHttp.get(api + "/create/100/200/" + sessionId).get("session");
-        URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("sqsEndpoint").asText());
+        // The endpoint for session credentials: signatures and IAM are checked there, as on AWS.
+        URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("browserSqsEndpoint").asText());
         out.printf("%nDemo: created session %s for user 200 of account 100%n  queue %s%n", sessionId,
                 session.get("sqsUrl").asText());
         try (SessionQueueClient queue = SessionCredentials.queueClient(session, sqs)) {

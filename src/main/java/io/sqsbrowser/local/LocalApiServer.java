@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
@@ -18,18 +17,22 @@ import java.util.function.BooleanSupplier;
 /**
  * LOCAL ONLY: serves the session, notify and messages APIs over plain HTTP by handing each request, as an API
  * Gateway proxy event, to the same {@link ApiHandler} the Lambda runs; plus {@code GET /local/endpoints} (where
- * everything is) and {@code GET /health} (200 once the job runs and the APIs are ready).
+ * everything is), {@code GET /local/sqs-receives} (ReceiveMessage counts per queue at the browsers' SQS endpoint)
+ * and {@code GET /health} (200 once the job runs and the APIs are ready).
  */
 public final class LocalApiServer implements AutoCloseable {
     private final HttpServer server;
     private final ApiHandler handler;
     private final ObjectNode endpoints;
     private final BooleanSupplier healthy;
+    private final LocalSqsGateway sqsGateway;
 
-    public LocalApiServer(int port, ApiHandler handler, ObjectNode endpoints, BooleanSupplier healthy) throws IOException {
+    public LocalApiServer(int port, ApiHandler handler, ObjectNode endpoints, BooleanSupplier healthy, LocalSqsGateway sqsGateway)
+            throws IOException {
         this.handler = handler;
         this.endpoints = endpoints;
         this.healthy = healthy;
+        this.sqsGateway = sqsGateway;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.setExecutor(Executors.newFixedThreadPool(8));
         server.createContext("/", this::handle);
@@ -45,6 +48,8 @@ public final class LocalApiServer implements AutoCloseable {
         try {
             if (path.equals("/local/endpoints")) {
                 send(exchange, 200, endpoints.toString());
+            } else if (path.equals("/local/sqs-receives")) {
+                send(exchange, 200, sqsGateway.receivesJson().toString());
             } else if (path.equals("/health")) {
                 boolean up = healthy.getAsBoolean();
                 send(exchange, up ? 200 : 503, "{\"success\":" + up + "}");
@@ -61,22 +66,13 @@ public final class LocalApiServer implements AutoCloseable {
         }
     }
 
-    /** Query parameters as API Gateway passes them: decoded, the last of repeated names winning. */
+    /** Query parameters as API Gateway passes them: decoded, the last of repeated names winning; null when none. */
     private static Map<String, String> query(String raw) {
-        if (raw == null || raw.isEmpty()) {
-            return null;
-        }
-        Map<String, String> query = new HashMap<>();
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            query.put(name, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-        }
-        return query;
+        return raw == null || raw.isEmpty() ? null : LocalHttp.form(raw);
     }
 
     private static void send(HttpExchange exchange, int status, String body) throws IOException {
-        LocalIdentityServices.send(exchange, status, "application/json", body);
+        LocalHttp.send(exchange, status, "application/json", body);
     }
 
     @Override

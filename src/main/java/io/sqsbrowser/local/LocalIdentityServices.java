@@ -2,32 +2,59 @@ package io.sqsbrowser.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
 
 /**
- * LOCAL ONLY: a stand-in (test double) for Amazon Cognito Identity, AWS STS and AWS Lambda's Invoke, for the
- * tests and the local stack: there is no emulator for them here. One HTTP server on a loopback port speaks their real wire protocols for the calls this project makes:
- * Cognito's JSON 1.1 ({@code X-Amz-Target: AWSCognitoIdentityService.GetId / GetOpenIdToken /
- * DeleteIdentities}), STS's query protocol ({@code Action=AssumeRoleWithWebIdentity}, answered in XML) and
- * Lambda's REST-JSON Invoke ({@code POST /2015-03-31/functions/{name}/invocations}, answered 202 for an
- * {@code Event} invocation). It records every call, so tests can check what was asked (for example the
- * session policy sent to STS). It checks no signature or token.
+ * LOCAL ONLY: a stand-in for Amazon Cognito Identity, AWS STS and AWS Lambda's Invoke, for the tests and the local
+ * stack (there is no emulator for them here). One HTTP server on a loopback port speaks their wire protocols for
+ * the calls this project makes, and follows AWS's rules for them strictly enough that an attacker test means
+ * something:
+ * <ul>
+ *   <li>Cognito (JSON 1.1): the pool allows no unauthenticated identities, so {@code GetId} without a login is
+ *       refused; {@code GetOpenIdTokenForDeveloperIdentity} and {@code DeleteIdentities} must be SigV4-signed by a
+ *       developer principal (never by a session's credentials); a developer user belongs to one identity, and an
+ *       identity linked to another developer user gets no token; {@code GetOpenIdToken} for an authenticated
+ *       identity needs one of its logins (which no client holds). Tokens carry the identity, the pool,
+ *       {@code amr} "authenticated" and the principal tags the developer gave.
+ *   <li>STS ({@code AssumeRoleWithWebIdentity}, query protocol, XML): only with a live token this Cognito issued,
+ *       only for the session role, which trusts this pool's authenticated identities; the token's principal tags
+ *       become the credentials' session tags; the credentials are recorded in {@link LocalIam}, where the local
+ *       SQS gateway evaluates them.
+ *   <li>Lambda's REST-JSON Invoke, signed, answered 202 for an {@code Event} invocation.
+ * </ul>
+ * It records every call, so tests can check what was asked (for example the session policy sent to STS).
  */
 public final class LocalIdentityServices implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String IDENTITY_POOL_ID = Emulators.REGION + ":00000000-0000-0000-0000-000000000000";
+    public static final String DEVELOPER_PROVIDER = "sqs-browser-events.local";
+    public static final String SESSION_ROLE_ARN = "arn:aws:iam::" + LocalIam.ACCOUNT + ":role/session";
+    private static final String COGNITO_PROVIDER = "cognito-identity.amazonaws.com";
+
     private final HttpServer server;
+    private final LocalIam iam;
+    private final int minCredentialSeconds;
+    /** Identity id -> its developer user (null for an identity without a developer login). */
+    private final Map<String, String> identities = new ConcurrentHashMap<>();
+    private final Map<String, String> identityOfDeveloperUser = new ConcurrentHashMap<>();
+    private final Map<String, Token> tokens = new ConcurrentHashMap<>();
     /** Every call: its action name and its parameters (JSON body fields, or form fields). */
     public final List<Call> calls = new CopyOnWriteArrayList<>();
 
@@ -41,8 +68,30 @@ public final class LocalIdentityServices implements AutoCloseable {
         }
     }
 
+    /** An OpenID token this Cognito issued: what its claims say. */
+    private static final class Token {
+        final String identityId;
+        final Map<String, String> principalTags;
+        final Instant expiration;
+
+        Token(String identityId, Map<String, String> principalTags, Instant expiration) {
+            this.identityId = identityId;
+            this.principalTags = principalTags;
+            this.expiration = expiration;
+        }
+    }
+
+    /** With AWS's own limit: STS issues credentials for at least 900 seconds. */
     public LocalIdentityServices() throws IOException {
+        this(900);
+    }
+
+    /** @param minCredentialSeconds the shortest credentials STS issues; lower than AWS's 900 only for tests of renewal. */
+    public LocalIdentityServices(int minCredentialSeconds) throws IOException {
+        this.iam = new LocalIam();
+        this.minCredentialSeconds = minCredentialSeconds;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newFixedThreadPool(4));
         server.createContext("/", this::handle);
         server.start();
     }
@@ -51,97 +100,188 @@ public final class LocalIdentityServices implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** The IAM of these services: who may do what with the credentials they issued. */
+    public LocalIam iam() {
+        return iam;
+    }
+
     public List<Call> calls(String action) {
-        return calls.stream().filter(c -> c.action.equals(action)).collect(java.util.stream.Collectors.toList());
+        return calls.stream().filter(c -> c.action.equals(action)).collect(Collectors.toList());
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-        String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        Map<String, String> headers = LocalHttp.lowerCaseHeaders(exchange);
+        String target = headers.get("x-amz-target");
         String path = exchange.getRequestURI().getPath();
-        if (path.startsWith("/2015-03-31/functions/") && path.endsWith("/invocations")) {
-            String function = path.substring("/2015-03-31/functions/".length(), path.length() - "/invocations".length());
-            calls.add(new Call("Invoke", Map.of("FunctionName", function, "Payload", body,
-                    "InvocationType", String.valueOf(exchange.getRequestHeaders().getFirst("X-Amz-Invocation-Type")))));
-            send(exchange, 202, "application/json", "");
-        } else if (target != null && target.startsWith("AWSCognitoIdentityService.")) {
-            cognito(exchange, target.substring(target.indexOf('.') + 1), JSON.readTree(body));
-        } else {
-            sts(exchange, form(body));
+        try {
+            if (path.startsWith("/2015-03-31/functions/") && path.endsWith("/invocations")) {
+                signedByDeveloper(exchange, headers, body, "lambda", "lambda:InvokeFunction");
+                String function = path.substring("/2015-03-31/functions/".length(), path.length() - "/invocations".length());
+                calls.add(new Call("Invoke", Map.of("FunctionName", function, "Payload", new String(body, StandardCharsets.UTF_8),
+                        "InvocationType", String.valueOf(headers.get("x-amz-invocation-type")))));
+                LocalHttp.send(exchange, 202, "application/json", "");
+            } else if (target != null && target.startsWith("AWSCognitoIdentityService.")) {
+                cognito(exchange, headers, body, target.substring(target.indexOf('.') + 1));
+            } else {
+                sts(exchange, LocalHttp.form(new String(body, StandardCharsets.UTF_8)));
+            }
+        } catch (LocalIam.Refusal refused) {
+            if (target != null) {
+                LocalHttp.send(exchange, refused.status, "application/x-amz-json-1.1", JSON.createObjectNode()
+                        .put("__type", refused.code).put("message", refused.getMessage()).toString());
+            } else {
+                LocalHttp.send(exchange, refused.status, "text/xml", stsError(refused.code, refused.getMessage()));
+            }
         }
     }
 
-    private void cognito(HttpExchange exchange, String action, JsonNode request) throws IOException {
+    private void signedByDeveloper(HttpExchange exchange, Map<String, String> headers, byte[] body, String service,
+            String action) throws LocalIam.Refusal {
+        SigV4Verifier.Signed signed = SigV4Verifier.verify(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
+                exchange.getRequestURI().getRawQuery(), headers, body, Emulators.REGION, service, iam::secretOf);
+        iam.authorize(signed.accessKeyId, signed.sessionToken, action, "arn:aws:cognito-identity:" + Emulators.REGION + ":"
+                + LocalIam.ACCOUNT + ":identitypool/" + IDENTITY_POOL_ID);
+    }
+
+    private void cognito(HttpExchange exchange, Map<String, String> headers, byte[] body, String action)
+            throws IOException, LocalIam.Refusal {
+        JsonNode request = JSON.readTree(body);
         Map<String, String> params = new HashMap<>();
         request.fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
         calls.add(new Call(action, params));
-        String response;
+        ObjectNode response = JSON.createObjectNode();
         switch (action) {
             case "GetId":
-                response = JSON.createObjectNode().put("IdentityId", "us-east-1:" + UUID.randomUUID()).toString();
-                break;
+                throw new LocalIam.Refusal("NotAuthorizedException", 400, "Unauthenticated access is not supported for this identity pool.");
             case "GetOpenIdToken":
-                response = JSON.createObjectNode().put("IdentityId", request.path("IdentityId").asText())
-                        .put("Token", "eyJraWQiOiJ0ZXN0In0.double-token." + UUID.randomUUID()).toString();
+                getOpenIdToken(request, response);
+                break;
+            case "GetOpenIdTokenForDeveloperIdentity":
+                signedByDeveloper(exchange, headers, body, "cognito-identity", "cognito-identity:" + action);
+                developerToken(request, response);
                 break;
             case "DeleteIdentities":
-                response = JSON.createObjectNode().set("UnprocessedIdentityIds", JSON.createArrayNode()).toString();
+                signedByDeveloper(exchange, headers, body, "cognito-identity", "cognito-identity:" + action);
+                request.path("IdentityIdsToDelete").forEach(id -> {
+                    String user = identities.remove(id.asText());
+                    if (user != null) {
+                        identityOfDeveloperUser.remove(user);
+                    }
+                });
+                response.putArray("UnprocessedIdentityIds");
                 break;
             default:
-                send(exchange, 400, "application/x-amz-json-1.1",
-                        "{\"__type\":\"InvalidParameterException\",\"message\":\"double does not implement " + action + "\"}");
-                return;
+                throw new LocalIam.Refusal("InvalidParameterException", 400, "stand-in does not implement " + action);
         }
-        send(exchange, 200, "application/x-amz-json-1.1", response);
+        LocalHttp.send(exchange, 200, "application/x-amz-json-1.1", response.toString());
     }
 
-    private void sts(HttpExchange exchange, Map<String, String> params) throws IOException {
+    /** Unsigned, as on AWS: anyone may ask, but an authenticated identity's token needs one of its logins. */
+    private void getOpenIdToken(JsonNode request, ObjectNode response) throws LocalIam.Refusal {
+        String identityId = request.path("IdentityId").asText();
+        if (!identities.containsKey(identityId)) {
+            throw new LocalIam.Refusal("ResourceNotFoundException", 400, "Identity '" + identityId + "' not found.");
+        }
+        Token login = tokens.get(request.path("Logins").path(COGNITO_PROVIDER).asText(""));
+        if (login == null || !login.identityId.equals(identityId) || !Instant.now().isBefore(login.expiration)) {
+            throw new LocalIam.Refusal("NotAuthorizedException", 400,
+                    "Logins don't match. Please include at least one valid login for this identity or identity pool.");
+        }
+        response.put("IdentityId", identityId).put("Token", newToken(identityId, login.principalTags, Duration.ofMinutes(10)));
+    }
+
+    private void developerToken(JsonNode request, ObjectNode response) throws LocalIam.Refusal {
+        if (!IDENTITY_POOL_ID.equals(request.path("IdentityPoolId").asText())) {
+            throw new LocalIam.Refusal("ResourceNotFoundException", 400, "IdentityPool not found.");
+        }
+        JsonNode logins = request.path("Logins");
+        if (logins.size() != 1 || !logins.has(DEVELOPER_PROVIDER)) {
+            throw new LocalIam.Refusal("NotAuthorizedException", 400, "Logins must name exactly this pool's developer provider");
+        }
+        String user = logins.get(DEVELOPER_PROVIDER).asText();
+        String given = request.hasNonNull("IdentityId") ? request.get("IdentityId").asText() : null;
+        String registered = identityOfDeveloperUser.get(user);
+        String identityId;
+        if (given == null) {
+            identityId = registered != null ? registered : Emulators.REGION + ":" + UUID.randomUUID();
+        } else {
+            if (!identities.containsKey(given)) {
+                throw new LocalIam.Refusal("ResourceNotFoundException", 400, "Identity '" + given + "' not found.");
+            }
+            if (registered != null && !registered.equals(given)) {
+                throw new LocalIam.Refusal("DeveloperUserAlreadyRegisteredException", 400,
+                        "The developer user is already registered with another identity.");
+            }
+            String linked = identities.get(given);
+            if (linked != null && !linked.isEmpty() && !linked.equals(user)) {
+                throw new LocalIam.Refusal("ResourceConflictException", 400, "The identity is linked to another developer user.");
+            }
+            identityId = given;
+        }
+        identities.put(identityId, user);
+        identityOfDeveloperUser.put(user, identityId);
+        Map<String, String> tags = new HashMap<>();
+        request.path("PrincipalTags").fields().forEachRemaining(e -> tags.put(e.getKey(), e.getValue().asText()));
+        long seconds = request.path("TokenDuration").asLong(900);
+        response.put("IdentityId", identityId).put("Token", newToken(identityId, tags, Duration.ofSeconds(seconds)));
+    }
+
+    private String newToken(String identityId, Map<String, String> principalTags, Duration lifetime) {
+        String token = "eyJraWQiOiJsb2NhbCJ9." + LocalIam.randomToken(24) + "." + LocalIam.randomToken(32);
+        tokens.put(token, new Token(identityId, Map.copyOf(principalTags), Instant.now().plus(lifetime)));
+        return token;
+    }
+
+    private void sts(HttpExchange exchange, Map<String, String> params) throws IOException, LocalIam.Refusal {
         String action = params.getOrDefault("Action", "");
         calls.add(new Call(action, params));
         if (!action.equals("AssumeRoleWithWebIdentity")) {
-            send(exchange, 400, "text/xml", "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>"
-                    + "<Message>double does not implement " + action + "</Message></Error></ErrorResponse>");
-            return;
+            throw new LocalIam.Refusal("InvalidAction", 400, "stand-in does not implement " + action);
+        }
+        Token token = tokens.get(params.getOrDefault("WebIdentityToken", ""));
+        if (token == null || !Instant.now().isBefore(token.expiration) || !identities.containsKey(token.identityId)) {
+            throw new LocalIam.Refusal("InvalidIdentityToken", 400, "Couldn't verify the web identity token.");
+        }
+        // The session role trusts cognito-identity.amazonaws.com with aud = this pool and amr = authenticated:
+        // every token this Cognito issues is for an authenticated identity of this pool.
+        if (!SESSION_ROLE_ARN.equals(params.get("RoleArn"))) {
+            throw new LocalIam.Refusal("AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
         }
         int seconds = Integer.parseInt(params.getOrDefault("DurationSeconds", "3600"));
-        String expiration = Instant.now().plusSeconds(seconds).truncatedTo(ChronoUnit.SECONDS).toString();
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase();
-        send(exchange, 200, "text/xml", "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+        if (seconds < minCredentialSeconds || seconds > 43_200) {
+            throw new LocalIam.Refusal("ValidationError", 400, "DurationSeconds must be between " + minCredentialSeconds + " and 43200");
+        }
+        String policy = params.get("Policy");
+        if (policy != null) {
+            try {
+                LocalIam.parse(policy);
+            } catch (RuntimeException e) {
+                throw new LocalIam.Refusal("MalformedPolicyDocument", 400, "The policy is not valid JSON");
+            }
+        }
+        Instant expiration = Instant.now().plusSeconds(seconds).truncatedTo(ChronoUnit.SECONDS);
+        LocalIam.SessionCredentials c = iam.issue(SESSION_ROLE_ARN, params.get("RoleSessionName"), policy, token.principalTags,
+                expiration);
+        LocalHttp.send(exchange, 200, "text/xml", "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                 + "<AssumeRoleWithWebIdentityResult>"
-                + "<SubjectFromWebIdentityToken>us-east-1:subject</SubjectFromWebIdentityToken>"
-                + "<Audience>us-east-1:pool</Audience>"
-                + "<AssumedRoleUser><Arn>" + params.get("RoleArn") + "/" + params.get("RoleSessionName") + "</Arn>"
-                + "<AssumedRoleId>AROADOUBLE:" + params.get("RoleSessionName") + "</AssumedRoleId></AssumedRoleUser>"
-                + "<Credentials><SessionToken>double-session-token-" + suffix + "</SessionToken>"
-                + "<SecretAccessKey>double-secret-" + suffix + "</SecretAccessKey>"
-                + "<Expiration>" + expiration + "</Expiration>"
-                + "<AccessKeyId>ASIA" + suffix + "</AccessKeyId></Credentials>"
-                + "<Provider>cognito-identity.amazonaws.com</Provider>"
+                + "<SubjectFromWebIdentityToken>" + token.identityId + "</SubjectFromWebIdentityToken>"
+                + "<Audience>" + IDENTITY_POOL_ID + "</Audience>"
+                + "<AssumedRoleUser><Arn>" + c.roleArn + "/" + c.roleSessionName + "</Arn>"
+                + "<AssumedRoleId>AROALOCAL:" + c.roleSessionName + "</AssumedRoleId></AssumedRoleUser>"
+                + "<Credentials><SessionToken>" + c.sessionToken + "</SessionToken>"
+                + "<SecretAccessKey>" + c.secretAccessKey + "</SecretAccessKey>"
+                + "<Expiration>" + c.expiration + "</Expiration>"
+                + "<AccessKeyId>" + c.accessKeyId + "</AccessKeyId></Credentials>"
+                + "<Provider>" + COGNITO_PROVIDER + "</Provider>"
                 + "</AssumeRoleWithWebIdentityResult>"
                 + "<ResponseMetadata><RequestId>" + UUID.randomUUID() + "</RequestId></ResponseMetadata>"
                 + "</AssumeRoleWithWebIdentityResponse>");
     }
 
-    private static Map<String, String> form(String body) {
-        Map<String, String> params = new HashMap<>();
-        for (String pair : body.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return params;
-    }
-
-    /** Writes a whole answer; shared by the local HTTP servers. */
-    static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        exchange.getResponseBody().write(bytes);
-        exchange.close();
+    private static String stsError(String code, String message) {
+        return "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>" + code
+                + "</Code><Message>" + message + "</Message></Error><RequestId>" + UUID.randomUUID() + "</RequestId></ErrorResponse>";
     }
 
     @Override

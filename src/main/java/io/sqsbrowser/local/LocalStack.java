@@ -23,19 +23,21 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * UI, adds DynamoDB's TTL and Kinesis streaming destination ({@link LocalDynamoDbFeatures}) and a stand-in
  * for Cognito and STS ({@link LocalIdentityServices}), and serves the APIs over HTTP ({@link LocalApiServer}).
  *
- * <p>{@code LocalStack [run|demo] [--port 8080] [--web-port 8081]}; Ctrl-C stops everything it started.
+ * <p>{@code LocalStack [run|demo] [--port 8080] [--web-port 8081] [--sqs-port 8082] [--credential-seconds 3600]};
+ * Ctrl-C stops everything it started.
  */
 public final class LocalStack implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     public final StackNames names = new StackNames("");
     public final Emulators emulators;
     private final LocalIdentityServices identity;
+    private final LocalSqsGateway sqsGateway;
     private final LocalDynamoDbFeatures dynamoDbFeatures;
     private final JobClient job;
     private final LocalApiServer api;
     public final ObjectNode endpoints;
 
-    private LocalStack(int apiPort, int webPort) throws Exception {
+    private LocalStack(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds) throws Exception {
         // kinesalite cannot parse CBOR: both Kinesis clients (SDK v2 here, the connector's shaded v1) use JSON.
         System.setProperty("aws.cborEnabled", "false");
         System.setProperty("org.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor", "true");
@@ -45,7 +47,8 @@ public final class LocalStack implements AutoCloseable {
         AwsResources.createSessionTable(emulators.dynamoDb(), names.sessionTable);
         AwsResources.createHistoryTable(emulators.dynamoDb(), names.historyTable);
         String deadLetters = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
-        identity = new LocalIdentityServices();
+        identity = new LocalIdentityServices(Math.min(900, credentialSeconds));
+        sqsGateway = new LocalSqsGateway(sqsGatewayPort, "http://127.0.0.1:" + emulators.sqsPort, identity.iam());
         dynamoDbFeatures = new LocalDynamoDbFeatures(emulators.dynamoDb(), emulators.kinesis(), names.sessionTable,
                 names.historyTable, names.changeStream, Duration.ofMillis(500));
 
@@ -63,19 +66,35 @@ public final class LocalStack implements AutoCloseable {
         String region = Emulators.REGION;
         endpoints = JSON.createObjectNode().put("region", region)
                 .put("sqsEndpoint", "http://127.0.0.1:" + emulators.sqsPort)
+                .put("browserSqsEndpoint", sqsGateway.endpoint())
                 .put("kinesisEndpoint", "http://127.0.0.1:" + emulators.kinesisPort)
                 .put("dynamodbEndpoint", "http://127.0.0.1:" + emulators.dynamoDbPort)
                 .put("eventStream", names.eventStream).put("sessionChangeStream", names.changeStream)
                 .put("sessionTable", names.sessionTable).put("historyTable", names.historyTable)
                 .put("deadLetter", deadLetters).put("flinkWebUi", "http://127.0.0.1:" + webPort);
-        ApiHandler handler = new ApiHandler(ApiConfig.fromEnvironment(
-                StackConfig.apiEnvironment(emulators, names, identity.endpoint())));
-        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning);
+        java.util.Map<String, String> apiEnvironment = new java.util.HashMap<>(
+                StackConfig.apiEnvironment(emulators, names, identity.endpoint(), deadLetters));
+        apiEnvironment.put("CREDENTIAL_SECONDS", Integer.toString(credentialSeconds));
+        ApiHandler handler = new ApiHandler(ApiConfig.fromEnvironment(apiEnvironment));
+        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning, sqsGateway);
         endpoints.put("api", apiUrl());
     }
 
     public static LocalStack start(int apiPort, int webPort) throws Exception {
-        return new LocalStack(apiPort, webPort);
+        return start(apiPort, webPort, 0, 3600);
+    }
+
+    /**
+     * @param sqsGatewayPort the browsers' SQS endpoint (0: any free port)
+     * @param credentialSeconds how long session credentials last (AWS allows 900 to 3600 here; less only locally)
+     */
+    public static LocalStack start(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds) throws Exception {
+        return new LocalStack(apiPort, webPort, sqsGatewayPort, credentialSeconds);
+    }
+
+    /** The SQS endpoint for session credentials: CORS, signature and IAM checked, as on AWS. */
+    public String browserSqsEndpoint() {
+        return sqsGateway.endpoint();
     }
 
     public String apiUrl() {
@@ -106,6 +125,7 @@ public final class LocalStack implements AutoCloseable {
         out.printf("  session, notify and messages API  %s  (GET /local/endpoints, GET /health)%n", apiUrl());
         out.printf("  Flink web UI                      %s%n", endpoints.get("flinkWebUi").asText());
         out.printf("  SQS (ElasticMQ)                   %s%n", endpoints.get("sqsEndpoint").asText());
+        out.printf("  SQS for session credentials       %s  (CORS, signatures, IAM)%n", sqsGateway.endpoint());
         out.printf("  Kinesis (kinesalite)              %s  streams %s, %s%n", endpoints.get("kinesisEndpoint").asText(),
                 names.eventStream, names.changeStream);
         out.printf("  DynamoDB (dynalite)               %s  tables %s, %s%n", endpoints.get("dynamodbEndpoint").asText(),
@@ -122,6 +142,7 @@ public final class LocalStack implements AutoCloseable {
             // the MiniCluster goes down with this process anyway
         }
         dynamoDbFeatures.close();
+        sqsGateway.close();
         identity.close();
         emulators.close();
     }
@@ -138,21 +159,28 @@ public final class LocalStack implements AutoCloseable {
         String mode = "run";
         int port = 8080;
         int webPort = 8081;
+        int sqsPort = 8082;
+        int credentialSeconds = 3600;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--port")) {
                 port = Integer.parseInt(args[++i]);
             } else if (args[i].equals("--web-port")) {
                 webPort = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--sqs-port")) {
+                sqsPort = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--credential-seconds")) {
+                credentialSeconds = Integer.parseInt(args[++i]);
             } else if (args[i].equals("run") || args[i].equals("demo")) {
                 mode = args[i];
             } else {
-                System.err.println("usage: LocalStack [run|demo] [--port 8080] [--web-port 8081]");
+                System.err.println("usage: LocalStack [run|demo] [--port 8080] [--web-port 8081] [--sqs-port 8082] "
+                        + "[--credential-seconds 3600]");
                 System.exit(2);
             }
         }
         exitWithParent();
         long started = System.nanoTime();
-        LocalStack stack = start(port, webPort);
+        LocalStack stack = start(port, webPort, sqsPort, credentialSeconds);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("Stopping the local stack...");

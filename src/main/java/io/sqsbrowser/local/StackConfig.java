@@ -22,13 +22,15 @@ public final class StackConfig {
                 "shardDiscoveryIntervalMillis", "1000", "consumer.flink.shard.getrecords.intervalmillis", "100"));
         groups.put("Sqs", props("maxInFlightRequests", "64", "backoffBaseMillis", "20", "backoffMaxMillis", "500"));
         groups.put("DeadLetter", props("type", "SQS", "target", deadLetterQueueUrl));
+        groups.put("Cleanup", props("queuePrefix", names.queuePrefix));
         groups.put("History", props("table", names.historyTable, "backoffBaseMillis", "20", "backoffMaxMillis", "500"));
         groups.put("Job", props("parallelism", Integer.toString(parallelism), "checkpointIntervalMillis", "300"));
         return groups;
     }
 
     /** The session Lambda's environment variables, pointing at the emulators and the local identity services. */
-    public static Map<String, String> apiEnvironment(Emulators emulators, StackNames names, String identityEndpoint) {
+    public static Map<String, String> apiEnvironment(Emulators emulators, StackNames names, String identityEndpoint,
+            String deadLetterQueueUrl) {
         Map<String, String> env = new HashMap<>();
         env.put("AWS_REGION", Emulators.REGION);
         env.put("CREDENTIALS", "STATIC");
@@ -43,8 +45,10 @@ public final class StackConfig {
         env.put("HISTORY_TABLE", names.historyTable);
         env.put("EVENT_STREAM", names.eventStream);
         env.put("QUEUE_PREFIX", names.queuePrefix);
-        env.put("IDENTITY_POOL_ID", Emulators.REGION + ":00000000-0000-0000-0000-000000000000");
-        env.put("SESSION_ROLE_ARN", "arn:aws:iam::000000000000:role/session");
+        env.put("IDENTITY_POOL_ID", LocalIdentityServices.IDENTITY_POOL_ID);
+        env.put("DEVELOPER_PROVIDER_NAME", LocalIdentityServices.DEVELOPER_PROVIDER);
+        env.put("SESSION_ROLE_ARN", LocalIdentityServices.SESSION_ROLE_ARN);
+        env.put("DEAD_LETTER_QUEUE_URL", deadLetterQueueUrl);
         env.put("ASYNC_MODE", "inline");
         return env;
     }

@@ -1,8 +1,7 @@
 package io.sqsbrowser.sqs;
 
-import io.sqsbrowser.aws.DaemonThreads;
 import io.sqsbrowser.aws.AwsFailures;
-import io.sqsbrowser.expand.Delivery;
+import io.sqsbrowser.aws.DaemonThreads;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -24,9 +23,10 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * Sends messages to SQS with a bounded number of requests in flight. Messages wait per queue while all
  * request slots are busy, so several ready messages for the same queue leave in one SendMessageBatch
  * (at most 10 entries, within the size limit); when a slot is free a message leaves at once, without a
- * linger. Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter; a queue
- * that no longer exists drops its messages; whatever still fails after the last attempt is reported as
- * {@link SendOutcome.Kind#FAILED} to the caller, which dead-letters it. Thread-safe.
+ * linger. Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter for as long
+ * as the retry budget lasts (an outage of SQS stalls delivery rather than dead-lettering it); a queue that
+ * no longer exists drops its messages; what is refused for good, or still fails when the budget is spent,
+ * is reported as {@link SendOutcome.Kind#FAILED} to the caller, which dead-letters it. Thread-safe.
  */
 public final class BatchingSender implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingSender.class);
@@ -60,19 +60,19 @@ public final class BatchingSender implements AutoCloseable {
     }
 
     /** Sends one message; {@code done} is called exactly once, from any thread. */
-    public void send(Delivery delivery, Consumer<SendOutcome> done) {
-        if (delivery.body.length() > settings.maxBatchBytes) {
+    public void send(SqsMessage message, Consumer<SendOutcome> done) {
+        if (message.body().length() > settings.maxBatchBytes) {
             listener.failed();
-            done.accept(SendOutcome.failed("message body of " + delivery.body.length() + " bytes exceeds the limit of "
+            done.accept(SendOutcome.failed("message body of " + message.body().length() + " bytes exceeds the limit of "
                     + settings.maxBatchBytes));
             return;
         }
-        enqueue(new Pending(delivery, done));
+        enqueue(new Pending(message, done));
     }
 
     private void enqueue(Pending p) {
         synchronized (this) {
-            waiting.computeIfAbsent(p.delivery.queueUrl, q -> new ArrayDeque<>()).add(p);
+            waiting.computeIfAbsent(p.message.queueUrl(), q -> new ArrayDeque<>()).add(p);
         }
         pump();
     }
@@ -101,9 +101,9 @@ public final class BatchingSender implements AutoCloseable {
         List<Pending> batch = new ArrayList<>(Math.min(queue.size(), SenderSettings.MAX_BATCH_ENTRIES));
         int bytes = 0;
         while (!queue.isEmpty() && batch.size() < SenderSettings.MAX_BATCH_ENTRIES
-                && bytes + queue.peek().delivery.body.length() <= settings.maxBatchBytes) {
+                && bytes + queue.peek().message.body().length() <= settings.maxBatchBytes) {
             Pending p = queue.poll();
-            bytes += p.delivery.body.length();
+            bytes += p.message.body().length();
             batch.add(p);
         }
         if (!queue.isEmpty()) {
@@ -116,9 +116,9 @@ public final class BatchingSender implements AutoCloseable {
         List<SendMessageBatchRequestEntry> entries = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i))
-                    .messageBody(batch.get(i).delivery.body).build());
+                    .messageBody(batch.get(i).message.body()).build());
         }
-        String queueUrl = batch.get(0).delivery.queueUrl;
+        String queueUrl = batch.get(0).message.queueUrl();
         listener.batchSent(batch.size());
         try {
             sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries))
@@ -182,7 +182,7 @@ public final class BatchingSender implements AutoCloseable {
     private void requestFailed(List<Pending> batch, Throwable error) {
         if (SendFailures.queueGone(error)) {
             LOG.warn("Queue {} no longer exists; dropping {} message(s) for its ended session",
-                    batch.get(0).delivery.queueUrl, batch.size());
+                    batch.get(0).message.queueUrl(), batch.size());
             for (Pending p : batch) {
                 listener.queueGone();
                 p.done.accept(SendOutcome.QUEUE_GONE);
@@ -206,8 +206,8 @@ public final class BatchingSender implements AutoCloseable {
     }
 
     private void retry(Pending p, String reason) {
-        if (p.attempts >= settings.maxAttempts) {
-            fail(p, "failed after " + p.attempts + " attempts, last: " + reason);
+        if (System.nanoTime() - p.firstAttemptNanos >= TimeUnit.MILLISECONDS.toNanos(settings.retryForMillis)) {
+            fail(p, "failed after " + p.attempts + " attempts in " + settings.retryForMillis / 1000 + " s, last: " + reason);
             return;
         }
         listener.retried();
@@ -231,14 +231,14 @@ public final class BatchingSender implements AutoCloseable {
     }
 
     private static final class Pending {
-        final Delivery delivery;
+        final SqsMessage message;
         final Consumer<SendOutcome> done;
         final long firstAttemptNanos = System.nanoTime();
         /** Attempts made or under way. */
         int attempts = 1;
 
-        Pending(Delivery delivery, Consumer<SendOutcome> done) {
-            this.delivery = delivery;
+        Pending(SqsMessage message, Consumer<SendOutcome> done) {
+            this.message = message;
             this.done = done;
         }
     }

@@ -10,20 +10,23 @@ public final class SenderSettings implements Serializable {
     public static final int MAX_BATCH_ENTRIES = 10;
 
     public final int maxInFlightRequests;
-    public final int maxAttempts;
+    /** How long a message that fails with a retryable error is retried before it becomes a dead letter. */
+    public final long retryForMillis;
     public final long backoffBaseMillis;
     public final long backoffMaxMillis;
     /** Largest total body size of one batch (and so of one message). */
     public final int maxBatchBytes;
 
-    public SenderSettings(int maxInFlightRequests, int maxAttempts, long backoffBaseMillis, long backoffMaxMillis,
+    public SenderSettings(int maxInFlightRequests, long retryForMillis, long backoffBaseMillis, long backoffMaxMillis,
             int maxBatchBytes) {
-        if (maxInFlightRequests < 1 || maxAttempts < 1 || backoffBaseMillis < 0 || backoffMaxMillis < backoffBaseMillis
+        if (maxInFlightRequests < 1 || retryForMillis < 0 || backoffBaseMillis < 0 || backoffMaxMillis < backoffBaseMillis
                 || maxBatchBytes < 1) {
-            throw new IllegalArgumentException("invalid SQS writer settings: " + this);
+            throw new IllegalArgumentException("invalid SQS writer settings: maxInFlightRequests " + maxInFlightRequests
+                    + ", retryForMillis " + retryForMillis + ", backoff " + backoffBaseMillis + ".." + backoffMaxMillis
+                    + ", maxBatchBytes " + maxBatchBytes);
         }
         this.maxInFlightRequests = maxInFlightRequests;
-        this.maxAttempts = maxAttempts;
+        this.retryForMillis = retryForMillis;
         this.backoffBaseMillis = backoffBaseMillis;
         this.backoffMaxMillis = backoffMaxMillis;
         this.maxBatchBytes = maxBatchBytes;
@@ -36,7 +39,7 @@ public final class SenderSettings implements Serializable {
 
     @Override
     public String toString() {
-        return "SenderSettings{maxInFlightRequests=" + maxInFlightRequests + ", maxAttempts=" + maxAttempts
+        return "SenderSettings{maxInFlightRequests=" + maxInFlightRequests + ", retryForMillis=" + retryForMillis
                 + ", backoff=" + backoffBaseMillis + ".." + backoffMaxMillis + "ms, maxBatchBytes=" + maxBatchBytes + "}";
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.client.MessageDecryptor;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.testing.EmulatorsExtension;
@@ -51,7 +52,8 @@ class SessionApiTest {
         assertThat(s.get("accessKey").asText()).startsWith("ASIA");
         assertThat(s.get("secretKey").asText()).isNotEmpty();
         assertThat(s.get("sessionToken").asText()).isNotEmpty();
-        assertThat(s.get("identityId").asText()).startsWith("us-east-1:");
+        assertThat(s.has("identityId")).as("the client never learns its Cognito identity").isFalse();
+        assertThat(s.get("region").asText()).isEqualTo("us-east-1");
         assertThat(s.get("expires").asLong()).isGreaterThan(System.currentTimeMillis() / 1000 + 3000);
         assertThat(s.get("ttl").asLong()).isGreaterThanOrEqualTo(s.get("expires").asLong());
         assertThat(s.get("cipher").asText()).isEqualTo("gcm");
@@ -65,7 +67,7 @@ class SessionApiTest {
         assertThat(item.get("sqsUrl").s()).isEqualTo(url);
         assertThat(item.get("aesKey").s()).isEqualTo(s.get("aesKey").asText());
         assertThat(item.get("version").n()).isEqualTo("1");
-        assertThat(item.get("identityId").s()).isEqualTo(s.get("identityId").asText());
+        assertThat(item.get("identityId").s()).startsWith("us-east-1:");
     }
 
     @Test
@@ -84,10 +86,25 @@ class SessionApiTest {
                 "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
         assertThat(assume.parameters.get("RoleArn")).isEqualTo("arn:aws:iam::000000000000:role/session");
         assertThat(assume.parameters.get("DurationSeconds")).isEqualTo("3600");
-        // Basic flow: the token comes from GetOpenIdToken for the identity made by GetId.
-        assertThat(api.services.calls("GetId")).hasSize(1);
-        assertThat(api.services.calls("GetOpenIdToken").get(0).parameters.get("IdentityId"))
-                .isEqualTo(s.get("identityId").asText());
+        // A developer-authenticated identity whose developer user, and principal tag, is the session's queue.
+        LocalIdentityServices.Call token = api.services.calls("GetOpenIdTokenForDeveloperIdentity").get(0);
+        String queueName = s.get("sqsQueueName").asText();
+        assertThat(JSON.readTree(token.parameters.get("Logins")).get(LocalIdentityServices.DEVELOPER_PROVIDER).asText()).isEqualTo(queueName);
+        assertThat(JSON.readTree(token.parameters.get("PrincipalTags")).get("sqs-browser-queue").asText()).isEqualTo(queueName);
+        assertThat(token.parameters.get("IdentityPoolId")).isEqualTo(LocalIdentityServices.IDENTITY_POOL_ID);
+        assertThat(api.services.calls("GetId")).isEmpty();
+        assertThat(api.services.calls("GetOpenIdToken")).isEmpty();
+    }
+
+    @Test
+    void aCreateThatFailsAfterItsIdentityWasMadeDeletesTheIdentityAndTheQueue(TestApi api) {
+        TestApi.Response r = api.with("SESSION_ROLE_ARN", "arn:aws:iam::000000000000:role/not-the-session-role").get("/create/100/200/s1");
+        assertThat(r.status).isEqualTo(500);
+        String identity = api.services.calls("GetOpenIdTokenForDeveloperIdentity").get(0).parameters.get("IdentityId");
+        assertThat(identity).as("a new session asks for a new identity").isNull();
+        assertThat(api.services.calls("DeleteIdentities")).hasSize(1);
+        assertThat(api.emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).isEmpty();
+        assertThat(item(api, "200", "s1")).isEmpty();
     }
 
     @Test
@@ -96,10 +113,12 @@ class SessionApiTest {
         JsonNode again = api.get("/create/100/200/s1").body.get("session");
         assertThat(again.get("sqsUrl")).isEqualTo(first.get("sqsUrl"));
         assertThat(again.get("aesKey")).isEqualTo(first.get("aesKey"));
-        assertThat(again.get("identityId")).isEqualTo(first.get("identityId"));
         assertThat(again.get("accessKey")).isNotEqualTo(first.get("accessKey"));
         assertThat(again.get("version").asLong()).isEqualTo(2);
-        assertThat(api.services.calls("GetId")).hasSize(1);
+        List<LocalIdentityServices.Call> tokens = api.services.calls("GetOpenIdTokenForDeveloperIdentity");
+        assertThat(tokens).hasSize(2);
+        assertThat(tokens.get(1).parameters.get("IdentityId")).as("the session keeps its identity")
+                .isEqualTo(item(api, "200", "s1").get("identityId").s());
         assertThat(api.emulators.sqs().listQueues(b -> b.queueNamePrefix(api.queuePrefix)).queueUrls()).hasSize(1);
 
         TestApi.Response otherAccount = api.get("/create/999/200/s1");
@@ -181,11 +200,16 @@ class SessionApiTest {
     }
 
     @Test
-    void cleanupDeletesOnlyOldOrphanQueuesUnderThePrefix(TestApi api) {
+    void cleanupDeletesOnlyOldOrphanSessionQueues(TestApi api) {
         String owned = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
-        String orphan = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "-orphan")).queueUrl();
-        String outside = api.emulators.sqs().createQueue(b -> b.queueName("x" + api.queuePrefix + "-other")).queueUrl();
+        String orphanName = QueueNames.newName(api.queuePrefix);
+        String orphan = api.emulators.sqs().createQueue(b -> b.queueName(orphanName)).queueUrl();
+        String outside = api.emulators.sqs().createQueue(b -> b.queueName("x" + QueueNames.newName(api.queuePrefix))).queueUrl();
         String similar = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "other")).queueUrl();
+        String notShaped = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "-dead-letters")).queueUrl();
+        // A dead-letter queue is never deleted, even when named like a session queue.
+        String deadLetters = api.emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName(api.queuePrefix))).queueUrl();
+        api.with("DEAD_LETTER_QUEUE_URL", deadLetters);
 
         TestApi.Response young = api.get("/cleanup");
         assertThat(young.status).isEqualTo(200);
@@ -194,10 +218,12 @@ class SessionApiTest {
         assertThat(queueExists(api, orphan)).as("a queue younger than the margin is never deleted").isTrue();
 
         TestApi.Response old = api.with("CLEANUP_MIN_AGE_SECONDS", "0").get("/cleanup");
-        assertThat(old.body.get("deleted")).extracting(JsonNode::asText).containsExactly(api.queuePrefix + "-orphan");
+        assertThat(old.body.get("deleted")).extracting(JsonNode::asText).containsExactly(orphanName);
         assertThat(queueExists(api, orphan)).isFalse();
         assertThat(queueExists(api, owned)).isTrue();
         assertThat(queueExists(api, outside)).isTrue();
         assertThat(queueExists(api, similar)).as("same letters but not the prefix and its dash").isTrue();
+        assertThat(queueExists(api, notShaped)).as("under the prefix but not a session queue's shape").isTrue();
+        assertThat(queueExists(api, deadLetters)).as("the dead-letter queue").isTrue();
     }
 }

@@ -4,9 +4,6 @@ import com.sun.management.OperatingSystemMXBean;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.crypto.MessageEncryptor;
-import io.sqsbrowser.expand.AudienceExpander;
-import io.sqsbrowser.expand.Delivery;
-import io.sqsbrowser.expand.EventShare;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.CountersReporter;
@@ -29,8 +26,6 @@ import java.util.concurrent.Semaphore;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.BroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import software.amazon.awssdk.services.dynamodb.model.PutRequest;
 import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
@@ -51,13 +46,10 @@ public final class BroadcastBenchmark {
 
     public static void main(String[] args) throws Exception {
         int sessions = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-        int stateSessions = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
         String[] parallelisms = (args.length > 2 ? args[2] : "1,2").split(",");
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         System.out.printf("Broadcast benchmark: %d sessions, %d requests in flight, %d cores, %d measured rounds%n",
                 sessions, IN_FLIGHT, Runtime.getRuntime().availableProcessors(), rounds);
-        // Measured first, in a JVM that has run nothing else yet.
-        double heapPerSession = heapBytesPerSession(stateSessions);
         List<Result> results = new ArrayList<>();
         try (Emulators emulators = Emulators.start(true)) {
             TestJob job = new TestJob(emulators, 2);
@@ -84,8 +76,6 @@ public final class BroadcastBenchmark {
             System.out.printf("%-32s %10d %12.0f %14.1f %12s%n", r.name, r.messages, r.rate(), r.cpuMicrosPerMessage(),
                     r.ceiling == null ? "" : String.format("%.0f%%", 100 * r.rate() / r.ceiling.rate()));
         }
-        System.out.printf("%nHeap held in the expander's state: %.0f bytes per session (%d sessions)%n",
-                heapPerSession, stateSessions);
         // The local MiniClusters leave non-daemon threads behind after their jobs are cancelled.
         System.exit(0);
     }
@@ -158,48 +148,6 @@ public final class BroadcastBenchmark {
         AwsResources.put(emulators.kinesis(), job.eventStream, "breaking", event.getBytes(StandardCharsets.UTF_8));
         Await.until(Duration.ofMinutes(10), "the broadcast to be delivered",
                 () -> CountersReporter.sum("messagesSent") >= sentInAll);
-    }
-
-    /**
-     * Heap retained by the expander's broadcast state and indexes, per session, with realistic ids: the heap
-     * freed when the filled expander is dropped, so class loading and JIT allocations do not count.
-     */
-    private static double heapBytesPerSession(int count) throws Exception {
-        SecureRandom random = new SecureRandom();
-        BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> harness =
-                ProcessFunctionTestHarnesses.forBroadcastProcessFunction(new AudienceExpander(3_600_000L),
-                        AudienceExpander.SESSIONS);
-        for (int i = 0; i < count; i++) {
-            SessionRecord r = new SessionRecord();
-            r.accountId = Integer.toString(100 + i % 500);
-            r.userId = Integer.toString(1_000_000 + i / 2);
-            r.sessionId = UUID.randomUUID().toString();
-            byte[] name = new byte[32];
-            random.nextBytes(name);
-            r.queueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/prod-"
-                    + Base64.getUrlEncoder().withoutPadding().encodeToString(name);
-            r.aesKey = new byte[32];
-            random.nextBytes(r.aesKey);
-            r.cipher = CipherFormat.GCM;
-            r.expires = System.currentTimeMillis() / 1000 + 3600;
-            r.created = System.currentTimeMillis();
-            r.version = 1;
-            r.changedMillis = r.created;
-            harness.processBroadcastElement(r, i);
-        }
-        long filled = usedHeap();
-        harness.close();
-        harness = null;
-        return (filled - usedHeap()) / (double) count;
-    }
-
-    private static long usedHeap() throws InterruptedException {
-        for (int i = 0; i < 4; i++) {
-            System.gc();
-            Thread.sleep(200);
-        }
-        Runtime rt = Runtime.getRuntime();
-        return rt.totalMemory() - rt.freeMemory();
     }
 
     private static final class Measure {

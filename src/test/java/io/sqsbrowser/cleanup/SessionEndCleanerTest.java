@@ -3,6 +3,7 @@ package io.sqsbrowser.cleanup;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.local.LocalIdentityServices;
@@ -30,7 +31,7 @@ class SessionEndCleanerTest {
             AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", endpoints);
             List<String> queues = new ArrayList<>();
             try (OneInputStreamOperatorTestHarness<SessionRecord, Object> harness =
-                    new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new SessionEndCleaner(aws)))) {
+                    new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new SessionEndCleaner(aws, "ended", null)))) {
                 harness.open();
                 for (int i = 0; i < 130; i++) {
                     SessionRecord ended = new SessionRecord();
@@ -38,7 +39,7 @@ class SessionEndCleanerTest {
                     ended.sessionId = "s" + i;
                     ended.removed = true;
                     ended.identityId = "us-east-1:" + UUID.randomUUID();
-                    String name = "ended-" + UUID.randomUUID();
+                    String name = QueueNames.newName("ended");
                     ended.queueUrl = emulators.sqs().createQueue(b -> b.queueName(name)).queueUrl();
                     if (i % 10 == 0) {
                         emulators.sqs().deleteQueue(b -> b.queueUrl(ended.queueUrl)); // already gone: still done
@@ -57,6 +58,34 @@ class SessionEndCleanerTest {
             for (String name : queues) {
                 assertThat(emulators.sqs().listQueues(b -> b.queueNamePrefix(name)).queueUrls()).isEmpty();
             }
+        }
+    }
+
+    @Test
+    void neverDeletesAQueueThatIsNotASessionQueueNorTheDeadLetterQueue(Emulators emulators) throws Exception {
+        try (LocalIdentityServices cognito = new LocalIdentityServices()) {
+            AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test",
+                    Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort, "cognitoidentity", cognito.endpoint()));
+            String deadLetters = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();
+            String otherShape = emulators.sqs().createQueue(b -> b.queueName("kept-dead-letters")).queueUrl();
+            String session = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();
+            try (OneInputStreamOperatorTestHarness<SessionRecord, Object> harness =
+                    new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new SessionEndCleaner(aws, "kept", deadLetters)))) {
+                harness.open();
+                int i = 0;
+                for (String url : List.of(deadLetters, otherShape, session)) {
+                    SessionRecord ended = new SessionRecord();
+                    ended.userId = "u";
+                    ended.sessionId = "s" + i;
+                    ended.removed = true;
+                    ended.queueUrl = url;
+                    harness.processElement(ended, i++);
+                }
+                Await.until(Duration.ofSeconds(10), "the session queue to be deleted",
+                        () -> emulators.sqs().listQueues(b -> b.queueNamePrefix(QueueNames.name(session))).queueUrls().isEmpty());
+            }
+            assertThat(emulators.sqs().getQueueAttributes(b -> b.queueUrl(deadLetters)).attributes()).isNotNull();
+            assertThat(emulators.sqs().getQueueAttributes(b -> b.queueUrl(otherShape)).attributes()).isNotNull();
         }
     }
 }

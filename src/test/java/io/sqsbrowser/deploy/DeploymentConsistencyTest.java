@@ -2,7 +2,11 @@ package io.sqsbrowser.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.api.ApiConfig;
+import io.sqsbrowser.aws.QueueNames;
+import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.local.LocalIam;
 import io.sqsbrowser.job.JobConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class DeploymentConsistencyTest {
     private static final Path TEMPLATE = Path.of("kinesis-analytics/sqs-browser-events.yaml");
     private static final Path SOURCES = Path.of("src/main/java/io/sqsbrowser");
-    /** Keys only for emulators or replays (endpoints, static keys, pass-through, start time) and Job.*, which Managed Flink sets itself. */
+    /** Keys only for emulators or replays (endpoints, static keys, pass-through, start time), and what Managed Flink sets itself. */
     private static final Set<String> JOB_KEYS_NOT_DEPLOYED = Set.of("Aws.credentials", "Aws.accessKeyId",
             "Aws.secretAccessKey", "Aws.endpoint.*", "EventSource.consumer.*", "SessionSource.consumer.*",
             "EventSource.initialTimestamp", "SessionSource.initialTimestamp", "Job.parallelism", "Job.checkpointIntervalMillis");
@@ -47,6 +51,7 @@ class DeploymentConsistencyTest {
             "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:CreateLogStream", "cloudwatch:PutMetricData");
     private static final Pattern CALL = Pattern.compile("\\b(sqs|dynamoDb|kinesis|cognito|lambda)\\.(\\w+)\\(");
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static CloudFormationTemplate template;
 
     @BeforeAll
@@ -116,15 +121,15 @@ class DeploymentConsistencyTest {
     @Test
     void eachRoleAllowsWhatItsCodeCallsAndNothingElse() throws IOException {
         Set<String> job = actionsCalledIn(p -> !p.contains("/api/") && !p.contains("/local/") && !p.contains("/client/")
-                && !p.endsWith("DeadLetterSink.java"));
-        // DeadLetterSink writes to SQS, as deployed; to Kinesis only with DeadLetter.type=KINESIS.
+                && !p.endsWith("DeadLetterDestinations.java"));
+        // Dead letters go to SQS, as deployed; to Kinesis only with DeadLetter.type=KINESIS.
         job.add("sqs:SendMessage");
         job.addAll(KINESIS_CONSUMER_ACTIONS);
         Set<String> lambda = actionsCalledIn(p -> p.contains("/api/"));
         assertThat(job).contains("sqs:SendMessage", "sqs:DeleteQueue", "dynamodb:Scan", "dynamodb:UpdateItem",
                 "cognito-identity:DeleteIdentities");
-        assertThat(lambda).contains("sqs:CreateQueue", "dynamodb:PutItem", "kinesis:PutRecord", "cognito-identity:GetId",
-                "lambda:InvokeFunction");
+        assertThat(lambda).contains("sqs:CreateQueue", "dynamodb:PutItem", "kinesis:PutRecord",
+                "cognito-identity:GetOpenIdTokenForDeveloperIdentity", "lambda:InvokeFunction");
 
         assertThat(allowed("JobRole")).as("the job's role").containsAll(job);
         assertThat(allowed("ApiFunctionRole")).as("the Lambda's role").containsAll(lambda);
@@ -132,6 +137,80 @@ class DeploymentConsistencyTest {
         assertThat(without(allowed("ApiFunctionRole"), PLATFORM_ACTIONS)).as("the Lambda's role allows no more").isSubsetOf(lambda);
         assertThat(allowed("SessionQueueRole")).containsExactlyInAnyOrder("sqs:ReceiveMessage", "sqs:DeleteMessage",
                 "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
+    }
+
+    @Test
+    void thePoolHasNoUnauthenticatedIdentitiesAndNoRoleForThem() {
+        Map<?, ?> pool = template.properties("IdentityPool");
+        assertThat(pool.get("AllowUnauthenticatedIdentities")).isEqualTo(false);
+        assertThat(pool.get("DeveloperProviderName")).as("developer-authenticated identities").isNotNull();
+        assertThat(template.resourcesOfType("AWS::Cognito::IdentityPoolRoleAttachment"))
+                .as("no role attached to the pool: credentials come only from the Lambda's own AssumeRoleWithWebIdentity").isEmpty();
+    }
+
+    @Test
+    void theSessionRoleTrustsOnlyAuthenticatedIdentitiesOfThePoolAndEveryResourceIsTagScoped() {
+        Map<?, ?> trust = (Map<?, ?>) ((List<?>) path(template.properties("SessionQueueRole"), "AssumeRolePolicyDocument", "Statement")).get(0);
+        assertThat(list(trust.get("Action"))).containsExactlyInAnyOrder("sts:AssumeRoleWithWebIdentity", "sts:TagSession");
+        Map<?, ?> condition = (Map<?, ?>) trust.get("Condition");
+        assertThat(((Map<?, ?>) condition.get("StringEquals")).get("cognito-identity.amazonaws.com:aud")).isEqualTo(Map.of("Ref", "IdentityPool"));
+        assertThat(((Map<?, ?>) condition.get("ForAnyValue:StringLike")).get("cognito-identity.amazonaws.com:amr")).isEqualTo("authenticated");
+        for (Map<?, ?> statement : statements("SessionQueueRole")) {
+            assertThat(statement.get("Effect")).isEqualTo("Allow");
+            for (Object resource : (List<?>) (statement.get("Resource") instanceof List ? statement.get("Resource") : List.of(statement.get("Resource")))) {
+                assertThat(((Map<?, ?>) resource).get("Fn::Sub").toString()).as("a session-role resource")
+                        .endsWith(":${!aws:PrincipalTag/" + QueueNames.SESSION_QUEUE_TAG + "}");
+            }
+        }
+    }
+
+    @Test
+    void theLocalStandInEnforcesTheTemplatesSessionRolePolicy() throws IOException {
+        Map<?, ?> document = (Map<?, ?>) path((Map<?, ?>) ((List<?>) template.properties("SessionQueueRole").get("Policies")).get(0), "PolicyDocument");
+        String asDeployed = JSON.writeValueAsString(resolveSubs(document, Map.of("AWS::Partition", "aws",
+                "AWS::Region", Emulators.REGION, "AWS::AccountId", LocalIam.ACCOUNT)));
+        assertThat(JSON.readTree(asDeployed)).isEqualTo(JSON.readTree(LocalIam.SESSION_ROLE_POLICY));
+    }
+
+    @Test
+    void onlyTheLambdaMayMintSessionTokensAndTheDeadLetterQueueIsOutsideTheSessionPrefix() {
+        for (String role : template.resourcesOfType("AWS::IAM::Role")) {
+            if (!role.equals("ApiFunctionRole")) {
+                assertThat(allowed(role)).as(role).doesNotContain("cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+                        "cognito-identity:GetOpenIdToken", "cognito-identity:GetCredentialsForIdentity");
+            }
+        }
+        assertThat(allowed("ApiFunctionRole")).contains("cognito-identity:GetOpenIdTokenForDeveloperIdentity")
+                .doesNotContain("cognito-identity:GetId", "cognito-identity:GetOpenIdToken");
+        Map<?, ?> parameters = (Map<?, ?>) template.root.get("Parameters");
+        String queuePrefix = ((Map<?, ?>) parameters.get("QueuePrefix")).get("Default").toString();
+        String environment = ((Map<?, ?>) parameters.get("EnvironmentName")).get("Default").toString();
+        String deadLetterQueue = ((Map<?, ?>) template.properties("DeadLetterQueue").get("QueueName")).get("Fn::Sub").toString()
+                .replace("${EnvironmentName}", environment);
+        assertThat(deadLetterQueue).doesNotStartWith(queuePrefix + "-");
+        assertThat(path(template.properties("ApiFunction"), "Environment", "Variables"))
+                .as("the Lambda knows the dead-letter queue, so clean-up never deletes it")
+                .isInstanceOfSatisfying(Map.class, v -> assertThat(v.get("DEAD_LETTER_QUEUE_URL")).isEqualTo(Map.of("Ref", "DeadLetterQueue")));
+    }
+
+    /** Replaces {@code ${Name}} in every Fn::Sub with the given values; {@code ${!x}} becomes the literal {@code ${x}}. */
+    private static Object resolveSubs(Object node, Map<String, String> values) {
+        if (node instanceof Map && ((Map<?, ?>) node).containsKey("Fn::Sub")) {
+            String text = ((Map<?, ?>) node).get("Fn::Sub").toString();
+            for (Map.Entry<String, String> v : values.entrySet()) {
+                text = text.replace("${" + v.getKey() + "}", v.getValue());
+            }
+            return text.replace("${!", "${");
+        }
+        if (node instanceof Map) {
+            Map<Object, Object> out = new java.util.LinkedHashMap<>();
+            ((Map<?, ?>) node).forEach((k, v) -> out.put(k, resolveSubs(v, values)));
+            return out;
+        }
+        if (node instanceof List) {
+            return ((List<?>) node).stream().map(v -> resolveSubs(v, values)).collect(Collectors.toList());
+        }
+        return node;
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.sqsbrowser.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.deadletter.Parsed;
@@ -35,7 +36,7 @@ class EventParserTest {
         assertThat(valid("{\"accountId\":100}").scope()).isEqualTo(DeliveryEvent.Scope.ACCOUNT);
         assertThat(valid("{\"accountId\":100,\"userId\":\"200\"}").scope()).isEqualTo(DeliveryEvent.Scope.USER);
         assertThat(valid("{\"userId\":200,\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
-        assertThat(valid("{\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
+        assertThat(valid("{\"accountId\":100,\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
     }
 
     @Test
@@ -71,6 +72,47 @@ class EventParserTest {
         assertThat(valid("{}").sqsOnly).isFalse();
     }
 
+    @ParameterizedTest(name = "_sqs_only {0} -> {1}")
+    @CsvSource(delimiter = '|', value = {"true | true", "1 | true", "'\"1\"' | true", "'\"true\"' | true",
+        "false | false", "0 | false", "'\"0\"' | false", "'\"false\"' | false"})
+    void sqsOnlyAcceptsTheOriginalProducersSpellings(String value, boolean sqsOnly) {
+        assertThat(valid("{\"_sqs_only\":" + value + ",\"userId\":1}").sqsOnly).isEqualTo(sqsOnly);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {"userid", "user_id", "UserId", "USERID", "user-id", "account_id", "AccountID",
+        "sessionid", "Session_Id", "_userId", "userId_"})
+    void aMisspeltRoutingFieldIsADeadLetterNotABroadcast(String key) {
+        DeadLetter d = invalid("{\"" + key + "\":\"200\",\"message\":\"for one user only\"}");
+        assertThat(d.reason).startsWith("invalid routing field: '" + key + "' is not spelt");
+        // Also when the right spelling is present beside it: the producer meant something else.
+        assertThat(invalid("{\"userId\":\"1\",\"" + key + "\":\"200\"}").reason).contains("is not spelt");
+    }
+
+    @Test
+    void keysThatOnlyResembleRoutingFieldsAreOrdinaryFields() {
+        assertThat(valid("{\"userIds\":[1,2],\"username\":\"x\",\"account\":\"y\",\"session\":1}").scope())
+                .isEqualTo(DeliveryEvent.Scope.EVERYONE);
+    }
+
+    @Test
+    void aSessionIdAloneCouldReachOtherUsersAndIsRefused() {
+        assertThat(invalid("{\"sessionId\":\"s-1\"}").reason)
+                .isEqualTo("invalid routing: sessionId needs userId or accountId beside it");
+    }
+
+    @Test
+    void duplicateKeysAndTrailingDataAreRefused() {
+        assertThat(invalid("{\"userId\":\"1\",\"userId\":\"2\"}").reason).startsWith("not a JSON object: Duplicate field 'userId'");
+        assertThat(invalid("{\"userId\":\"1\"} {\"userId\":\"2\"}").reason).startsWith("not a JSON object: Trailing token");
+    }
+
+    @Test
+    void absurdNestingIsRefusedWithoutHarm() {
+        String deep = "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000);
+        assertThat(invalid(deep).reason).startsWith("not a JSON object: Document nesting depth");
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
         "not json at all                          | not a JSON object",
@@ -84,9 +126,15 @@ class EventParserTest {
         "{\"userId\":\"\"}                        | invalid routing field: userId must have 1 to 128 characters",
         "{\"accountId\":\"a b\"}                  | invalid routing field: accountId may only contain",
         "{\"accountId\":\"x/y\"}                  | invalid routing field: accountId may only contain",
-        "{\"sessionId\":42}                       | invalid routing field: sessionId must be a string",
-        "{\"sessionId\":\"*\"}                    | invalid routing field: sessionId may only contain",
-        "{\"_sqs_only\":\"yes\"}                  | invalid _sqs_only: must be true or false",
+        "{\"sessionId\":42,\"userId\":1}            | invalid routing field: sessionId must be a string",
+        "{\"sessionId\":\"*\",\"userId\":1}         | invalid routing field: sessionId may only contain",
+        "{\"_sqs_only\":\"yes\"}                  | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_sqs_only\":2}                        | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_sqs_only\":null}                     | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_sqs_only\":[true]}                   | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"userId\":1e400}                       | invalid routing field: userId must be an integer or a string",
+        "{\"userId\":-5}                          | invalid routing field: userId must be an integer from 0 to 9223372036854775807",
+        "{\"accountId\":99999999999999999999999}  | invalid routing field: accountId must be an integer from 0 to",
         "{\"_type\":7}                            | invalid _type: must be a string",
         "{\"messageId\":7}                        | invalid messageId",
         "{\"messageId\":\"\"}                     | invalid messageId",
@@ -130,5 +178,25 @@ class EventParserTest {
         assertThat(d.payloadEncoding).isEqualTo("base64");
         assertThat(d.payload).isEqualTo("//4B");
         assertThat(d.toJson()).contains("\"reason\":\"not a JSON object");
+    }
+
+    @Test
+    void hugeAndOddNumbersOutsideRoutingFieldsReachClientsAsValidJson() throws Exception {
+        DeliveryEvent e = valid("{\"big\":1e400,\"tiny\":-1e-400,\"long\":123456789012345678901234567890,\"userId\":9223372036854775807}");
+        JsonNode sent = new ObjectMapper().enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(e.payload);
+        assertThat(sent.get("big").decimalValue()).isEqualByComparingTo(new java.math.BigDecimal("1e400"));
+        assertThat(sent.get("long").bigIntegerValue()).isEqualTo(new java.math.BigInteger("123456789012345678901234567890"));
+        assertThat(new String(e.payload, StandardCharsets.UTF_8)).doesNotContain("Infinity");
+        assertThat(e.userId).isEqualTo("9223372036854775807");
+    }
+
+    @Test
+    void aFiveMegabyteStringIsRefusedAsTooLargeAndItsDeadLetterIsCapped() {
+        String huge = "{\"userId\":1,\"message\":\"" + "z".repeat(5 * 1024 * 1024) + "\"}";
+        DeadLetter d = invalid(huge);
+        assertThat(d.reason).startsWith("message too large");
+        assertThat(d.payloadTruncated).isTrue();
+        assertThat(d.payloadBytes).isEqualTo(huge.length());
+        assertThat(d.payload.length()).isLessThanOrEqualTo(DeadLetter.MAX_KEPT_PAYLOAD_BYTES);
     }
 }

@@ -2,100 +2,221 @@ package io.sqsbrowser.expand;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sqsbrowser.client.MessageDecryptor;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.event.EventParser;
+import io.sqsbrowser.history.HistoryRows;
+import io.sqsbrowser.job.MailboxOperatorFactory;
+import io.sqsbrowser.local.AwsResources;
+import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.session.SessionItems;
 import io.sqsbrowser.session.SessionRecord;
-import io.sqsbrowser.testing.SessionRecords;
+import io.sqsbrowser.sqs.SenderSettings;
+import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.TestSession;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithNonKeyedOperator;
-import org.apache.flink.streaming.util.BroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedMultiInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sqs.model.Message;
 
-/** The expander alone, in Flink's broadcast operator test harness. */
+/**
+ * The expander in Flink's operator harness, sending to ElasticMQ over a real socket: who receives what, history
+ * rows, the byte budget, a checkpoint in the middle of a broadcast restored at another parallelism, and the
+ * cold start that reads the session table before expanding anything.
+ */
+@ExtendWith(EmulatorsExtension.class)
 class AudienceExpanderTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_PARALLELISM = 128;
     private static final long HOUR = 3_600_000L;
+    private static Emulators emulators;
 
-    private static BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> harness() throws Exception {
-        return ProcessFunctionTestHarnesses.forBroadcastProcessFunction(new AudienceExpander(HOUR), AudienceExpander.SESSIONS);
+    @BeforeAll
+    static void emulators(Emulators started) {
+        emulators = started;
     }
 
-    static SessionRecord session(String account, String user, String session, CipherFormat cipher) {
-        return SessionRecords.live(account, user, session, cipher, System.currentTimeMillis() / 1000);
+    private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes) {
+        return new AudienceExpander.Settings(emulators.aws(), new SenderSettings(16, 10_000, 1, 20, maxMessageBytes),
+                maxInFlightBytes, 1024, HOUR, scanTable, 2);
     }
 
-    /** A new expander restored from {@code snapshot}, as after a restart. */
-    private static BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> restored(OperatorSubtaskState snapshot)
-            throws Exception {
-        BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = new BroadcastOperatorTestHarness<>(
-                new CoBroadcastWithNonKeyedOperator<>(new AudienceExpander(HOUR), List.of(AudienceExpander.SESSIONS)), 1, 1, 0);
+    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(AudienceExpander.Settings settings,
+            int parallelism, int subtask, OperatorSubtaskState restoreFrom) throws Exception {
+        KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h = new KeyedMultiInputStreamOperatorTestHarness<>(
+                new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class,
+                        (parameters, mailbox) -> new AudienceExpander(parameters, mailbox, settings)), MAX_PARALLELISM, parallelism, subtask);
+        h.getStreamConfig().setStateKeySerializer(StringSerializer.INSTANCE);
+        // The harness numbers inputs from 0; Flink's input ids start at 1.
+        h.setKeySelector(AudienceExpander.SESSION_CHANGES - 1, (SessionRecord s) -> s.userId);
+        h.setKeySelector(AudienceExpander.USER_EVENTS - 1, (DeliveryEvent e) -> e.userId);
         h.setup();
-        h.initializeState(snapshot);
+        if (restoreFrom == null) {
+            h.initializeEmptyState();
+        } else {
+            h.initializeState(restoreFrom);
+        }
         h.open();
         return h;
     }
 
-    private static EventShare share(String json, int partition, int shareCount) {
-        DeliveryEvent e = new EventParser(262_144).parse(json.getBytes(StandardCharsets.UTF_8), "e", "shard", "1", 0).value;
-        return new EventShare(e, partition, shareCount);
+    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness() throws Exception {
+        return harness(settings(64 << 20, null, 262_144), 1, 0, null);
+    }
+
+    /** A session with its own queue in ElasticMQ, as the job reads it from the session table. */
+    private static SessionRecord session(String account, String user, String sessionId, CipherFormat cipher) {
+        return record(TestSession.create(emulators.sqs(), account, user, sessionId, cipher));
+    }
+
+    private static SessionRecord record(TestSession s) {
+        Map<String, String> item = new HashMap<>();
+        s.item().forEach((k, v) -> item.put(k, v.s() != null ? v.s() : v.n()));
+        SessionRecord r = SessionItems.live(item::get, System.currentTimeMillis());
+        KEYS.put(r.queueUrl, s.aesKey);
+        return r;
+    }
+
+    private static final Map<String, String> KEYS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static DeliveryEvent event(String json) {
+        return new EventParser(262_144).parse(json.getBytes(StandardCharsets.UTF_8), "e", "shard", "1", 1_000).value;
+    }
+
+    private static void change(KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h, SessionRecord s) throws Exception {
+        h.processElement(AudienceExpander.SESSION_CHANGES - 1, new StreamRecord<>(s));
+    }
+
+    private static void send(KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h, String json) throws Exception {
+        DeliveryEvent e = event(json);
+        h.processElement((e.userId != null ? AudienceExpander.USER_EVENTS : AudienceExpander.FAN_OUT_EVENTS) - 1, new StreamRecord<>(e));
+    }
+
+    /** Runs the operator's mails (SQS answers) on this, the harness's task thread, until {@code done}. */
+    private static void runMailsUntil(AbstractStreamOperatorTestHarness<?> h, String what, BooleanSupplier done) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!done.getAsBoolean()) {
+            Optional<Mail> mail = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            } else {
+                Thread.sleep(5);
+            }
+        }
+    }
+
+    private static void runMailsFor(AbstractStreamOperatorTestHarness<?> h, Duration duration) throws Exception {
+        long end = System.nanoTime() + duration.toNanos();
+        runMailsUntil(h, "time", () -> System.nanoTime() > end);
+    }
+
+    /** Every message in the session's queue, decrypted with its key, by messageId; the queue is emptied. */
+    private static List<JsonNode> drain(SessionRecord s) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        List<Message> batch;
+        do {
+            batch = emulators.sqs().receiveMessage(b -> b.queueUrl(s.queueUrl).maxNumberOfMessages(10)).messages();
+            for (Message m : batch) {
+                out.add(JSON.readTree(new io.sqsbrowser.client.MessageDecryptor(KEYS.get(s.queueUrl)).decrypt(m.body())));
+                emulators.sqs().deleteMessage(b -> b.queueUrl(s.queueUrl).receiptHandle(m.receiptHandle()));
+            }
+        } while (!batch.isEmpty());
+        return out;
+    }
+
+    private static int messagesIn(SessionRecord s) {
+        Map<String, String> a = emulators.sqs().getQueueAttributes(b -> b.queueUrl(s.queueUrl)
+                .attributeNamesWithStrings("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
+        return Integer.parseInt(a.get("ApproximateNumberOfMessages")) + Integer.parseInt(a.get("ApproximateNumberOfMessagesNotVisible"));
+    }
+
+    private static List<String> historyRows(AbstractStreamOperatorTestHarness<?> h) {
+        List<String> rows = new ArrayList<>();
+        for (StreamRecord<HistoryRows> r : h.getSideOutput(AudienceExpander.HISTORY)) {
+            r.getValue().userIds.forEach(u -> rows.add(u + "/" + r.getValue().messageId));
+        }
+        return rows;
     }
 
     @Test
     void eachRecipientGetsTheMessageEncryptedWithItsOwnKeyAndCipher() throws Exception {
         SessionRecord ctr = session("A", "u1", "s1", CipherFormat.CTR);
         SessionRecord gcm = session("A", "u1", "s2", CipherFormat.GCM);
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
-            h.processBroadcastElement(ctr, 1);
-            h.processBroadcastElement(gcm, 2);
-            h.processBroadcastElement(session("B", "u2", "s3", CipherFormat.GCM), 3);
-            h.processElement(share("{\"userId\":\"u1\",\"message\":\"hi\",\"messageId\":\"m1\"}", 0, 1), 4);
-            List<Delivery> out = h.extractOutputValues();
-            assertThat(out).extracting(d -> d.sessionId).containsExactlyInAnyOrder("s1", "s2");
-            for (Delivery d : out) {
-                SessionRecord s = d.sessionId.equals("s1") ? ctr : gcm;
-                assertThat(d.queueUrl).isEqualTo(s.queueUrl);
-                assertThat(d.messageId).isEqualTo("m1");
-                assertThat(d.body.startsWith("g1|")).isEqualTo(s.cipher == CipherFormat.GCM);
-                String plaintext = new MessageDecryptor(Base64.getEncoder().encodeToString(s.aesKey)).decrypt(d.body);
-                assertThat(plaintext).isEqualTo("{\"userId\":\"u1\",\"message\":\"hi\",\"messageId\":\"m1\"}");
+        SessionRecord other = session("B", "u2", "s3", CipherFormat.GCM);
+        try (var h = harness()) {
+            change(h, ctr);
+            change(h, gcm);
+            change(h, other);
+            send(h, "{\"userId\":\"u1\",\"message\":\"hi\",\"messageId\":\"m1\"}");
+            runMailsUntil(h, "two messages", () -> messagesIn(ctr) + messagesIn(gcm) == 2);
+            for (SessionRecord s : List.of(ctr, gcm)) {
+                List<JsonNode> got = drain(s);
+                assertThat(got).hasSize(1);
+                assertThat(got.get(0).toString()).isEqualTo("{\"userId\":\"u1\",\"message\":\"hi\",\"messageId\":\"m1\"}");
             }
+            assertThat(messagesIn(other)).isZero();
         }
     }
 
     @Test
-    void aFanOutShareTakesOnlyItsPartOfTheSessions() throws Exception {
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
-            for (int i = 0; i < 100; i++) {
-                h.processBroadcastElement(session("A", "u" + i, "s" + i, CipherFormat.GCM), i);
-            }
-            h.processElement(share("{\"message\":\"all\"}", 0, 2), 100);
-            h.processElement(share("{\"message\":\"all\"}", 1, 2), 101);
-            List<String> recipients = h.extractOutputValues().stream().map(d -> d.sessionId).collect(Collectors.toList());
-            assertThat(recipients).hasSize(100).doesNotHaveDuplicates();
-        }
-    }
-
-    @Test
-    void historyRowsAreOnePerRecipientUserAcrossSharesAndNoneForEphemeralMessages() throws Exception {
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
+    void fanOutEventsReachEveryMatchingUserOnceAndHistoryHasOneRowPerRecipientUser() throws Exception {
+        List<SessionRecord> sessions = new ArrayList<>();
+        try (var h = harness()) {
             for (int i = 0; i < 40; i++) {
-                // 20 users with two sessions each, spread over both shares by session id.
-                h.processBroadcastElement(session("A", "u" + (i % 20), "s" + i, CipherFormat.GCM), i);
+                // 20 users with two sessions each; users 0-9 in account A, 10-19 in B.
+                SessionRecord s = session(i % 20 < 10 ? "A" : "B", "u" + (i % 20), "s" + i, CipherFormat.GCM);
+                sessions.add(s);
+                change(h, s);
             }
-            h.processElement(share("{\"messageId\":\"all\"}", 0, 2), 100);
-            h.processElement(share("{\"messageId\":\"all\"}", 1, 2), 101);
-            h.processElement(share("{\"userId\":\"nobody\",\"messageId\":\"direct\"}", 0, 1), 102);
-            h.processElement(share("{\"userId\":\"u1\",\"_sqs_only\":true,\"messageId\":\"ephemeral\"}", 0, 1), 103);
-            h.processElement(share("{\"userId\":\"u1\",\"_type\":\"message-read-receipt\",\"messageId\":\"r\"}", 0, 1), 104);
-            List<String> rows = h.getSideOutput(AudienceExpander.HISTORY).stream()
-                    .map(r -> r.getValue().userId + "/" + r.getValue().messageId).collect(Collectors.toList());
-            assertThat(rows).hasSize(21).doesNotHaveDuplicates().contains("u0/all", "u19/all", "nobody/direct");
+            send(h, "{\"messageId\":\"all\"}");
+            send(h, "{\"accountId\":\"B\",\"messageId\":\"b\"}");
+            send(h, "{\"accountId\":\"A\",\"sessionId\":\"s5\",\"messageId\":\"one-session\"}");
+            send(h, "{\"userId\":\"nobody\",\"messageId\":\"direct\"}");
+            send(h, "{\"userId\":\"u1\",\"_sqs_only\":1,\"messageId\":\"ephemeral\"}");
+            send(h, "{\"userId\":\"u1\",\"_type\":\"message-read-receipt\",\"_sqs_only\":true,\"messageId\":\"r\"}");
+            runMailsUntil(h, "every message", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() == 40 + 20 + 1 + 4);
+            for (SessionRecord s : sessions) {
+                Set<String> ids = drain(s).stream().map(m -> m.get("messageId").asText()).collect(Collectors.toCollection(TreeSet::new));
+                Set<String> expected = new TreeSet<>(Set.of("all"));
+                if (s.accountId.equals("B")) {
+                    expected.add("b");
+                }
+                if (s.sessionId.equals("s5")) {
+                    expected.add("one-session");
+                }
+                if (s.userId.equals("u1")) {
+                    expected.addAll(Set.of("ephemeral", "r"));
+                }
+                assertThat(ids).as("messages of %s", s.sessionId).isEqualTo(expected);
+            }
+            List<String> rows = historyRows(h);
+            assertThat(rows).doesNotHaveDuplicates().hasSize(20 + 10 + 1 + 1)
+                    .contains("u0/all", "u19/all", "u12/b", "u5/one-session", "nobody/direct")
+                    .noneMatch(r -> r.endsWith("/ephemeral") || r.endsWith("/r"));
         }
     }
 
@@ -104,52 +225,142 @@ class AudienceExpanderTest {
         SessionRecord v2 = session("A", "u1", "s1", CipherFormat.GCM);
         v2.version = 2;
         SessionRecord v1 = session("A", "u1", "s1", CipherFormat.GCM);
-        v1.queueUrl = "http://sqs/stale";
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
-            h.processBroadcastElement(v2, 1);
-            h.processBroadcastElement(v1, 2);
-            h.processElement(share("{\"userId\":\"u1\"}", 0, 1), 3);
-            assertThat(h.extractOutputValues()).extracting(d -> d.queueUrl).containsExactly("http://sqs/q-s1");
-
+        v1.created = v2.created;
+        try (var h = harness()) {
+            change(h, v2);
+            change(h, v1);
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"one\"}");
+            runMailsUntil(h, "the message", () -> messagesIn(v2) == 1);
+            assertThat(messagesIn(v1)).as("the stale version's queue").isZero();
             SessionRecord removed = v2.tombstone();
-            h.processBroadcastElement(removed, 4);
-            h.processBroadcastElement(v2, 5);
-            h.processElement(share("{\"userId\":\"u1\"}", 0, 1), 6);
-            assertThat(h.extractOutputValues()).hasSize(1);
+            change(h, removed);
+            change(h, v2);
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"two\"}");
+            runMailsFor(h, Duration.ofMillis(300));
+            assertThat(messagesIn(v2)).isEqualTo(1);
         }
     }
 
     @Test
-    void sessionsSurviveARestoreFromASnapshot() throws Exception {
-        OperatorSubtaskState snapshot;
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
-            h.processBroadcastElement(session("A", "u1", "s1", CipherFormat.CTR), 1);
-            h.processBroadcastElement(session("A", "u2", "s2", CipherFormat.GCM), 2);
-            h.processBroadcastElement(session("A", "u2", "s2", CipherFormat.GCM).tombstone(), 3);
-            snapshot = h.snapshot(1, 4);
-        }
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> restored = restored(snapshot)) {
-            restored.processElement(share("{\"accountId\":\"A\"}", 0, 1), 5);
-            assertThat(restored.extractOutputValues()).extracting(d -> d.sessionId).containsExactly("s1");
+    void aMessageSqsRefusesBecomesADeadLetterWithThePlaintextNotTheEnvelope() throws Exception {
+        SessionRecord s = session("A", "u1", "s1", CipherFormat.GCM);
+        try (var h = harness(settings(64 << 20, null, 100), 1, 0, null)) {
+            change(h, s);
+            String json = "{\"userId\":\"u1\",\"message\":\"" + "x".repeat(100) + "\",\"messageId\":\"m-1\"}";
+            send(h, json);
+            runMailsUntil(h, "a dead letter", () -> !h.extractOutputValues().isEmpty());
+            DeadLetter d = h.extractOutputValues().get(0);
+            assertThat(d.stage).isEqualTo("delivery");
+            assertThat(d.payload).isEqualTo(json);
+            assertThat(d.toJson()).contains("\"queueUrl\":\"" + s.queueUrl + "\"", "\"sessionId\":\"s1\"", "\"userId\":\"u1\"")
+                    .doesNotContain("g1|");
         }
     }
 
     @Test
-    void tombstonesOlderThanTheRetentionAreForgotten() throws Exception {
-        SessionRecord old = session("A", "u1", "s1", CipherFormat.GCM).tombstone();
-        old.changedMillis = System.currentTimeMillis() - 2 * HOUR;
-        SessionRecord recent = session("A", "u2", "s2", CipherFormat.GCM).tombstone();
-        try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> h = harness()) {
-            h.processBroadcastElement(recent, 1);
-            h.processBroadcastElement(old, 2);
-            // A purge runs at most once per tenth of the retention; a restored operator purges on its first change.
-            OperatorSubtaskState snapshot = h.snapshot(1, 3);
-            try (BroadcastOperatorTestHarness<EventShare, SessionRecord, Delivery> next = restored(snapshot)) {
-                next.processBroadcastElement(session("A", "u3", "s3", CipherFormat.GCM), 4);
-                List<String> keys = new java.util.ArrayList<>();
-                next.getBroadcastState(AudienceExpander.SESSIONS).entries().forEach(e -> keys.add(e.getKey()));
-                assertThat(keys).containsExactlyInAnyOrder("u2/s2", "u3/s3");
+    void messagesHandedToSqsStayWithinTheByteBudget() throws Exception {
+        List<SessionRecord> sessions = new ArrayList<>();
+        String payload = "x".repeat(1000);
+        // A GCM body for this event is about 1.4 KB: a budget of 5 KB holds four at once, and one user's overshoot.
+        try (var h = harness(settings(5_000, null, 262_144), 1, 0, null)) {
+            for (int i = 0; i < 30; i++) {
+                SessionRecord s = session("A", "u" + i, "s" + i, CipherFormat.GCM);
+                sessions.add(s);
+                change(h, s);
             }
+            send(h, "{\"message\":\"" + payload + "\",\"messageId\":\"big\"}");
+            // No mail runs yet, so no SQS answer is taken: what was handed out is all there can be.
+            Thread.sleep(500);
+            assertThat(sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum()).isBetween(1, 4);
+            runMailsUntil(h, "every message", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() == 30);
+        }
+    }
+
+    @Test
+    void aCheckpointMidBroadcastRestoredAtAnotherParallelismReachesEveryoneAndSendsNoUserTwiceBeyondTheUnconfirmed()
+            throws Exception {
+        List<SessionRecord> sessions = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        int deliveredBefore;
+        try (var h = harness(settings(3_000, null, 262_144), 1, 0, null)) {
+            for (int i = 0; i < 60; i++) {
+                SessionRecord s = session("A", "user-" + i, "s" + i, CipherFormat.CTR);
+                sessions.add(s);
+                change(h, s);
+            }
+            send(h, "{\"message\":\"" + "y".repeat(1000) + "\",\"messageId\":\"breaking\"}");
+            runMailsUntil(h, "a third of the broadcast", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() >= 20);
+            snapshot = h.snapshot(1, 1);
+            deliveredBefore = sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum();
+            // Closing finishes the broadcast, as the job would go on after its checkpoint until it failed.
+        }
+        assertThat(deliveredBefore).isLessThan(60);
+        assertThat(sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum()).isEqualTo(60);
+        // Rescaled to 3: each new subtask resumes the users of its key groups.
+        List<KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter>> restored = new ArrayList<>();
+        for (int subtask = 0; subtask < 3; subtask++) {
+            restored.add(harness(settings(3_000, null, 262_144), 3, subtask,
+                    AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, MAX_PARALLELISM, 1, 3, subtask)));
+        }
+        try {
+            // The restored subtasks resume after the last user handed out, and send again what was unconfirmed
+            // (at most the budget's worth): the users done before the checkpoint get nothing more.
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            int expectedAgain = 60 - deliveredBefore;
+            while (sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() < 60 + expectedAgain
+                    && System.nanoTime() < deadline) {
+                for (var h : restored) {
+                    runMailsFor(h, Duration.ofMillis(20));
+                }
+            }
+            for (var h : restored) {
+                runMailsFor(h, Duration.ofMillis(200));
+            }
+            int sentAgain = sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() - 60;
+            assertThat(sentAgain).isBetween(expectedAgain, expectedAgain + 3);
+            long usersSentAgain = sessions.stream().filter(s -> messagesIn(s) > 1).count();
+            assertThat(usersSentAgain).isEqualTo(sentAgain);
+            List<String> rows = new ArrayList<>();
+            restored.forEach(h -> rows.addAll(historyRows(h)));
+            assertThat(rows).doesNotHaveDuplicates();
+        } finally {
+            for (var h : restored) {
+                h.close();
+            }
+        }
+    }
+
+    @Test
+    void aColdStartExpandsNothingUntilTheTableIsReadAndABacklogOfEventsWaitsForIt() throws Exception {
+        String table = "sessions-" + java.util.UUID.randomUUID();
+        AwsResources.createSessionTable(emulators.dynamoDb(), table);
+        TestSession stored = TestSession.create(emulators.sqs(), "A", "u1", "s1", CipherFormat.GCM);
+        emulators.dynamoDb().putItem(b -> b.tableName(table).item(stored.item()));
+        Map<String, AttributeValue> broken = new HashMap<>(stored.item());
+        broken.put("sessionId", AttributeValue.builder().s("broken").build());
+        broken.remove("aesKey");
+        emulators.dynamoDb().putItem(b -> b.tableName(table).item(broken));
+        SessionRecord s = record(stored);
+        OperatorSubtaskState afterScan;
+        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, null)) {
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"early-user\"}");
+            Thread.sleep(300);
+            assertThat(messagesIn(s)).as("nothing leaves before the table is read").isZero();
+            // Past 1 KiB of waiting events the task takes no more input: this call returns once the scan has ended,
+            // its pages applied on the task thread meanwhile.
+            send(h, "{\"messageId\":\"early-everyone\",\"padding\":\"" + "p".repeat(1200) + "\"}");
+            runMailsUntil(h, "both early events", () -> messagesIn(s) == 2);
+            assertThat(h.extractOutputValues()).extracting(d -> d.stage + ": " + d.reason)
+                    .containsExactly("session-scan: invalid session item: session item has no aesKey");
+            runMailsFor(h, Duration.ofMillis(300)); // SQS's answers: nothing left unconfirmed to send again
+            afterScan = h.snapshot(1, 1);
+        }
+        drain(s);
+        // Restored from a checkpoint taken after the scan: no scan (the table is even gone), no waiting.
+        emulators.dynamoDb().deleteTable(b -> b.tableName(table));
+        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, afterScan)) {
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"after-restore\"}");
+            runMailsUntil(h, "the message", () -> messagesIn(s) == 1);
         }
     }
 }

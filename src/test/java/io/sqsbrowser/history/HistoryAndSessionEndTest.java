@@ -96,7 +96,7 @@ class HistoryAndSessionEndTest {
             put(emulators, job, "{\"userId\":200,\"messageId\":\"m-ephemeral\",\"_sqs_only\":true}");
             put(emulators, job, "{\"_type\":\"message-read-receipt\",\"_sqs_only\":true,\"userId\":200,"
                     + "\"messages-receipted\":[\"m-user\"],\"messageId\":\"m-receipt\"}");
-            put(emulators, job, "{\"sessionId\":\"" + d.sessionId + "\",\"messageId\":\"m-session\"}");
+            put(emulators, job, "{\"accountId\":101,\"sessionId\":\"" + d.sessionId + "\",\"messageId\":\"m-session\"}");
 
             Map<TestSession, Set<String>> deliveries = new HashMap<>();
             deliveries.put(a, ids("m-user", "m-account", "m-all", "m-ephemeral", "m-receipt"));

@@ -19,6 +19,7 @@ class JobConfigTest {
         groups.put("SessionSource", props("changeStream", "changes", "table", "sessions"));
         groups.put("DeadLetter", props("target", "https://sqs/dlq"));
         groups.put("History", props("table", "history"));
+        groups.put("Cleanup", props("queuePrefix", "prod-sqs-browser"));
         return groups;
     }
 
@@ -83,8 +84,12 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.fromPropertyGroups(noStream)).hasMessage("missing property EventSource.stream");
 
         Map<String, Properties> badNumber = minimal();
-        badNumber.put("Sqs", props("maxAttempts", "many"));
-        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(badNumber)).hasMessage("Sqs.maxAttempts must be an integer, got many");
+        badNumber.put("Sqs", props("maxInFlightBytes", "many"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(badNumber)).hasMessage("Sqs.maxInFlightBytes must be an integer, got many");
+
+        Map<String, Properties> gone = minimal();
+        gone.put("Sqs", props("maxAttempts", "8"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(gone)).hasMessage("unknown property Sqs.maxAttempts");
 
         Map<String, Properties> badPosition = minimal();
         badPosition.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");

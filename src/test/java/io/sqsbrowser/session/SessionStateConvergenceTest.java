@@ -14,10 +14,11 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
  * Change records arrive out of order and more than once, and the bootstrap scan races with them: the
- * state must end as the table's truth whatever the order. Applies {@link SessionRecord#supersedes} the
- * way the expander does.
+ * state must end as the table's truth whatever the order. Applies them to {@link UserSessions} as the
+ * expander does, through its encoded form after every change, as keyed state holds it.
  */
 class SessionStateConvergenceTest {
+    private static final long RETENTION = 48 * 3_600_000L;
     private final ChangeRecordParser parser = new ChangeRecordParser();
 
     private SessionRecord change(byte[] record) {
@@ -25,14 +26,16 @@ class SessionStateConvergenceTest {
     }
 
     private static Map<String, SessionRecord> apply(List<SessionRecord> changes) {
-        Map<String, SessionRecord> state = new HashMap<>();
+        byte[] state = null;
         for (SessionRecord c : changes) {
-            SessionRecord current = state.get(c.key());
-            if (c.supersedes(current)) {
-                state.put(c.key(), c.removed ? c.tombstone() : c);
-            }
+            UserSessions sessions = UserSessions.decode(c.userId, state);
+            sessions.apply(c, System.currentTimeMillis(), RETENTION);
+            state = sessions.encode();
         }
-        return state;
+        Map<String, SessionRecord> out = new HashMap<>();
+        SessionRecord s = UserSessions.decode("200", state).session("s1");
+        out.put(s.key(), s);
+        return out;
     }
 
     private static Map<String, AttributeValue> v(long version) {
@@ -102,5 +105,28 @@ class SessionStateConvergenceTest {
         List<SessionRecord> withLateDuplicate = new ArrayList<>(changes);
         withLateDuplicate.add(change(ChangeRecords.remove(first, false)));
         assertThat(apply(withLateDuplicate).get("200/s1").removed).isFalse();
+    }
+
+    @Test
+    void theEncodedFormKeepsEveryFieldDeliveryNeeds() {
+        SessionRecord live = change(ChangeRecords.insert(v(3)));
+        UserSessions sessions = UserSessions.decode("200", null);
+        sessions.apply(live, System.currentTimeMillis(), RETENTION);
+        SessionRecord back = UserSessions.decode("200", sessions.encode()).session("s1");
+        assertThat(back).usingRecursiveComparison().isEqualTo(live);
+        assertThat(UserSessions.decode("200", sessions.encode()).accounts()).containsExactly(live.accountId);
+    }
+
+    @Test
+    void tombstonesOlderThanTheRetentionAreDroppedWhenTheUserIsWritten() {
+        SessionRecord removed = change(ChangeRecords.remove(v(2), true));
+        removed.changedMillis = System.currentTimeMillis() - RETENTION - 1;
+        UserSessions sessions = UserSessions.decode("200", null);
+        sessions.apply(removed, removed.changedMillis, RETENTION);
+        assertThat(sessions.session("s1")).isNotNull();
+        Map<String, AttributeValue> other = ChangeRecordParserTest.item("200", "s2", 1);
+        sessions.apply(change(ChangeRecords.insert(other)), System.currentTimeMillis(), RETENTION);
+        assertThat(sessions.session("s1")).as("old tombstone").isNull();
+        assertThat(sessions.notRemoved()).isEqualTo(1);
     }
 }

@@ -26,6 +26,7 @@ public final class TestApi implements AutoCloseable {
     public final String historyTable;
     public final String eventStream;
     public final String queuePrefix;
+    public final String deadLetterQueue;
     /** Cognito Identity, STS and Lambda Invoke: the test double. */
     public final LocalIdentityServices services;
     public final Emulators emulators;
@@ -42,8 +43,9 @@ public final class TestApi implements AutoCloseable {
         AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
         AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
         AwsResources.createStream(emulators.kinesis(), eventStream, 1);
+        deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
         services = new LocalIdentityServices();
-        env.putAll(StackConfig.apiEnvironment(emulators, names, services.endpoint()));
+        env.putAll(StackConfig.apiEnvironment(emulators, names, services.endpoint(), deadLetterQueue));
     }
 
     static TestApi create(Emulators emulators) {

@@ -50,9 +50,11 @@ public final class TestJob {
         }
     }
 
-    /** The runtime property groups, in the same shape as on Managed Flink. */
+    /** The runtime property groups, in the same shape as on Managed Flink; sessions are {@link TestSession}s. */
     public Map<String, Properties> propertyGroups(int parallelism) {
-        return StackConfig.jobProperties(emulators, names, deadLetterQueue, services.endpoint(), parallelism);
+        Map<String, Properties> groups = StackConfig.jobProperties(emulators, names, deadLetterQueue, services.endpoint(), parallelism);
+        groups.get("Cleanup").setProperty("queuePrefix", TestSession.QUEUE_PREFIX);
+        return groups;
     }
 
     /** Submits the job to the MiniCluster of the surrounding test; cancel it through the returned client. */

@@ -1,5 +1,6 @@
 package io.sqsbrowser.testing;
 
+import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.client.SessionQueueClient;
 import io.sqsbrowser.crypto.CipherFormat;
@@ -13,6 +14,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 /** A session as the session API would create it: its own queue (made in ElasticMQ), key and item. */
 public final class TestSession {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The queue prefix of test sessions, and so of the test job's clean-up. */
+    public static final String QUEUE_PREFIX = "test";
 
     public final String accountId;
     public final String userId;
@@ -36,9 +39,9 @@ public final class TestSession {
         this.expires = System.currentTimeMillis() / 1000 + 3600;
     }
 
-    /** Creates the session's queue in SQS; credentials valid for an hour. */
+    /** Creates the session's queue in SQS, named as the session API names them; credentials valid for an hour. */
     public static TestSession create(SqsClient sqs, String accountId, String userId, String sessionId, CipherFormat cipher) {
-        String queueName = "test-" + accountId + "-" + userId + "-" + sessionId.replace(':', '_').replace('@', '_').replace('.', '_');
+        String queueName = QueueNames.newName(QUEUE_PREFIX);
         String url = sqs.createQueue(b -> b.queueName(queueName)).queueUrl();
         return new TestSession(accountId, userId, sessionId, url, cipher);
     }

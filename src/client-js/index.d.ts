@@ -1,0 +1,260 @@
+/**
+ * @sqs-browser-events/client: receives one session's events in a browser (or Node 20).
+ *
+ * A session owns a private SQS queue, an AES-256 key and temporary AWS credentials. The client
+ * long-polls the queue, decrypts each message, drops the ones it has already shown, hands the
+ * rest to the application, and deletes them only once the application's handlers are done.
+ */
+
+/** The session as the backend's `/create/...` and `/renew/...` answer it under `"session"`. */
+export interface Session {
+  accountId: string | number;
+  userId: string | number;
+  sessionId: string;
+  /** The queue's URL; its origin is the SQS endpoint unless `endpoint` says otherwise. */
+  sqsUrl: string;
+  sqsQueueName: string;
+  region: string;
+  cipher?: 'gcm' | 'ctr';
+  /** When the credentials expire, in epoch seconds. */
+  expires: number;
+  ttl?: number;
+  version?: number;
+  /** Base64 of the 32-byte AES key. */
+  aesKey: string;
+  accessKey: string;
+  secretKey: string;
+  sessionToken: string;
+  [field: string]: unknown;
+}
+
+/** The backend's whole answer, accepted wherever a session is. */
+export interface SessionAnswer {
+  success: boolean;
+  session: Session;
+  message?: string;
+}
+
+/** A decrypted message: a JSON object that always has a string `messageId`. */
+export interface EventMessage {
+  messageId: string;
+  _type?: string;
+  [field: string]: unknown;
+}
+
+/** A read receipt (`_type` "message-read-receipt"): the ids of the messages now read. */
+export interface ReadReceipt extends EventMessage {
+  _type: 'message-read-receipt';
+  'messages-receipted': string[];
+}
+
+/** An item of the backend's `/messages/user/{userId}` answer. */
+export interface HistoryMessage extends EventMessage {
+  /** Epoch seconds. */
+  created: number;
+  is_read: 0 | 1;
+}
+
+/** The backend's `/messages/user/{userId}` answer. */
+export interface HistoryAnswer {
+  success: boolean;
+  messages: HistoryMessage[];
+  next?: string;
+  message?: string;
+}
+
+/** The part of `navigator.locks` the client uses. */
+export interface LockManagerLike {
+  request<T>(
+    name: string,
+    options: { mode: 'exclusive'; signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<T> | T,
+  ): Promise<T>;
+}
+
+/** The part of `BroadcastChannel` the client uses. */
+export interface ChannelLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void, options?: AddEventListenerOptions): void;
+}
+
+/** The part of `Storage` (sessionStorage) the client uses. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface SessionClientOptions {
+  /** The session, or the backend's whole `{ success, session }` answer. */
+  session: Session | SessionAnswer;
+  /**
+   * Gets fresh credentials, typically by calling the application's backend, which calls
+   * `/renew/{accountId}/{userId}/{sessionId}`. Called before `expires` and at once when SQS refuses
+   * the credentials; retried with backoff while it fails.
+   */
+  renew: () => Promise<Session | SessionAnswer>;
+  /** SQS endpoint to POST to. Default: the origin of `sqsUrl` (e.g. `https://sqs.us-east-1.amazonaws.com/`). */
+  endpoint?: string;
+  /** Signing region. Default: the session's `region`. */
+  region?: string;
+  /** Seconds a received message stays hidden before it is delivered again. Default 30. */
+  visibilityTimeout?: number;
+  /** Long-poll wait, 0–20 seconds. Default 20. */
+  waitTimeSeconds?: number;
+  /** Renew this long before `expires`, capped to half the credentials' remaining lifetime. Default 300. */
+  renewBeforeSeconds?: number;
+  /**
+   * Renewal is retried until the credentials have expired, then this many more times, before the
+   * client gives up: an `error` (kind `renew`, `fatal: true`) then `ended` (`renew-failed`). Default 3.
+   */
+  renewAttemptsAfterExpiry?: number;
+  /** How many messageIds (and live messages, for `catchUp`) are remembered. Default 1000. */
+  dedupCapacity?: number;
+  /** Where seen messageIds are kept across reloads. Default `sessionStorage` when there is one; `null` for none. */
+  storage?: StorageLike | null;
+  /** Elects one polling tab. Default `navigator.locks` when there is one; `null`: this client always polls. */
+  locks?: LockManagerLike | null;
+  /**
+   * Relays messages from the polling tab to the others. Default: a `BroadcastChannel` named after
+   * the queue, closed when the client ends; `null` for none. A given channel is not closed by the client.
+   */
+  channel?: ChannelLike | null;
+  /** Source of `online`/`offline` events. Default `window` when there is one; `null` for none. */
+  onlineEvents?: EventTarget | null;
+  /** First backoff step after an error, in ms (full jitter, doubling). Default 200. */
+  backoffBaseMs?: number;
+  /** Longest backoff, in ms. Default 20000. */
+  backoffCapMs?: number;
+}
+
+export type ClientState = 'idle' | 'polling' | 'following' | 'offline' | 'renewing' | 'ended';
+
+export type EndReason = 'stopped' | 'queue-gone' | 'renew-failed';
+
+/**
+ * The `message` and `receipt` events. `detail` is the message. A listener that has asynchronous
+ * work to finish before the message may be deleted passes its promise to `waitUntil` while the
+ * event is being dispatched; a rejected promise means the message is not deleted (so SQS delivers
+ * it again after the visibility timeout) and an `error` event of kind `handler`.
+ */
+export interface SessionMessageEvent<T extends EventMessage = EventMessage> extends CustomEvent<T> {
+  /** Delays the delete until `promise` settles; only during the dispatch (else `InvalidStateError`). */
+  waitUntil(promise: unknown): void;
+  /** True when dispatched by `catchUp` from the history. */
+  readonly fromHistory: boolean;
+  /** When SQS received the message, in epoch ms (live messages only). */
+  readonly sentTimestamp?: number;
+}
+
+/** Never contains key material or credentials. */
+export interface ClientErrorDetail {
+  /**
+   * - `decrypt`: a body that is no valid envelope or fails authentication (deleted, never dispatched)
+   * - `decode`: decrypts, but is not a JSON object with a string messageId (deleted)
+   * - `handler`: a message handler threw or rejected (not deleted: redelivered later)
+   * - `delete`: SQS did not delete a message (it comes back and is de-duplicated)
+   * - `sqs`, `network`: a failed request; the client backs off and tries again
+   * - `renew`: `renew()` failed; `fatal` when the client gives up
+   * - `lock`: the lock manager failed; this tab polls anyway
+   */
+  kind: 'decrypt' | 'decode' | 'handler' | 'delete' | 'sqs' | 'network' | 'renew' | 'lock';
+  error: Error;
+  /** The message's messageId (`handler`). */
+  messageId?: string;
+  /** The SQS MessageId of the undecodable body (`decrypt`, `decode`). */
+  sqsMessageId?: string;
+  /** The renewal attempt (`renew`). */
+  attempt?: number;
+  /** Whether the client ends because of it (`renew`). */
+  fatal?: boolean;
+}
+
+export interface StateDetail {
+  state: ClientState;
+}
+
+export interface EndedDetail {
+  reason: EndReason;
+  /** What caused a `queue-gone` or `renew-failed`. */
+  error?: Error;
+}
+
+export interface SessionClientEventMap {
+  message: SessionMessageEvent;
+  receipt: SessionMessageEvent<ReadReceipt>;
+  error: CustomEvent<ClientErrorDetail>;
+  state: CustomEvent<StateDetail>;
+  ended: CustomEvent<EndedDetail>;
+}
+
+/**
+ * One session's events. In a browser with several tabs on the same session, one tab (elected
+ * with Web Locks) polls and relays every message to the others over a BroadcastChannel; each
+ * tab dispatches each message once.
+ */
+export class SessionClient extends EventTarget {
+  constructor(options: SessionClientOptions);
+
+  /**
+   * `idle` (not started), `following` (another tab polls), `polling`, `offline` (paused),
+   * `renewing` (getting new credentials), `ended`.
+   */
+  readonly state: ClientState;
+
+  /** Starts polling (or following). Returns the client. Throws once the client has ended. */
+  start(): this;
+
+  /**
+   * Ends the client (`ended` with reason `stopped`), aborting the long poll in flight. Resolves when
+   * the messages being handled are handled and deleted, and the tab's lock is released.
+   */
+  stop(): Promise<void>;
+
+  /**
+   * Adds a `message` listener whose result the client awaits before deleting the message: a throw
+   * or a rejection means redelivery. Returns a function that removes it.
+   */
+  onMessage(
+    handler: (message: EventMessage, event: SessionMessageEvent) => unknown,
+    options?: AddEventListenerOptions,
+  ): () => void;
+
+  /**
+   * Dispatches, as `message` events with `fromHistory` true and oldest first, the history items
+   * this client has not shown yet, then resolves to the history merged with the live messages
+   * received so far (by messageId, history items first), newest first.
+   * @param loadHistory the application's call of `/messages/user/{userId}` (through its backend),
+   *   resolving to the answer or to its `messages` array.
+   */
+  catchUp(loadHistory: () => Promise<HistoryAnswer | HistoryMessage[]>): Promise<EventMessage[]>;
+
+  addEventListener<K extends keyof SessionClientEventMap>(
+    type: K,
+    listener: (this: SessionClient, event: SessionClientEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof SessionClientEventMap>(
+    type: K,
+    listener: (this: SessionClient, event: SessionClientEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/** An error answer from SQS, as found in `error` events of kind `sqs` and in `ended` details. */
+export class SqsError extends Error {
+  readonly name: 'SqsError';
+  /** HTTP status. */
+  readonly status: number;
+  /** E.g. `QueueDoesNotExist`, `ThrottlingException`. */
+  readonly code: string | undefined;
+  /** How the client treats it. */
+  readonly kind: 'gone' | 'auth' | 'retry';
+}
+
+/**
+ * Decrypts one message body, either envelope (`g1|…` AES-256-GCM, or `<counter>|…` AES-256-CTR),
+ * with the session's base64 AES key. Rejects on a malformed or (GCM) tampered body.
+ */
+export function decrypt(body: string, aesKey: string): Promise<string>;

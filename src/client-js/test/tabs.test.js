@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SessionClient } from '../src/index.js';
+import { delay, encryptGcm, FakeSqs, MemoryLocks, MemoryStorage, record, sessionFor, until } from '../test-support/helpers.js';
+
+/** A fake queue and `count` "tabs": clients sharing one in-memory lock manager and real BroadcastChannels. */
+async function tabs(t, count) {
+  const fake = await new FakeSqs().listen();
+  const session = sessionFor(fake);
+  const locks = new MemoryLocks();
+  const clients = Array.from({ length: count }, () => {
+    const client = new SessionClient({
+      session,
+      renew: async () => sessionFor(fake, { aesKey: session.aesKey }),
+      endpoint: fake.endpoint,
+      storage: new MemoryStorage(), // sessionStorage is per tab
+      locks,
+      onlineEvents: null,
+      visibilityTimeout: 1,
+      backoffBaseMs: 10,
+      backoffCapMs: 100,
+    });
+    return { client, log: record(client) };
+  });
+  t.after(async () => {
+    await Promise.all(clients.map(({ client }) => client.stop()));
+    await fake.close();
+  });
+  const send = async (message) => fake.send(await encryptGcm(session.aesKey, JSON.stringify(message)));
+  return { fake, clients, send };
+}
+
+const ids = (log) => log.message.map((m) => m.messageId);
+
+test('one tab polls, every tab dispatches every message; when it leaves another takes over', async (t) => {
+  const { fake, clients, send } = await tabs(t, 3);
+  const [a, b, c] = clients;
+  a.client.start();
+  await until(() => a.client.state === 'polling');
+  b.client.start();
+  c.client.start();
+  assert.equal(b.client.state, 'following');
+  for (let i = 1; i <= 5; i++) await send({ messageId: `m${i}` });
+  await until(() => clients.every(({ log }) => log.message.length === 5) && fake.messages.length === 0);
+  for (const { log } of clients) assert.deepEqual(ids(log), ['m1', 'm2', 'm3', 'm4', 'm5']);
+
+  await a.client.stop();
+  await until(() => [b, c].some(({ client }) => client.state === 'polling'));
+  for (let i = 6; i <= 8; i++) await send({ messageId: `m${i}` });
+  await until(() => [b, c].every(({ log }) => log.message.length === 8) && fake.messages.length === 0);
+  for (const { log } of [b, c]) assert.deepEqual(ids(log), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+  assert.equal(a.log.message.length, 5);
+  assert.equal(fake.maxReceiving, 1, 'never two long polls at once');
+  assert.deepEqual([b, c].map(({ client }) => client.state).sort(), ['following', 'polling']);
+});
+
+test('what the old leader received but did not delete reappears and is de-duplicated', async (t) => {
+  const { fake, clients, send } = await tabs(t, 2);
+  const [a, b] = clients;
+  let failed = false;
+  a.client.onMessage(async (m) => {
+    if (m.messageId === 'x') {
+      failed = true;
+      throw new Error('the leader tab is closing');
+    }
+  });
+  a.client.start();
+  await until(() => a.client.state === 'polling');
+  b.client.start();
+  await send({ messageId: 'x' });
+  await until(() => failed && ids(b.log).includes('x'));
+  await a.client.stop(); // x was relayed to b, but is still in the queue
+  assert.equal(fake.messages.length, 1);
+  await until(() => fake.messages.length === 0, 4000); // b polls, x reappears after the visibility timeout
+  assert.deepEqual(ids(b.log), ['x']);
+  assert.equal(fake.messages.length, 0);
+  assert.ok(fake.requests.filter((r) => r.action === 'DeleteMessageBatch').length >= 1);
+});
+
+test('read receipts reach every tab as receipt events', async (t) => {
+  const { fake, clients, send } = await tabs(t, 2);
+  for (const { client } of clients) client.start();
+  await until(() => fake.receiving === 1);
+  await send({ messageId: 'r1', _type: 'message-read-receipt', 'messages-receipted': ['m1'] });
+  await until(() => clients.every(({ log }) => log.receipt.length === 1));
+  for (const { log } of clients) {
+    assert.deepEqual(log.receipt[0]['messages-receipted'], ['m1']);
+    assert.deepEqual(log.message, []);
+  }
+});
+
+test('a tab stopped while waiting for the lock never polls', async (t) => {
+  const { fake, clients } = await tabs(t, 2);
+  const [a, b] = clients;
+  a.client.start();
+  b.client.start();
+  await until(() => fake.receiving === 1);
+  await b.client.stop();
+  await a.client.stop();
+  await delay(50);
+  assert.ok(fake.requests.length <= 2);
+  assert.deepEqual(b.log.state.map((s) => s.state), ['following', 'ended']);
+});

@@ -1,0 +1,27 @@
+package io.sqsbrowser.expand;
+
+import io.sqsbrowser.event.DeliveryEvent;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Events for one user (user and session events, receipts) go on as they are, to be keyed by their user and
+ * expanded where that user's sessions live; fan-out events (account, everyone, and a session event that names
+ * only an account) go to {@link #FAN_OUT}, to be broadcast: every subtask expands them for its own users, so
+ * the payload crosses the network once per subtask, never once per recipient.
+ */
+public final class SplitByAudience extends ProcessFunction<DeliveryEvent, DeliveryEvent> {
+    private static final long serialVersionUID = 1L;
+    public static final OutputTag<DeliveryEvent> FAN_OUT = new OutputTag<>("fan-out", TypeInformation.of(DeliveryEvent.class));
+
+    @Override
+    public void processElement(DeliveryEvent event, Context ctx, Collector<DeliveryEvent> out) {
+        if (event.userId != null) {
+            out.collect(event);
+        } else {
+            ctx.output(FAN_OUT, event);
+        }
+    }
+}

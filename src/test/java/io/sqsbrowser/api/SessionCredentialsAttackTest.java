@@ -1,0 +1,162 @@
+package io.sqsbrowser.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sqsbrowser.local.LocalIam;
+import io.sqsbrowser.local.LocalIdentityServices;
+import io.sqsbrowser.local.LocalSqsGateway;
+import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.TestApi;
+import java.net.URI;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cognitoidentity.CognitoIdentityClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.model.Credentials;
+
+/**
+ * The attacker holds everything {@code /create} gave a session (queue URL, key, credentials) and knows the pool
+ * id, the role ARN and even the session's Cognito identity id, which the API never returns. Every AWS call
+ * within reach is tried: only the four actions on the session's own queue pass. The local SQS endpoint checks
+ * signatures and evaluates the session role's policy (as the template declares it) and the session policy, as
+ * IAM does; the local Cognito and STS follow AWS's rules for the calls used.
+ */
+@ExtendWith(EmulatorsExtension.class)
+class SessionCredentialsAttackTest {
+    private TestApi api;
+    private LocalSqsGateway sqsGateway;
+    private JsonNode mine;
+    private JsonNode other;
+
+    @BeforeEach
+    void twoSessions(TestApi api) throws Exception {
+        this.api = api;
+        sqsGateway = new LocalSqsGateway(0, "http://127.0.0.1:" + api.emulators.sqsPort, api.services.iam());
+        mine = api.get("/create/100/200/mine").body.get("session");
+        other = api.get("/create/100/300/other").body.get("session");
+    }
+
+    @AfterEach
+    void close() {
+        sqsGateway.close();
+    }
+
+    private AwsCredentialsProvider stolen() {
+        return StaticCredentialsProvider.create(AwsSessionCredentials.create(mine.get("accessKey").asText(),
+                mine.get("secretKey").asText(), mine.get("sessionToken").asText()));
+    }
+
+    private SqsClient sqs(AwsCredentialsProvider credentials) {
+        return SqsClient.builder().region(Region.US_EAST_1).credentialsProvider(credentials)
+                .endpointOverride(URI.create(sqsGateway.endpoint())).build();
+    }
+
+    private static void refused(Runnable call, String code) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(AwsServiceException.class,
+                e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo(code));
+    }
+
+    @Test
+    void theCredentialsReachTheirOwnQueueAndNothingElse() {
+        String own = mine.get("sqsUrl").asText();
+        String others = other.get("sqsUrl").asText();
+        api.emulators.sqs().sendMessage(b -> b.queueUrl(own).messageBody("for mine"));
+        try (SqsClient sqs = sqs(stolen())) {
+            var received = sqs.receiveMessage(b -> b.queueUrl(own).waitTimeSeconds(1)).messages();
+            assertThat(received).hasSize(1);
+            sqs.changeMessageVisibility(b -> b.queueUrl(own).receiptHandle(received.get(0).receiptHandle()).visibilityTimeout(0));
+            sqs.deleteMessage(b -> b.queueUrl(own).receiptHandle(received.get(0).receiptHandle()));
+            assertThat(sqs.getQueueAttributes(b -> b.queueUrl(own)).attributes()).isNotNull();
+
+            refused(() -> sqs.receiveMessage(b -> b.queueUrl(others)), "AccessDenied");
+            refused(() -> sqs.receiveMessage(b -> b.queueUrl(api.deadLetterQueue)), "AccessDenied");
+            refused(() -> sqs.sendMessage(b -> b.queueUrl(own).messageBody("forged")), "AccessDenied");
+            refused(() -> sqs.sendMessage(b -> b.queueUrl(others).messageBody("forged")), "AccessDenied");
+            refused(() -> sqs.deleteQueue(b -> b.queueUrl(own)), "AccessDenied");
+            refused(() -> sqs.purgeQueue(b -> b.queueUrl(others)), "AccessDenied");
+            refused(() -> sqs.setQueueAttributes(b -> b.queueUrl(own).attributesWithStrings(Map.of("Policy", "{}"))), "AccessDenied");
+            refused(() -> sqs.listQueues(), "AccessDenied");
+            refused(() -> sqs.createQueue(b -> b.queueName(api.queuePrefix + "-mine")), "AccessDenied");
+        }
+        assertThat(api.emulators.sqs().getQueueAttributes(b -> b.queueUrl(others)).attributes()).isNotNull();
+    }
+
+    @Test
+    void noCognitoOrStsCallTurnsWhatTheClientHoldsIntoMoreAccess() {
+        String identityId = api.emulators.dynamoDb().getItem(b -> b.tableName(api.sessionTable).consistentRead(true)
+                .key(Map.of("userId", AttributeValue.builder().s("200").build(), "sessionId", AttributeValue.builder().s("mine").build())))
+                .item().get("identityId").s();
+        URI identityEndpoint = URI.create(api.services.endpoint());
+        try (CognitoIdentityClient anonymous = CognitoIdentityClient.builder().region(Region.US_EAST_1)
+                .credentialsProvider(AnonymousCredentialsProvider.create()).endpointOverride(identityEndpoint).build();
+             CognitoIdentityClient withStolenKeys = CognitoIdentityClient.builder().region(Region.US_EAST_1)
+                .credentialsProvider(stolen()).endpointOverride(identityEndpoint).build();
+             StsClient sts = StsClient.builder().region(Region.US_EAST_1).credentialsProvider(AnonymousCredentialsProvider.create())
+                .endpointOverride(identityEndpoint).build()) {
+            // No unauthenticated identities; an authenticated identity's token needs a login no client has.
+            refused(() -> anonymous.getId(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)), "NotAuthorizedException");
+            refused(() -> anonymous.getOpenIdToken(b -> b.identityId(identityId)), "NotAuthorizedException");
+            refused(() -> anonymous.getOpenIdToken(b -> b.identityId(identityId)
+                    .logins(Map.of("cognito-identity.amazonaws.com", mine.get("sessionToken").asText()))), "NotAuthorizedException");
+            // Only the Lambda's role may mint developer tokens or delete identities: not session credentials.
+            refused(() -> withStolenKeys.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
+                    .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, other.get("sqsQueueName").asText()))
+                    .principalTags(Map.of(LocalIam.QUEUE_TAG, other.get("sqsQueueName").asText()))), "AccessDenied");
+            refused(() -> anonymous.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
+                    .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, "x"))), "MissingAuthenticationToken");
+            refused(() -> withStolenKeys.deleteIdentities(b -> b.identityIdsToDelete(identityId)), "AccessDenied");
+            // STS wants a token this pool issued; the client has none.
+            refused(() -> sts.assumeRoleWithWebIdentity(b -> b.roleArn(LocalIdentityServices.SESSION_ROLE_ARN)
+                    .roleSessionName("x").webIdentityToken(mine.get("sessionToken").asText())), "InvalidIdentityToken");
+        }
+    }
+
+    @Test
+    void evenARoleAssumedWithoutTheSessionPolicyReachesOnlyTheTaggedQueue() {
+        // As if a token leaked: assumed without any session policy, the role's own policy still names one queue.
+        String queueName = mine.get("sqsQueueName").asText();
+        try (CognitoIdentityClient lambda = CognitoIdentityClient.builder().region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                .endpointOverride(URI.create(api.services.endpoint())).build();
+             StsClient sts = StsClient.builder().region(Region.US_EAST_1).credentialsProvider(AnonymousCredentialsProvider.create())
+                .endpointOverride(URI.create(api.services.endpoint())).build()) {
+            String token = lambda.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
+                    .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, queueName))
+                    .principalTags(Map.of(LocalIam.QUEUE_TAG, queueName))).token();
+            Credentials broad = sts.assumeRoleWithWebIdentity(b -> b.roleArn(LocalIdentityServices.SESSION_ROLE_ARN)
+                    .roleSessionName("leaked").webIdentityToken(token)).credentials();
+            try (SqsClient sqs = sqs(StaticCredentialsProvider.create(AwsSessionCredentials.create(
+                    broad.accessKeyId(), broad.secretAccessKey(), broad.sessionToken())))) {
+                assertThat(sqs.receiveMessage(b -> b.queueUrl(mine.get("sqsUrl").asText())).messages()).isEmpty();
+                refused(() -> sqs.receiveMessage(b -> b.queueUrl(other.get("sqsUrl").asText())), "AccessDenied");
+                refused(() -> sqs.receiveMessage(b -> b.queueUrl(api.deadLetterQueue)), "AccessDenied");
+            }
+        }
+    }
+
+    @Test
+    void aForgedOrReusedSignatureIsRefused() {
+        AwsCredentialsProvider wrongSecret = StaticCredentialsProvider.create(AwsSessionCredentials.create(
+                mine.get("accessKey").asText(), "not-the-secret", mine.get("sessionToken").asText()));
+        AwsCredentialsProvider wrongToken = StaticCredentialsProvider.create(AwsSessionCredentials.create(
+                mine.get("accessKey").asText(), mine.get("secretKey").asText(), other.get("sessionToken").asText()));
+        String own = mine.get("sqsUrl").asText();
+        try (SqsClient forged = sqs(wrongSecret); SqsClient mixed = sqs(wrongToken)) {
+            refused(() -> forged.receiveMessage(b -> b.queueUrl(own)), "SignatureDoesNotMatch");
+            refused(() -> mixed.receiveMessage(b -> b.queueUrl(own)), "InvalidClientTokenId");
+        }
+    }
+}
