@@ -52,6 +52,7 @@ export class SessionClient extends EventTarget {
   #leader = false;
   #offline = false;
   #renewing = null;
+  #refused = false; // SQS refused the current credentials: wait for new ones
   #renewTimer;
   #life = new AbortController(); // aborted when the client ends
   #wake; // aborted to interrupt the current request or wait: stop, offline, online
@@ -165,7 +166,9 @@ export class SessionClient extends EventTarget {
         await sleep(Infinity, wake.signal);
         continue;
       }
-      if (this.#renewing) {
+      // A renewal ahead of expiry does not stop polling: the current credentials still work, and a
+      // renewal that fails because the session is gone must not hide the queue's QueueDoesNotExist.
+      if (this.#renewing && (this.#refused || Date.now() >= this.#session.expires * 1000)) {
         await this.#renewing;
         continue;
       }
@@ -187,6 +190,7 @@ export class SessionClient extends EventTarget {
         if (error.kind === 'gone') return this.#end('queue-gone', error);
         failures++;
         if (error.kind === 'auth') {
+          this.#refused = true;
           this.#renew();
           if (failures === 1) continue; // retry at once with the new credentials; back off if that fails too
         } else {
@@ -284,8 +288,9 @@ export class SessionClient extends EventTarget {
   // --- credentials ---
 
   #setSession(input) {
+    if (input?.success === false) throw new TypeError(`not a session: ${input.message || 'the backend answered success false'}`);
     const s = input?.session ?? input;
-    if (input?.success === false || !s?.sqsUrl || !s.aesKey || !s.accessKey || !s.secretKey || !(s.expires > 0))
+    if (!s?.sqsUrl || !s.aesKey || !s.accessKey || !s.secretKey || !(s.expires > 0))
       throw new TypeError('not a session (sqsUrl, aesKey, accessKey, secretKey, expires)');
     const { endpoint, region, renewBeforeSeconds } = this.#o;
     if (s.aesKey !== this.#session?.aesKey) this.#decrypt = decryptor(s.aesKey);
@@ -295,6 +300,7 @@ export class SessionClient extends EventTarget {
       region ?? s.region ?? /sqs\.([a-z0-9-]+)\.amazonaws/.exec(s.sqsUrl)?.[1] ?? 'us-east-1',
     );
     this.#session = s;
+    this.#refused = false;
     const expires = s.expires * 1000;
     this.#renewAt = expires - Math.min(renewBeforeSeconds * 1000, Math.max(0, expires - Date.now()) / 2);
   }

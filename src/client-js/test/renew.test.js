@@ -82,3 +82,23 @@ test('an auth error from SQS renews at once, then polling goes on', async (t) =>
   assert.equal(renewals, 2);
   assert.equal(fake.requests.filter((r) => r.token === 'token-1' && r.action === 'ReceiveMessage').length, 2);
 });
+
+test('a failing renewal ahead of expiry does not stop polling; a deleted queue still ends the client as queue-gone', async (t) => {
+  // As after /destroy: /renew answers "no such session" while the old credentials are still valid.
+  const { fake, client, log, send, session } = await setup(t, {
+    session: { expiresIn: 4 }, // renewal due after ~2 s
+    renew: async () => ({ success: false, message: 'no such session' }),
+  });
+  const ended = new Promise((resolve) => client.addEventListener('ended', (e) => resolve(e.detail)));
+  client.start();
+  await until(() => log.error.some((e) => e.kind === 'renew'), 3000);
+  assert.match(log.error.find((e) => e.kind === 'renew').error.message, /no such session/); // the backend's reason
+  await send({ messageId: 'while-renewing' });
+  await until(() => log.message.length === 1, 1000);
+  fake.gone = true;
+  fake.releaseWaiters();
+  const detail = await ended;
+  assert.equal(detail.reason, 'queue-gone');
+  assert.ok(Date.now() < session.expires * 1000, 'ended before the credentials expired');
+  assert.ok(!log.error.some((e) => e.fatal), 'not renew-failed');
+});

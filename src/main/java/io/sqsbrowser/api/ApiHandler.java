@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sqsbrowser.aws.AwsClients;
+import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.event.Ids;
 import java.util.Arrays;
 import java.util.Collections;
@@ -78,7 +79,7 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         String first = p.isEmpty() ? "" : p.get(0);
         if (get && p.size() == 4 && first.equals("create")) {
             return sessions.create(key(p), (Integer) number(query, "MessageRetentionPeriod",
-                    SessionService.MIN_RETENTION, SessionService.MAX_RETENTION, true));
+                    SessionService.MIN_RETENTION, SessionService.MAX_RETENTION, true), cipher(query.get("cipher")));
         } else if (get && p.size() == 4 && first.equals("renew")) {
             return sessions.renew(key(p));
         } else if (get && p.size() == 4 && first.equals("destroy")) {
@@ -201,6 +202,17 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
     }
 
     /** An optional integer query parameter within bounds, as Integer or Long; null when absent. */
+    /** {@code gcm} or {@code ctr} (for clients of the original system); null: the configured default. */
+    private static CipherFormat cipher(String value) {
+        if (value == null) {
+            return null;
+        }
+        if (!value.equals("gcm") && !value.equals("ctr")) {
+            throw ApiException.badRequest("cipher must be gcm or ctr");
+        }
+        return CipherFormat.fromAttribute(value);
+    }
+
     private static Number number(Map<String, String> query, String name, long min, long max, boolean asInt) {
         String value = query.get(name);
         if (value == null) {

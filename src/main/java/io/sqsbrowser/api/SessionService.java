@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sqsbrowser.aws.QueueNames;
+import io.sqsbrowser.crypto.CipherFormat;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -47,7 +48,7 @@ final class SessionService {
      * Idempotent: an existing session is returned with fresh credentials, never a second queue. A create that
      * fails midway deletes what it made (queue, identity), unless its item was written after all.
      */
-    ObjectNode create(SessionKey key, Integer retentionSeconds) {
+    ObjectNode create(SessionKey key, Integer retentionSeconds, CipherFormat cipher) {
         Map<String, AttributeValue> existing = find(key);
         if (existing != null) {
             return renew(key, existing);
@@ -60,7 +61,8 @@ final class SessionService {
         try {
             CredentialsBroker.Issued issued = credentials.issue(null, queueName, QueueNames.arn(queueUrl, config.aws.region()));
             identityId = issued.identityId;
-            Map<String, AttributeValue> item = newItem(key, queueUrl, queueName, identityId, issued.credentials);
+            Map<String, AttributeValue> item = newItem(key, queueUrl, queueName, identityId, issued.credentials,
+                    cipher != null ? cipher : config.cipher);
             dynamoDb.putItem(b -> b.tableName(config.sessionTable).item(item)
                     .conditionExpression("attribute_not_exists(sessionId)"));
             return sessionJson(item, issued.credentials);
@@ -218,7 +220,7 @@ final class SessionService {
     }
 
     private Map<String, AttributeValue> newItem(SessionKey key, String queueUrl, String queueName, String identityId,
-            Credentials issued) {
+            Credentials issued, CipherFormat cipher) {
         byte[] aesKey = new byte[32];
         RANDOM.nextBytes(aesKey);
         Map<String, AttributeValue> item = new HashMap<>(key.dynamoKey());
@@ -227,7 +229,7 @@ final class SessionService {
         item.put("sqsQueueName", s(queueName));
         item.put("identityId", s(identityId));
         item.put("aesKey", s(Base64.getEncoder().encodeToString(aesKey)));
-        item.put("cipher", s(config.cipher.attributeValue()));
+        item.put("cipher", s(cipher.attributeValue()));
         item.put("expires", n(issued.expiration().getEpochSecond()));
         item.put("ttl", n(ttl()));
         item.put("created", n(System.currentTimeMillis()));

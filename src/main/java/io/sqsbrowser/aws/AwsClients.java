@@ -10,6 +10,7 @@ import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.client.config.SdkAdvancedAsyncClientOption;
 import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -28,16 +29,45 @@ public final class AwsClients {
     private AwsClients() {}
 
     /**
-     * The asynchronous SQS client of the delivery writer. It does not retry by itself: the writer retries
-     * with its own backoff, so every retry is counted and bounded in one place.
+     * How long an idle connection to SQS is kept: a quiet spell must not close them all, or the next broadcast
+     * reopens every one at once (on AWS, as many TLS handshakes). The SDK's default is 5 seconds.
+     */
+    static final Duration SQS_IDLE_CONNECTIONS = Duration.ofMinutes(5);
+
+    /**
+     * The asynchronous (Netty) SQS client of the delivery sender. It does not retry by itself: the sender retries
+     * with its own backoff, so every retry is counted and bounded in one place. Connections stay open across quiet
+     * spells; answers complete on the event loop (the sender's callbacks only hand them on); the MD5 of each body,
+     * which TLS already protects, is not checked again.
      */
     public static SqsAsyncClient sqsAsync(AwsSettings settings, int maxConcurrency) {
         return configure(SqsAsyncClient.builder(), settings, "sqs")
                 .httpClientBuilder(NettyNioAsyncHttpClient.builder()
                         .maxConcurrency(maxConcurrency)
+                        .connectionMaxIdleTime(SQS_IDLE_CONNECTIONS)
+                        .tcpKeepAlive(true)
                         .connectionAcquisitionTimeout(Duration.ofSeconds(60)))
+                .asyncConfiguration(b -> b.advancedOption(SdkAdvancedAsyncClientOption.FUTURE_COMPLETION_EXECUTOR, Runnable::run))
+                .checksumValidationEnabled(false)
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallAttemptTimeout(Duration.ofSeconds(30))
+                        .build())
+                .build();
+    }
+
+    /** The synchronous (Apache) SQS client of the delivery sender, for {@code maxConnections} threads at once; see {@link #sqsAsync}. */
+    public static SqsClient sqsForSending(AwsSettings settings, int maxConnections) {
+        return configure(SqsClient.builder(), settings, "sqs")
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(maxConnections)
+                        .connectionMaxIdleTime(SQS_IDLE_CONNECTIONS)
+                        .tcpKeepAlive(true)
+                        .connectionAcquisitionTimeout(Duration.ofSeconds(60)))
+                .checksumValidationEnabled(false)
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallAttemptTimeout(Duration.ofSeconds(30))
                         .build())
                 .build();
     }

@@ -8,11 +8,13 @@ import io.sqsbrowser.deadletter.Parsed;
 import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.history.HistoryRows;
 import io.sqsbrowser.session.AccountIndex;
+import io.sqsbrowser.session.QueueUrlStems;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.session.SessionTableScan;
 import io.sqsbrowser.session.UserSessions;
 import io.sqsbrowser.sqs.BatchingSender;
 import io.sqsbrowser.sqs.SendOutcome;
+import io.sqsbrowser.sqs.SenderClients;
 import io.sqsbrowser.sqs.SenderMetrics;
 import io.sqsbrowser.sqs.SenderSettings;
 import java.io.Serializable;
@@ -120,6 +122,8 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private transient ValueState<byte[]> sessions;
     private transient ListState<ExpansionProgress> progressState;
     private transient ListState<Boolean> bootstrappedState;
+    private transient ListState<String> stemsState;
+    private transient QueueUrlStems stems;
     private transient AccountIndex accounts;
     private transient KeyGroupRange ownKeyGroups;
     private transient int maxParallelism;
@@ -164,6 +168,11 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         super.initializeState(context);
         progressState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("expansions", ExpansionProgress.class));
         bootstrappedState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("bootstrapped", Boolean.class));
+        stemsState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("queue-url-stems", String.class));
+        stems = new QueueUrlStems();
+        List<String> restoredStems = new ArrayList<>();
+        stemsState.get().forEach(restoredStems::add);
+        stems.addAll(restoredStems);
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         ownKeyGroups = KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(maxParallelism,
@@ -222,7 +231,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         metrics.gauge("expansionsInProgress", () -> pending.size());
         metrics.gauge("inFlightBytes", () -> inFlightBytes);
         metrics.gauge("inFlightMessages", () -> inFlightMessages);
-        sqs = AwsClients.sqsAsync(settings.aws, settings.sqs.maxInFlightRequests);
+        sqs = SenderClients.create(settings.aws, settings.sqs.maxInFlightRequests, settings.sqs.http);
         sender = new BatchingSender(sqs, settings.sqs, new SenderMetrics(metrics));
         rebuildAccountIndex();
         for (Expansion e : restored) {
@@ -324,7 +333,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
 
     /** The current key is the change's user. */
     private void applySessionChange(SessionRecord change) throws Exception {
-        UserSessions us = UserSessions.decode(change.userId, sessions.value());
+        UserSessions us = UserSessions.decode(change.userId, sessions.value(), stems);
         Set<String> accountsBefore = us.accounts();
         int before = us.notRemoved();
         if (us.apply(change, System.currentTimeMillis(), settings.tombstoneRetentionMillis) == UserSessions.Change.STALE) {
@@ -334,7 +343,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         if (us.isEmpty()) {
             sessions.clear();
         } else {
-            sessions.update(us.encode());
+            sessions.update(us.encode(stems));
         }
         accounts.update(change.userId, accountsBefore, us.accounts());
         liveSessions += us.notRemoved() - before;
@@ -438,7 +447,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private UserSessions read(String user) throws Exception {
         setCurrentKey(user);
         byte[] bytes = sessions.value();
-        return bytes == null ? null : UserSessions.decode(user, bytes);
+        return bytes == null ? null : UserSessions.decode(user, bytes, stems);
     }
 
     private void send(Expansion e, SessionRecord session) {
@@ -516,6 +525,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         super.snapshotState(context);
         progressState.update(pending.stream().map(Expansion::progress).collect(Collectors.toList()));
         bootstrappedState.update(List.of(gateOpen));
+        stemsState.update(stems.stems());
     }
 
     /**

@@ -9,6 +9,7 @@ import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.deadletter.DeadLetter;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,15 +61,18 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         public final long maxBufferedBytes;
         public final long backoffBaseMillis;
         public final long backoffMaxMillis;
+        /** At a drained stop, how long rows may take before the rest become dead letters. */
+        public final Duration finishWait;
 
         public Settings(String table, long ttlSeconds, int maxInFlightRequests, long maxBufferedBytes,
-                long backoffBaseMillis, long backoffMaxMillis) {
+                long backoffBaseMillis, long backoffMaxMillis, Duration finishWait) {
             this.table = table;
             this.ttlSeconds = ttlSeconds;
             this.maxInFlightRequests = maxInFlightRequests;
             this.maxBufferedBytes = maxBufferedBytes;
             this.backoffBaseMillis = backoffBaseMillis;
             this.backoffMaxMillis = backoffMaxMillis;
+            this.finishWait = finishWait;
         }
     }
 
@@ -204,10 +208,14 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         row.retries++;
         long delay = AwsFailures.backoffMillis(settings.backoffBaseMillis, settings.backoffMaxMillis, row.retries,
                 ThreadLocalRandom.current().nextDouble());
-        getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + delay, time -> {
-            waiting.add(row);
-            pump();
-        });
+        try {
+            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + delay, time -> {
+                waiting.add(row);
+                pump();
+            });
+        } catch (IllegalStateException | RejectedExecutionException stopping) {
+            // The task is stopping: the row stays unwritten, in the checkpoint (or a dead letter at a drained stop).
+        }
     }
 
     private void done(Row row) {
@@ -238,12 +246,26 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         checkpointed.update(unwritten);
     }
 
-    /** At the end of input (a drained stop), every row is written before the operator finishes. */
+    /**
+     * At the end of input (a drained stop) the rows still waiting are written, for at most {@code finishWait};
+     * what the table still does not take by then becomes dead letters, so a stop never waits for a table that is
+     * down.
+     */
     @Override
     public void finish() throws Exception {
-        while (!groups.isEmpty()) {
-            mailbox.yield();
+        long deadline = System.nanoTime() + settings.finishWait.toNanos();
+        while (!groups.isEmpty() && System.nanoTime() < deadline) {
+            if (!mailbox.tryYield()) {
+                Thread.sleep(10);
+            }
         }
+        for (Group g : List.copyOf(groups)) {
+            for (String user : List.copyOf(g.users)) {
+                refused(g.rows, user, "history table still unavailable when the job stopped");
+            }
+        }
+        groups.clear();
+        waiting.clear();
         super.finish();
     }
 

@@ -4,9 +4,11 @@ import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.deadletter.DeadLetterDestination;
 import io.sqsbrowser.history.HistoryWriter;
+import io.sqsbrowser.sqs.SenderClients;
 import io.sqsbrowser.sqs.SenderSettings;
 import java.io.IOException;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +39,7 @@ import java.util.TreeSet;
  *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxInFlightBytes} [64 MiB: encrypted messages
  *       handed to SQS and not yet answered, per subtask], {@code retryForMillis} [900000: how long throttling, 5xx
  *       and I/O errors are retried before a message becomes a dead letter], {@code backoffBaseMillis} [100],
- *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144].
+ *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144], {@code httpClient} [APACHE | NETTY].
  *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required),
  *       {@code maxBufferedBytes} [64 MiB: what may wait for an unavailable destination before the job waits].
  *   <li>{@code History}: {@code table} (required), {@code ttlHours} [24], {@code maxInFlightRequests} [32],
@@ -93,7 +95,8 @@ public final class JobConfig implements Serializable {
         Group sqsGroup = new Group("Sqs", group(groups, "Sqs"));
         maxMessageBytes = (int) sqsGroup.integer("maxMessageBytes", 262_144);
         sqs = new SenderSettings((int) sqsGroup.integer("maxInFlightRequests", 128), sqsGroup.integer("retryForMillis", 900_000),
-                sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000), maxMessageBytes);
+                sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000), maxMessageBytes,
+                SenderClients.Http.parse(sqsGroup.get("httpClient", "APACHE")));
         maxInFlightBytes = sqsGroup.integer("maxInFlightBytes", 64L << 20);
         Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
         deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
@@ -101,7 +104,7 @@ public final class JobConfig implements Serializable {
         Group historyGroup = new Group("History", group(groups, "History"));
         history = new HistoryWriter.Settings(historyGroup.required("table"), historyGroup.integer("ttlHours", 24) * 3600,
                 (int) historyGroup.integer("maxInFlightRequests", 32), historyGroup.integer("maxBufferedBytes", 256L << 20),
-                historyGroup.integer("backoffBaseMillis", 100), historyGroup.integer("backoffMaxMillis", 30_000));
+                historyGroup.integer("backoffBaseMillis", 100), historyGroup.integer("backoffMaxMillis", 30_000), Duration.ofMinutes(1));
         Group cleanupGroup = new Group("Cleanup", group(groups, "Cleanup"));
         cleanup = cleanupGroup.bool("enabled", true);
         String queuePrefix = cleanupGroup.get("queuePrefix", null);

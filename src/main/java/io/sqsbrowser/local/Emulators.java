@@ -42,13 +42,13 @@ public final class Emulators implements AutoCloseable {
     private KinesisClient kinesis;
     private DynamoDbClient dynamoDb;
 
-    private Emulators(boolean sqsInOwnProcess) throws IOException, InterruptedException {
-        npmInstallOnce();
+    private Emulators(boolean sqsInOwnProcess, String sqsHeap) throws IOException, InterruptedException {
+        NodePackages.installOnce(NODE_DIR);
         sqsPort = freePort();
         if (sqsInOwnProcess) {
             elasticMq = null;
             elasticMqProcess = awaitListening(new ProcessBuilder(
-                    new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx2g",
+                    new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx" + sqsHeap,
                     "-Dlog4j2.configurationFile=log4j2-elasticmq.properties", "-cp",
                     System.getProperty("java.class.path"), Emulators.class.getName(), Integer.toString(sqsPort))
                     .redirectErrorStream(true).start(), "ElasticMQ");
@@ -85,14 +85,24 @@ public final class Emulators implements AutoCloseable {
     }
 
     public static Emulators start(boolean sqsInOwnProcess) {
+        return start(sqsInOwnProcess, "2g");
+    }
+
+    /** @param sqsHeap the heap of ElasticMQ's own process ({@code 2g}), which holds every message in memory */
+    public static Emulators start(boolean sqsInOwnProcess, String sqsHeap) {
         try {
-            return new Emulators(sqsInOwnProcess);
+            return new Emulators(sqsInOwnProcess, sqsHeap);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The process ElasticMQ runs in: this one, unless it was started in its own. */
+    public long sqsProcessId() {
+        return elasticMqProcess != null ? elasticMqProcess.pid() : ProcessHandle.current().pid();
     }
 
     /** Settings that point every AWS client at these emulators. */
@@ -121,15 +131,6 @@ public final class Emulators implements AutoCloseable {
         return dynamoDb;
     }
 
-    private static synchronized void npmInstallOnce() throws IOException, InterruptedException {
-        if (new File(NODE_DIR, "node_modules/kinesalite").isDirectory() && new File(NODE_DIR, "node_modules/dynalite").isDirectory()) {
-            return;
-        }
-        Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund").directory(NODE_DIR).inheritIO().start();
-        if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-            throw new IllegalStateException("npm install in " + NODE_DIR + " failed");
-        }
-    }
 
     private static Process startNode(String script, int port) throws IOException {
         return awaitListening(new ProcessBuilder("node", script, Integer.toString(port)).directory(NODE_DIR)

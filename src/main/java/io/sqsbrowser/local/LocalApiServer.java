@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
@@ -18,7 +19,8 @@ import java.util.function.BooleanSupplier;
  * LOCAL ONLY: serves the session, notify and messages APIs over plain HTTP by handing each request, as an API
  * Gateway proxy event, to the same {@link ApiHandler} the Lambda runs; plus {@code GET /local/endpoints} (where
  * everything is), {@code GET /local/sqs-receives} (ReceiveMessage counts per queue at the browsers' SQS endpoint)
- * and {@code GET /health} (200 once the job runs and the APIs are ready).
+ * and {@code GET /health} (200 once the job runs and the APIs are ready); and the demo page ({@code /demo/}) with the
+ * browser client's modules ({@code /client-js/}).
  */
 public final class LocalApiServer implements AutoCloseable {
     private final HttpServer server;
@@ -26,13 +28,15 @@ public final class LocalApiServer implements AutoCloseable {
     private final ObjectNode endpoints;
     private final BooleanSupplier healthy;
     private final LocalSqsGateway sqsGateway;
+    private final List<StaticFiles> files;
 
-    public LocalApiServer(int port, ApiHandler handler, ObjectNode endpoints, BooleanSupplier healthy, LocalSqsGateway sqsGateway)
-            throws IOException {
+    public LocalApiServer(int port, ApiHandler handler, ObjectNode endpoints, BooleanSupplier healthy, LocalSqsGateway sqsGateway,
+            List<StaticFiles> files) throws IOException {
         this.handler = handler;
         this.endpoints = endpoints;
         this.healthy = healthy;
         this.sqsGateway = sqsGateway;
+        this.files = files;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         server.setExecutor(Executors.newFixedThreadPool(8));
         server.createContext("/", this::handle);
@@ -53,6 +57,11 @@ public final class LocalApiServer implements AutoCloseable {
             } else if (path.equals("/health")) {
                 boolean up = healthy.getAsBoolean();
                 send(exchange, up ? 200 : 503, "{\"success\":" + up + "}");
+            } else if (path.equals("/demo")) {
+                exchange.getResponseHeaders().set("Location", "/demo/");
+                LocalHttp.send(exchange, 302, "text/plain", "");
+            } else if (files.stream().anyMatch(f -> f.serves(path))) {
+                files.stream().filter(f -> f.serves(path)).findFirst().get().serve(exchange, path);
             } else {
                 APIGatewayProxyResponseEvent response = handler.handleRequest(new APIGatewayProxyRequestEvent()
                         .withHttpMethod(exchange.getRequestMethod())

@@ -7,8 +7,10 @@ import io.sqsbrowser.api.ApiHandler;
 import io.sqsbrowser.job.DeliveryJob;
 import io.sqsbrowser.job.DeliveryTopology;
 import io.sqsbrowser.job.JobConfig;
+import java.io.File;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
@@ -29,6 +31,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class LocalStack implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     public final StackNames names = new StackNames("");
+    /** The browser client's package: its modules and its demo page are served from here. */
+    private static final File CLIENT_JS = new File("src/client-js");
     public final Emulators emulators;
     private final LocalIdentityServices identity;
     private final LocalSqsGateway sqsGateway;
@@ -76,7 +80,9 @@ public final class LocalStack implements AutoCloseable {
                 StackConfig.apiEnvironment(emulators, names, identity.endpoint(), deadLetters));
         apiEnvironment.put("CREDENTIAL_SECONDS", Integer.toString(credentialSeconds));
         ApiHandler handler = new ApiHandler(ApiConfig.fromEnvironment(apiEnvironment));
-        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning, sqsGateway);
+        NodePackages.installOnce(CLIENT_JS);
+        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning, sqsGateway, List.of(
+                new StaticFiles("/demo/", CLIENT_JS.toPath().resolve("demo")), new StaticFiles("/client-js/", CLIENT_JS.toPath())));
         endpoints.put("api", apiUrl());
     }
 

@@ -6,16 +6,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * All sessions of one user, live ones and the tombstones of removed ones: the value of the expander's keyed
  * state (key: the user id). Held as one compact byte array per user, so the heap backend keeps a few small
- * objects per user and RocksDB stores it as is; decoded when an event or a change needs it.
+ * objects per user and RocksDB stores it as is; decoded when an event or a change needs it. Compact: a queue URL
+ * is its stem's id and 32 bytes ({@link QueueUrlStems}), a UUID session id 16 bytes, numbers variable-length.
  *
  * <p>Changes are applied by the item's own order ({@link SessionRecord#supersedes}): records may arrive out of
  * order, twice, and racing the bootstrap scan, and the state converges anyway. Tombstones older than the
@@ -25,12 +27,13 @@ public final class UserSessions {
     private static final byte FORMAT = 1;
     private static final int REMOVED = 1;
     private static final int GCM = 2;
+    private static final int UUID_SESSION_ID = 4;
+    private static final int COMPACT_QUEUE_URL = 8;
+    private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
-    private final String userId;
     private final List<SessionRecord> sessions;
 
-    private UserSessions(String userId, List<SessionRecord> sessions) {
-        this.userId = userId;
+    private UserSessions(List<SessionRecord> sessions) {
         this.sessions = sessions;
     }
 
@@ -38,7 +41,7 @@ public final class UserSessions {
     public enum Change { APPLIED, STALE }
 
     /** The user's sessions from state; {@code encoded} may be null (no state yet). */
-    public static UserSessions decode(String userId, byte[] encoded) {
+    public static UserSessions decode(String userId, byte[] encoded, QueueUrlStems stems) {
         List<SessionRecord> sessions = new ArrayList<>(2);
         if (encoded != null) {
             ByteBuffer in = ByteBuffer.wrap(encoded);
@@ -47,10 +50,10 @@ public final class UserSessions {
             }
             int count = varint(in);
             for (int i = 0; i < count; i++) {
-                sessions.add(entry(userId, in));
+                sessions.add(entry(userId, in, stems));
             }
         }
-        return new UserSessions(userId, sessions);
+        return new UserSessions(sessions);
     }
 
     public boolean isEmpty() {
@@ -110,22 +113,38 @@ public final class UserSessions {
         return n;
     }
 
-    public byte[] encode() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 160 * sessions.size());
+    public byte[] encode(QueueUrlStems stems) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(32 + 128 * sessions.size());
         out.write(FORMAT);
-        writeVarint(out, sessions.size());
+        writeVarlong(out, sessions.size());
         for (SessionRecord s : sessions) {
-            writeString(out, s.sessionId);
-            out.write((s.removed ? REMOVED : 0) | (s.cipher == CipherFormat.GCM ? GCM : 0));
+            boolean uuid = UUID_TEXT.matcher(s.sessionId).matches();
+            QueueUrlStems.Compact queue = s.removed ? null : stems.compact(s.queueUrl);
+            out.write((s.removed ? REMOVED : 0) | (s.cipher == CipherFormat.GCM ? GCM : 0) | (uuid ? UUID_SESSION_ID : 0)
+                    | (queue != null ? COMPACT_QUEUE_URL : 0));
+            if (uuid) {
+                UUID id = UUID.fromString(s.sessionId);
+                writeLong(out, id.getMostSignificantBits());
+                writeLong(out, id.getLeastSignificantBits());
+            } else {
+                writeString(out, s.sessionId);
+            }
             writeVarlong(out, s.created);
             writeVarlong(out, s.version);
-            writeVarlong(out, s.changedMillis);
-            if (!s.removed) {
-                writeString(out, s.accountId);
-                writeString(out, s.queueUrl);
-                out.write(s.aesKey, 0, s.aesKey.length);
-                writeVarlong(out, s.expires);
+            if (s.removed) {
+                // Only a tombstone's age matters: it is forgotten after the retention.
+                writeVarlong(out, s.changedMillis);
+                continue;
             }
+            writeString(out, s.accountId);
+            if (queue != null) {
+                writeInt(out, queue.stemId);
+                out.write(queue.random, 0, queue.random.length);
+            } else {
+                writeString(out, s.queueUrl);
+            }
+            out.write(s.aesKey, 0, s.aesKey.length);
+            writeVarlong(out, s.expires);
         }
         return out.toByteArray();
     }
@@ -139,29 +158,49 @@ public final class UserSessions {
         return -1;
     }
 
-    private static SessionRecord entry(String userId, ByteBuffer in) {
+    private static SessionRecord entry(String userId, ByteBuffer in, QueueUrlStems stems) {
         SessionRecord s = new SessionRecord();
         s.userId = userId;
-        s.sessionId = readString(in);
         int flags = in.get();
         s.removed = (flags & REMOVED) != 0;
         s.cipher = (flags & GCM) != 0 ? CipherFormat.GCM : CipherFormat.CTR;
+        s.sessionId = (flags & UUID_SESSION_ID) != 0 ? new UUID(in.getLong(), in.getLong()).toString() : readString(in);
         s.created = varlong(in);
         s.version = varlong(in);
-        s.changedMillis = varlong(in);
-        if (!s.removed) {
-            s.accountId = readString(in);
-            s.queueUrl = readString(in);
-            s.aesKey = new byte[32];
-            in.get(s.aesKey);
-            s.expires = varlong(in);
+        if (s.removed) {
+            s.changedMillis = varlong(in);
+            return s;
         }
+        s.accountId = readString(in);
+        if ((flags & COMPACT_QUEUE_URL) != 0) {
+            int stemId = in.getInt();
+            byte[] random = new byte[QueueUrlStems.RANDOM_BYTES];
+            in.get(random);
+            s.queueUrl = stems.url(stemId, random);
+        } else {
+            s.queueUrl = readString(in);
+        }
+        s.aesKey = new byte[32];
+        in.get(s.aesKey);
+        s.expires = varlong(in);
         return s;
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, int value) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            out.write(value >>> shift);
+        }
+    }
+
+    private static void writeLong(ByteArrayOutputStream out, long value) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.write((int) (value >>> shift));
+        }
     }
 
     private static void writeString(ByteArrayOutputStream out, String s) {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        writeVarint(out, bytes.length);
+        writeVarlong(out, bytes.length);
         out.write(bytes, 0, bytes.length);
     }
 
@@ -170,10 +209,6 @@ public final class UserSessions {
         String s = new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
         in.position(in.position() + length);
         return s;
-    }
-
-    private static void writeVarint(ByteArrayOutputStream out, int value) {
-        writeVarlong(out, value);
     }
 
     /** Unsigned LEB128; every number stored here is non-negative. */
@@ -199,13 +234,5 @@ public final class UserSessions {
                 return value;
             }
         }
-    }
-
-    public Iterator<SessionRecord> iterator() {
-        return Collections.unmodifiableList(sessions).iterator();
-    }
-
-    public String userId() {
-        return userId;
     }
 }

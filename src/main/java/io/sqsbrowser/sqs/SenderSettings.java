@@ -16,9 +16,10 @@ public final class SenderSettings implements Serializable {
     public final long backoffMaxMillis;
     /** Largest total body size of one batch (and so of one message). */
     public final int maxBatchBytes;
+    public final SenderClients.Http http;
 
     public SenderSettings(int maxInFlightRequests, long retryForMillis, long backoffBaseMillis, long backoffMaxMillis,
-            int maxBatchBytes) {
+            int maxBatchBytes, SenderClients.Http http) {
         if (maxInFlightRequests < 1 || retryForMillis < 0 || backoffBaseMillis < 0 || backoffMaxMillis < backoffBaseMillis
                 || maxBatchBytes < 1) {
             throw new IllegalArgumentException("invalid SQS writer settings: maxInFlightRequests " + maxInFlightRequests
@@ -30,6 +31,7 @@ public final class SenderSettings implements Serializable {
         this.backoffBaseMillis = backoffBaseMillis;
         this.backoffMaxMillis = backoffMaxMillis;
         this.maxBatchBytes = maxBatchBytes;
+        this.http = http;
     }
 
     /** Full-jitter exponential backoff before retry number {@code retry} (1 for the first retry). */
@@ -40,6 +42,6 @@ public final class SenderSettings implements Serializable {
     @Override
     public String toString() {
         return "SenderSettings{maxInFlightRequests=" + maxInFlightRequests + ", retryForMillis=" + retryForMillis
-                + ", backoff=" + backoffBaseMillis + ".." + backoffMaxMillis + "ms, maxBatchBytes=" + maxBatchBytes + "}";
+                + ", backoff=" + backoffBaseMillis + ".." + backoffMaxMillis + "ms, maxBatchBytes=" + maxBatchBytes + ", http=" + http + "}";
     }
 }

@@ -141,6 +141,13 @@ class SessionApiTest {
     }
 
     @Test
+    void aSessionMayAskForTheOriginalSystemsCtrEnvelope(TestApi api) {
+        assertThat(api.get("/create/100/200/legacy?cipher=ctr").body.get("session").get("cipher").asText()).isEqualTo("ctr");
+        assertThat(item(api, "200", "legacy").get("cipher").s()).isEqualTo("ctr");
+        assertThat(api.get("/create/100/200/odd?cipher=rot13").status).isEqualTo(400);
+    }
+
+    @Test
     void renewIssuesNewCredentialsAndBumpsVersionAndTtl(TestApi api) {
         JsonNode created = api.get("/create/100/200/s1").body.get("session");
         TestApi.Response renewed = api.get("/renew/100/200/s1");

@@ -1,190 +1,254 @@
 package io.sqsbrowser.bench;
 
-import com.sun.management.OperatingSystemMXBean;
-import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.crypto.CipherFormat;
-import io.sqsbrowser.crypto.MessageEncryptor;
-import io.sqsbrowser.session.SessionRecord;
-import io.sqsbrowser.testing.Await;
-import io.sqsbrowser.testing.CountersReporter;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.TestJob;
 import io.sqsbrowser.testing.TestSession;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import software.amazon.awssdk.services.dynamodb.model.PutRequest;
-import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
-import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 
 /**
- * Broadcast throughput and state size. ElasticMQ runs in its own process, so the CPU time measured here is
- * the job's own (plus the Kinesis consumer's polling). In one run: the ceiling (a minimal async client
- * sending already-encrypted messages straight to ElasticMQ), then one broadcast event through the job to
- * every session at parallelism 1 and 2 (each after an unreported warm-up broadcast); a first round warms up
- * and is not reported. Then the heap held per session in the expander's state.
+ * Broadcast throughput and CPU per message, told truthfully. Three processes beside ElasticMQ's own: this one
+ * (it only drives), the ceiling ({@link CeilingClient}: the job's own SQS client sending already-encrypted
+ * messages, nothing else) and the job ({@link JobProcess}, on a local Flink cluster), each a fresh JVM whose CPU
+ * time is read from /proc. Both sides are warmed up until each has made {@code warmRequests} requests; then
+ * ceiling and job rounds alternate, each round one message to every session's queue. Reported per round:
+ * messages a second, CPU microseconds per message of the process, ElasticMQ's CPU per request, and the job's
+ * rate as a fraction of the same cycle's ceiling; and the machine's limit, cores / (ElasticMQ + ceiling client
+ * CPU per request). Then, at parallelism 2: the first broadcast after a quiet spell (what breaking news meets),
+ * and a batch run (10 messages per queue: ten broadcasts at once).
  *
- * <p>Run: {@code mvn -q -Pbench test-compile exec:exec}; {@code -Dbench.args="sessions stateSessions parallelisms rounds"},
- * for example {@code "10000 100000 1,2 2"}.
+ * <p>Run: {@code mvn -q -Pbench test-compile exec:exec}; {@code -Dbench.args="sessions inFlight http warmRequests
+ * rounds quietSeconds profile"}, by default {@code "10000 128 APACHE 150000 3 70 profile"}. With {@code profile},
+ * the job process records a JFR profile from its start (attaching later deoptimises), summarized at the end.
  */
 public final class BroadcastBenchmark {
-    private static final OperatingSystemMXBean OS = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    private static final int IN_FLIGHT = 128;
+    private static final Path DIR = Path.of("target/bench");
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private final Emulators emulators;
+    private final TestJob job;
+    private final int sessions;
+    private final long emqPid;
 
-    public static void main(String[] args) throws Exception {
-        int sessions = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-        String[] parallelisms = (args.length > 2 ? args[2] : "1,2").split(",");
-        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
-        System.out.printf("Broadcast benchmark: %d sessions, %d requests in flight, %d cores, %d measured rounds%n",
-                sessions, IN_FLIGHT, Runtime.getRuntime().availableProcessors(), rounds);
-        List<Result> results = new ArrayList<>();
-        try (Emulators emulators = Emulators.start(true)) {
-            TestJob job = new TestJob(emulators, 2);
-            List<TestSession> all = createSessions(emulators, job, sessions);
-            // Round 0 warms up this JVM and ElasticMQ's; its numbers are not reported.
-            for (int round = 0; round <= rounds; round++) {
-                System.out.printf("round %d%s%n", round, round == 0 ? " (warm-up)" : "");
-                Result ceiling = ceiling(emulators, all);
-                List<Result> jobs = new ArrayList<>();
-                for (String p : parallelisms) {
-                    jobs.add(throughJob(emulators, job, sessions, Integer.parseInt(p.trim())));
-                }
-                if (round > 0) {
-                    results.add(ceiling);
-                    jobs.forEach(r -> r.ceiling = ceiling);
-                    results.addAll(jobs);
-                }
-            }
-        }
-        System.out.printf("%nJob rate as a fraction of the ceiling measured in the same round; CPU is this process's"
-                + " (ElasticMQ runs in its own).%n");
-        System.out.printf("%-32s %10s %12s %14s %12s%n", "run", "messages", "msg/s", "CPU µs/msg", "of ceiling");
-        for (Result r : results) {
-            System.out.printf("%-32s %10d %12.0f %14.1f %12s%n", r.name, r.messages, r.rate(), r.cpuMicrosPerMessage(),
-                    r.ceiling == null ? "" : String.format("%.0f%%", 100 * r.rate() / r.ceiling.rate()));
-        }
-        // The local MiniClusters leave non-daemon threads behind after their jobs are cancelled.
-        System.exit(0);
+    private BroadcastBenchmark(Emulators emulators, TestJob job, int sessions) {
+        this.emulators = emulators;
+        this.job = job;
+        this.sessions = sessions;
+        this.emqPid = emulators.sqsProcessId();
     }
 
-    private static List<TestSession> createSessions(Emulators emulators, TestJob job, int count) {
-        List<TestSession> sessions = new ArrayList<>(count);
-        List<WriteRequest> writes = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            TestSession s = TestSession.create(emulators.sqs(), "acct" + (i % 20), "user" + i, "bench" + i, CipherFormat.GCM);
-            sessions.add(s);
-            writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(s.item()).build()).build());
-            if (writes.size() == 25 || i == count - 1) {
-                List<WriteRequest> batch = List.copyOf(writes);
-                emulators.dynamoDb().batchWriteItem(b -> b.requestItems(Map.of(job.sessionTable, batch)));
-                writes.clear();
-            }
-        }
-        return sessions;
-    }
-
-    /** A minimal async client: one SendMessage per queue, bodies encrypted beforehand, 128 in flight. */
-    private static Result ceiling(Emulators emulators, List<TestSession> sessions) throws Exception {
-        MessageEncryptor encryptor = new MessageEncryptor();
-        byte[] plaintext = "{\"message\":\"Breaking news\",\"messageId\":\"ceiling\"}".getBytes(StandardCharsets.UTF_8);
-        List<String> bodies = new ArrayList<>(sessions.size());
-        for (TestSession s : sessions) {
-            bodies.add(encryptor.encrypt(CipherFormat.GCM, Base64.getDecoder().decode(s.aesKey), plaintext));
-        }
-        try (SqsAsyncClient sqs = AwsClients.sqsAsync(emulators.aws(), IN_FLIGHT)) {
-            Semaphore slots = new Semaphore(IN_FLIGHT);
-            Measure m = Measure.start();
-            List<CompletableFuture<?>> sends = new ArrayList<>(sessions.size());
-            for (int i = 0; i < sessions.size(); i++) {
-                slots.acquire();
-                String queue = sessions.get(i).queueUrl;
-                String body = bodies.get(i);
-                sends.add(sqs.sendMessage(b -> b.queueUrl(queue).messageBody(body)).whenComplete((r, e) -> slots.release()));
-            }
-            CompletableFuture.allOf(sends.toArray(new CompletableFuture<?>[0])).join();
-            return m.stop("ceiling: async client, no job", sessions.size());
-        }
-    }
-
-    private static Result throughJob(Emulators emulators, TestJob job, int sessions, int parallelism) throws Exception {
-        CountersReporter.clear();
-        Configuration conf = new Configuration();
-        conf.setString("metrics.reporter.bench.factory.class", CountersReporter.Factory.class.getName());
-        Map<String, Properties> groups = job.propertyGroups(parallelism);
-        groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
-        groups.get("Sqs").setProperty("maxInFlightRequests", Integer.toString(IN_FLIGHT));
-        JobClient client = TestJob.start(StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf), groups);
-        try {
-            Await.until(Duration.ofMinutes(5), "the job to load every session",
-                    () -> CountersReporter.sum("sessionsIndexed") >= (long) sessions * parallelism);
-            broadcast(emulators, job, sessions); // warm-up, not reported
-            Measure m = Measure.start();
-            broadcast(emulators, job, 2L * sessions);
-            Result result = m.stop("job, parallelism " + parallelism, sessions);
-            System.out.printf("    batches %d, retries %d, failed %d (both broadcasts)%n", CountersReporter.sum("batchesSent"),
-                    CountersReporter.sum("sendRetries"), CountersReporter.sum("messagesFailed"));
-            return result;
-        } finally {
-            client.cancel().get();
-        }
-    }
-
-    /** Puts one broadcast event on the stream and waits until the job has sent {@code sentInAll} messages. */
-    private static void broadcast(Emulators emulators, TestJob job, long sentInAll) {
-        String event = "{\"message\":\"Breaking news\",\"messageId\":\"" + UUID.randomUUID() + "\"}";
-        AwsResources.put(emulators.kinesis(), job.eventStream, "breaking", event.getBytes(StandardCharsets.UTF_8));
-        Await.until(Duration.ofMinutes(10), "the broadcast to be delivered",
-                () -> CountersReporter.sum("messagesSent") >= sentInAll);
-    }
-
-    private static final class Measure {
-        final long nanos = System.nanoTime();
-        final long cpuNanos = OS.getProcessCpuTime();
-
-        static Measure start() {
-            return new Measure();
-        }
-
-        Result stop(String name, int messages) {
-            return new Result(name, messages, System.nanoTime() - nanos, OS.getProcessCpuTime() - cpuNanos);
-        }
-    }
-
-    private static final class Result {
-        /** The ceiling of the same round, for a job run. */
-        Result ceiling;
+    /** One measured round of one side. */
+    static final class Round {
         final String name;
-        final int messages;
+        final long messages;
+        final long requests;
         final long nanos;
         final long cpuNanos;
+        final long emqCpuNanos;
+        Round ceiling;
 
-        Result(String name, int messages, long nanos, long cpuNanos) {
+        Round(String name, long messages, long requests, long nanos, long cpuNanos, long emqCpuNanos) {
             this.name = name;
             this.messages = messages;
+            this.requests = requests;
             this.nanos = nanos;
             this.cpuNanos = cpuNanos;
-            System.out.printf("  %s: %d messages in %.2f s%n", name, messages, nanos / 1e9);
+            this.emqCpuNanos = emqCpuNanos;
         }
 
         double rate() {
             return messages / (nanos / 1e9);
         }
 
-        double cpuMicrosPerMessage() {
+        double cpuMicros() {
             return cpuNanos / 1e3 / messages;
         }
+
+        double emqMicrosPerRequest() {
+            return emqCpuNanos / 1e3 / requests;
+        }
+
+        String line() {
+            return String.format("%-44s %8.0f msg/s %8.1f us/msg %9.1f us/req at ElasticMQ%s", name, rate(), cpuMicros(),
+                    emqMicrosPerRequest(), ceiling == null ? "" : String.format("  %4.0f%% of ceiling", 100 * rate() / ceiling.rate()));
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int sessions = arg(args, 0, 10_000);
+        int inFlight = arg(args, 1, 128);
+        String http = args.length > 2 ? args[2] : "APACHE";
+        int warmRequests = arg(args, 3, 150_000);
+        int rounds = arg(args, 4, 3);
+        int quietSeconds = arg(args, 5, 70);
+        boolean profile = args.length <= 6 || args[6].equals("profile");
+        Files.createDirectories(DIR);
+        System.out.printf("Broadcast benchmark, %s: %,d sessions, %d requests in flight, %s HTTP client, %d cores; "
+                + "warm-up %,d requests a side, %d measured rounds%n", java.time.LocalDate.now(), sessions, inFlight, http, CORES,
+                warmRequests, rounds);
+        try (Emulators emulators = Emulators.start(true, "3g")) {
+            TestJob job = new TestJob(emulators, 2);
+            BroadcastBenchmark bench = new BroadcastBenchmark(emulators, job, sessions);
+            List<TestSession> all = bench.createSessions();
+            Path sessionsFile = DIR.resolve("sessions.tsv");
+            Files.write(sessionsFile, all.stream().map(s -> s.queueUrl + "\t" + s.aesKey + "\t" + s.cipher.attributeValue())
+                    .collect(Collectors.toList()));
+            List<Round> measured = new ArrayList<>();
+            try (Child ceiling = new Child(CeilingClient.class.getName(), List.of("-Xmx2g"),
+                    "http://127.0.0.1:" + emulators.sqsPort, sessionsFile.toString(), Integer.toString(inFlight), http)) {
+                for (int parallelism : new int[] {1, 2}) {
+                    measured.addAll(bench.run(ceiling, parallelism, inFlight, http, warmRequests, rounds, quietSeconds,
+                            profile && parallelism == 2));
+                }
+            }
+            bench.summarize(measured);
+        }
+        if (profile) {
+            System.out.println();
+            JfrSummary.print(DIR.resolve("job-p2.jfr"), 20);
+        }
+        System.exit(0);
+    }
+
+    private List<Round> run(Child ceiling, int parallelism, int inFlight, String http, int warmRequests, int rounds,
+            int quietSeconds, boolean profile) throws Exception {
+        Map<String, Properties> groups = job.propertyGroups(parallelism);
+        groups.get("Sqs").setProperty("maxInFlightRequests", Integer.toString(inFlight));
+        groups.get("Sqs").setProperty("httpClient", http);
+        groups.get("Sqs").setProperty("backoffBaseMillis", "100");
+        groups.get("Sqs").setProperty("backoffMaxMillis", "20000");
+        groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
+        Path config = DIR.resolve("job-p" + parallelism + ".json");
+        Files.writeString(config, TestJob.runtimePropertiesJson(groups));
+        List<String> flags = new ArrayList<>(List.of("-Xmx3g", "-Daws.cborEnabled=false",
+                "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true", "-Dlog4j2.configurationFile=log4j2-elasticmq.properties"));
+        // Flink on Java 17 needs the packages this JVM was given opened (see pom.xml, flink.java.opens).
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--add-opens")).forEach(flags::add);
+        if (profile) {
+            flags.add("-XX:StartFlightRecording=filename=" + DIR.resolve("job-p" + parallelism + ".jfr") + ",settings=profile,dumponexit=true");
+        }
+        List<Round> measured = new ArrayList<>();
+        try (Child jobProcess = new Child(JobProcess.class.getName(), flags, config.toString(), Integer.toString(parallelism),
+                Long.toString((long) sessions))) {
+            jobProcess.await("ready");
+            long[] sent = {0};
+            System.out.printf("%nParallelism %d: warming both sides up%n", parallelism);
+            for (long done = 0; done < warmRequests; done += sessions) {
+                ceilingRound(ceiling, 1, "warm-up");
+                jobRound(jobProcess, sent, 1, "warm-up");
+            }
+            for (int r = 1; r <= rounds; r++) {
+                Round c = ceilingRound(ceiling, 1, "ceiling, round " + r);
+                Round j = jobRound(jobProcess, sent, 1, "job, parallelism " + parallelism + ", round " + r);
+                j.ceiling = c;
+                System.out.println("  " + c.line());
+                System.out.println("  " + j.line());
+                measured.add(c);
+                measured.add(j);
+            }
+            if (parallelism == 2) {
+                System.out.printf("After %d s of quiet (longer than the SDK's default 5 s connection idle time):%n", quietSeconds);
+                Thread.sleep(quietSeconds * 1000L);
+                System.out.println("  " + jobRound(jobProcess, sent, 1, "job, first broadcast after quiet").line());
+                Thread.sleep(quietSeconds * 1000L);
+                System.out.println("  " + ceilingRound(ceiling, 1, "ceiling, first round after quiet").line());
+                System.out.println("Batch run: 10 messages per queue (ten broadcasts at once; SendMessageBatch of 10):");
+                ceilingRound(ceiling, 10, "warm-up");
+                jobRound(jobProcess, sent, 10, "warm-up");
+                Round c = ceilingRound(ceiling, 10, "ceiling, 10 per queue");
+                Round j = jobRound(jobProcess, sent, 10, "job, parallelism 2, 10 per queue");
+                j.ceiling = c;
+                System.out.println("  " + c.line());
+                System.out.println("  " + j.line());
+            }
+        }
+        return measured;
+    }
+
+    private Round ceilingRound(Child ceiling, int perQueue, String name) throws IOException {
+        ceiling.ask("prepare " + perQueue, "ready");
+        long cpu = ceiling.cpuNanos();
+        long emq = Child.cpuNanos(emqPid);
+        long started = System.nanoTime();
+        ceiling.ask("go", "done");
+        long nanos = System.nanoTime() - started;
+        long messages = (long) sessions * perQueue;
+        return new Round(name, messages, sessions, nanos, ceiling.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq);
+    }
+
+    private Round jobRound(Child jobProcess, long[] sent, int perQueue, String name) throws IOException {
+        long cpu = jobProcess.cpuNanos();
+        long emq = Child.cpuNanos(emqPid);
+        for (int i = 0; i < perQueue; i++) {
+            String event = "{\"message\":\"Breaking news\",\"messageId\":\"" + UUID.randomUUID() + "\"}";
+            AwsResources.put(emulators.kinesis(), job.eventStream, UUID.randomUUID().toString(), event.getBytes(StandardCharsets.UTF_8));
+        }
+        long messages = (long) sessions * perQueue;
+        sent[0] += messages;
+        long nanos = Long.parseLong(jobProcess.ask("await " + sent[0], "reached"));
+        return new Round(name, messages, sessions, nanos, jobProcess.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq);
+    }
+
+    private void summarize(List<Round> measured) {
+        List<Round> ceilings = measured.stream().filter(r -> r.ceiling == null).collect(Collectors.toList());
+        double emq = median(ceilings.stream().map(Round::emqMicrosPerRequest).collect(Collectors.toList()));
+        double client = median(ceilings.stream().map(Round::cpuMicros).collect(Collectors.toList()));
+        System.out.printf("%nCeiling (median of %d rounds): %.0f msg/s, client %.1f us/msg, ElasticMQ %.1f us/request%n",
+                ceilings.size(), median(ceilings.stream().map(Round::rate).collect(Collectors.toList())), client, emq);
+        System.out.printf("Machine's limit: %d cores / (%.1f + %.1f) us = %.0f msg/s%n", CORES, emq, client, CORES * 1e6 / (emq + client));
+        for (int parallelism : new int[] {1, 2}) {
+            String p = "parallelism " + parallelism + ",";
+            List<Round> jobs = measured.stream().filter(r -> r.name.contains(p)).collect(Collectors.toList());
+            System.out.printf("Job at parallelism %d (median of %d rounds): %.0f msg/s, %.0f%% of its cycle's ceiling; %.1f us/msg, "
+                            + "%.2fx the ceiling client's%n", parallelism, jobs.size(),
+                    median(jobs.stream().map(Round::rate).collect(Collectors.toList())),
+                    100 * median(jobs.stream().map(r -> r.rate() / r.ceiling.rate()).collect(Collectors.toList())),
+                    median(jobs.stream().map(Round::cpuMicros).collect(Collectors.toList())),
+                    median(jobs.stream().map(r -> r.cpuMicros() / r.ceiling.cpuMicros()).collect(Collectors.toList())));
+        }
+    }
+
+    private List<TestSession> createSessions() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<TestSession>> made = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                int n = i;
+                made.add(threads.submit(() -> TestSession.create(emulators.sqs(), "acct" + (n % 20), "user" + n,
+                        UUID.randomUUID().toString(), CipherFormat.GCM)));
+            }
+            List<TestSession> all = new ArrayList<>();
+            for (Future<TestSession> f : made) {
+                all.add(f.get());
+            }
+            job.storeInTable(all);
+            return all;
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted(Comparator.naturalOrder()).collect(Collectors.toList());
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static int arg(String[] args, int i, int otherwise) {
+        return args.length > i ? Integer.parseInt(args[i]) : otherwise;
     }
 }

@@ -14,8 +14,10 @@ import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.session.SessionItems;
 import io.sqsbrowser.session.SessionRecord;
+import io.sqsbrowser.sqs.SenderClients;
 import io.sqsbrowser.sqs.SenderSettings;
 import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.HarnessMails;
 import io.sqsbrowser.testing.TestSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
@@ -31,8 +32,6 @@ import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
-import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedMultiInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +58,7 @@ class AudienceExpanderTest {
     }
 
     private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes) {
-        return new AudienceExpander.Settings(emulators.aws(), new SenderSettings(16, 10_000, 1, 20, maxMessageBytes),
+        return new AudienceExpander.Settings(emulators.aws(), new SenderSettings(16, 10_000, 1, 20, maxMessageBytes, SenderClients.Http.APACHE),
                 maxInFlightBytes, 1024, HOUR, scanTable, 2);
     }
 
@@ -114,24 +113,12 @@ class AudienceExpanderTest {
         h.processElement((e.userId != null ? AudienceExpander.USER_EVENTS : AudienceExpander.FAN_OUT_EVENTS) - 1, new StreamRecord<>(e));
     }
 
-    /** Runs the operator's mails (SQS answers) on this, the harness's task thread, until {@code done}. */
     private static void runMailsUntil(AbstractStreamOperatorTestHarness<?> h, String what, BooleanSupplier done) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!done.getAsBoolean()) {
-            Optional<Mail> mail = h.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
-            if (mail.isPresent()) {
-                mail.get().run();
-            } else if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            } else {
-                Thread.sleep(5);
-            }
-        }
+        HarnessMails.runUntil(h, what, done);
     }
 
     private static void runMailsFor(AbstractStreamOperatorTestHarness<?> h, Duration duration) throws Exception {
-        long end = System.nanoTime() + duration.toNanos();
-        runMailsUntil(h, "time", () -> System.nanoTime() > end);
+        HarnessMails.runFor(h, duration);
     }
 
     /** Every message in the session's queue, decrypted with its key, by messageId; the queue is emptied. */

@@ -27,8 +27,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import software.amazon.awssdk.services.dynamodb.model.PutRequest;
-import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 /**
  * The TaskManager running the job dies in the middle of a broadcast; the job restarts from its last
@@ -49,18 +47,11 @@ class FailureRecoveryTest {
             @InjectMiniCluster MiniCluster cluster) throws Exception {
         TestJob job = new TestJob(emulators, 2);
         List<TestSession> sessions = new ArrayList<>();
-        List<WriteRequest> writes = new ArrayList<>();
         for (int i = 0; i < SESSIONS; i++) {
-            TestSession s = TestSession.create(emulators.sqs(), "a" + (i % 3), "u" + i, "f" + i + "-" + job.eventStream,
-                    i % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR);
-            sessions.add(s);
-            writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(s.item()).build()).build());
-            if (writes.size() == 25) {
-                List<WriteRequest> batch = List.copyOf(writes);
-                emulators.dynamoDb().batchWriteItem(b -> b.requestItems(Map.of(job.sessionTable, batch)));
-                writes.clear();
-            }
+            sessions.add(TestSession.create(emulators.sqs(), "a" + (i % 3), "u" + i, "f" + i + "-" + job.eventStream,
+                    i % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
         }
+        job.storeInTable(sessions);
 
         JobClient client = job.start(2);
         try {

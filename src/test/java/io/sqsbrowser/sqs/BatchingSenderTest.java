@@ -23,6 +23,8 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
+import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageResponse;
 
 /** The SQS writer's batching and retry decisions, against ElasticMQ over a real socket. */
 @ExtendWith(EmulatorsExtension.class)
@@ -74,7 +76,7 @@ class BatchingSenderTest {
 
     /** Backoff of 1 to 5 ms, retried for up to {@code retryForMillis}. */
     private static SenderSettings settings(int inFlight, long retryForMillis) {
-        return new SenderSettings(inFlight, retryForMillis, 1, 5, 262_144);
+        return new SenderSettings(inFlight, retryForMillis, 1, 5, 262_144, SenderClients.Http.NETTY);
     }
 
     private List<SendOutcome> sendAll(BatchingSender sender, List<Delivery> deliveries) throws Exception {
@@ -113,13 +115,27 @@ class BatchingSenderTest {
     }
 
     @Test
+    void theApacheClientOnItsThreadsSendsAsTheNettyClientDoes() throws Exception {
+        String queue = newQueue();
+        List<Delivery> deliveries = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            deliveries.add(delivery(queue, "a" + i));
+        }
+        try (SqsAsyncClient apache = SenderClients.create(emulators.aws(), 4, SenderClients.Http.APACHE);
+             BatchingSender sender = new BatchingSender(apache, settings(4, 10_000), listener)) {
+            assertThat(sendAll(sender, deliveries)).allMatch(o -> o.kind == SendOutcome.Kind.SENT);
+        }
+        assertThat(messagesIn(queue)).isEqualTo(30);
+    }
+
+    @Test
     void batchesStayWithinTheSizeLimit() throws Exception {
         String queue = newQueue();
         List<Delivery> deliveries = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             deliveries.add(delivery(queue, "x".repeat(400)));
         }
-        try (BatchingSender sender = new BatchingSender(sqs, new SenderSettings(1, 10_000, 1, 5, 1000), listener)) {
+        try (BatchingSender sender = new BatchingSender(sqs, new SenderSettings(1, 10_000, 1, 5, 1000, SenderClients.Http.NETTY), listener)) {
             assertThat(sendAll(sender, deliveries)).allMatch(o -> o.kind == SendOutcome.Kind.SENT);
             assertThat(sendAll(sender, List.of(delivery(queue, "y".repeat(1001))))).extracting(o -> o.kind)
                     .containsExactly(SendOutcome.Kind.FAILED);
@@ -184,12 +200,17 @@ class BatchingSenderTest {
     void onlyTheFailedEntriesOfABatchAreRetried() throws Exception {
         String queue = newQueue();
         AtomicInteger calls = new AtomicInteger();
-        // The second call (the batch a, b, c) reports entry 1 as a server-side failure and entry 2 as refused
-        // for good; the response of a real SQS to such a batch, which ElasticMQ cannot be made to give.
+        // The first batch (a, b, c) reports entry 1 as a server-side failure and entry 2 as refused for good; the
+        // response of a real SQS to such a batch, which ElasticMQ cannot be made to give.
         SqsAsyncClient partial = new SqsAsyncClient() {
             @Override
+            public CompletableFuture<SendMessageResponse> sendMessage(SendMessageRequest request) {
+                return sqs.sendMessage(request);
+            }
+
+            @Override
             public CompletableFuture<SendMessageBatchResponse> sendMessageBatch(SendMessageBatchRequest request) {
-                if (calls.incrementAndGet() != 2) {
+                if (calls.incrementAndGet() != 1) {
                     return sqs.sendMessageBatch(request);
                 }
                 SendMessageBatchRequest first = request.toBuilder().entries(request.entries().get(0)).build();
@@ -243,6 +264,12 @@ class BatchingSenderTest {
         public CompletableFuture<SendMessageBatchResponse> sendMessageBatch(SendMessageBatchRequest request) {
             AwsServiceException fault = faults.apply(calls.incrementAndGet());
             return fault != null ? CompletableFuture.failedFuture(fault) : real.sendMessageBatch(request);
+        }
+
+        @Override
+        public CompletableFuture<SendMessageResponse> sendMessage(SendMessageRequest request) {
+            AwsServiceException fault = faults.apply(calls.incrementAndGet());
+            return fault != null ? CompletableFuture.failedFuture(fault) : real.sendMessage(request);
         }
 
         @Override

@@ -66,10 +66,16 @@ public final class Mailboxes {
 
     /** Polls until every session holds at least the expected ids, or the timeout passes. */
     public void awaitAtLeast(Map<TestSession, Set<String>> expected, Duration timeout) {
-        Await.until(timeout, "every session to receive its messages " + missing(expected), () -> {
+        Await.until(timeout, () -> "every session to receive its messages; missing " + summary(missing(expected)), () -> {
             poll();
             return missing(expected).isEmpty();
         });
+    }
+
+    /** At most five sessions' missing messages, and how many sessions miss some. */
+    private static String summary(Map<String, Set<String>> missing) {
+        return missing.size() + " session(s), e.g. " + missing.entrySet().stream().limit(5)
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
     }
 
     public Map<String, Set<String>> missing(Map<TestSession, Set<String>> expected) {

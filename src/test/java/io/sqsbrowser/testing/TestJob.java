@@ -1,5 +1,8 @@
 package io.sqsbrowser.testing;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sqsbrowser.job.DeliveryJob;
 import io.sqsbrowser.job.DeliveryTopology;
 import io.sqsbrowser.job.JobConfig;
@@ -12,12 +15,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import software.amazon.awssdk.services.dynamodb.model.PutRequest;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 /** A delivery job wired to the emulators: its own streams, tables and dead-letter queue. */
 public final class TestJob {
@@ -68,6 +74,42 @@ public final class TestJob {
         DeliveryJob.configure(env, config);
         DeliveryTopology.build(env, config);
         return env.executeAsync("delivery-test");
+    }
+
+    /** Property groups as Managed Flink's local JSON file: {@code [{"PropertyGroupId": ..., "PropertyMap": {...}}]}. */
+    public static String runtimePropertiesJson(Map<String, Properties> groups) {
+        ArrayNode out = new ObjectMapper().createArrayNode();
+        groups.forEach((id, properties) -> {
+            ObjectNode group = out.addObject().put("PropertyGroupId", id);
+            ObjectNode map = group.putObject("PropertyMap");
+            properties.stringPropertyNames().forEach(k -> map.put(k, properties.getProperty(k)));
+        });
+        return out.toString();
+    }
+
+    /** Cancels the job and waits until it has stopped, so its slots are free for the next. */
+    public static void stop(JobClient client) throws Exception {
+        client.cancel().get();
+        Await.until(Duration.ofSeconds(60), "the job to stop", () -> {
+            try {
+                return client.getJobStatus().get().isGloballyTerminalState();
+            } catch (Exception gone) {
+                return true; // the cluster no longer knows it
+            }
+        });
+    }
+
+    /** Writes the sessions' items into the session table (not the change stream): what a job finds at its start. */
+    public void storeInTable(List<TestSession> sessions) {
+        List<WriteRequest> writes = new ArrayList<>();
+        for (int i = 0; i < sessions.size(); i++) {
+            writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(sessions.get(i).item()).build()).build());
+            if (writes.size() == 25 || i == sessions.size() - 1) {
+                List<WriteRequest> batch = List.copyOf(writes);
+                emulators.dynamoDb().batchWriteItem(b -> b.requestItems(Map.of(sessionTable, batch)));
+                writes.clear();
+            }
+        }
     }
 
     /** Broadcasts probes until every live session got one: then every subtask knows every session. */

@@ -1,0 +1,71 @@
+// Smoke test of the live demo page (/demo/): it loads, creates a session, shows a message sent to
+// the user, marks it read through the history (the receipt arrives), and a second tab follows.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEMO, api, inject, launch, unique, until } from './support.js';
+
+let browser;
+before(async () => (browser = await launch()));
+after(() => browser?.close());
+
+test('the demo page creates a session and shows a message sent to the user', { timeout: 90000 }, async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(DEMO);
+  await page.locator('#state[data-state="none"]').waitFor();
+  const account = unique('acct');
+  const user = unique('user');
+  await page.fill('#account', account);
+  await page.fill('#user', user);
+  const sessionId = await page.inputValue('#session-id');
+  assert.match(sessionId, /^demo-/, 'a random session id is offered');
+  t.after(() => api(`/destroy/${account}/${user}/${sessionId}`, { allowFailure: true }).catch(() => {}));
+  await page.click('#create');
+  await page.locator('#state[data-state="polling"]').waitFor({ timeout: 10000 });
+  assert.match(await page.textContent('#f-queue'), /^\S+-[A-Za-z0-9_-]{43}$/);
+  assert.match(await page.textContent('#f-expires'), /expire in \d+ s/);
+  assert.match(page.url(), new RegExp(`#session=${account}/${user}/${sessionId}$`), 'the session is in the URL hash');
+
+  // The job learns of a new session within a few seconds: send (with the page's button) until one arrives.
+  const text = `smoke ${Date.now()}`;
+  await page.fill('#message', text);
+  const shown = page.locator('#live li', { hasText: text });
+  await until(async () => {
+    await page.click('#send-user');
+    return shown
+      .first()
+      .waitFor({ timeout: 2500 })
+      .then(() => true, () => false);
+  }, 30000, 'the message to the user to be shown');
+  const item = shown.first();
+  assert.equal(await item.locator('.chip.user').textContent(), `user ${user}`);
+  assert.match(await item.locator('time').textContent(), /^\d\d:\d\d:\d\d\.\d{3}$/);
+  const messageId = await item.getAttribute('data-id');
+
+  // History, read state and the receipt.
+  const row = page.locator(`#history li[data-id="${messageId}"]`);
+  await until(async () => {
+    if (await row.count()) return true;
+    await page.click('#history-refresh');
+    return false;
+  }, 15000, 'the message in the history');
+  await row.locator('.badge.unread').waitFor();
+  await row.locator('.mark-read').click();
+  await row.locator('.badge.read').waitFor({ timeout: 10000 });
+  await page.locator('#activity li.receipt', { hasText: '1 message marked read' }).waitFor();
+  await item.locator('.badge.read').waitFor();
+
+  // "Open this session in another tab": it joins the same session and follows the polling tab.
+  const second = await context.newPage();
+  await second.goto(await page.getAttribute('#other-tab', 'href'));
+  await second.locator('#state[data-state="following"]').waitFor({ timeout: 10000 });
+  assert.equal(await second.textContent('#f-session'), sessionId);
+
+  // A tampered body in the queue: reported plainly, never shown.
+  await inject({ session: { sqsUrl: await page.getAttribute('#f-queue', 'title') } }, 'g1|' + Buffer.alloc(40, 7).toString('base64'));
+  await page.locator('.alert.error', { hasText: 'failed to decrypt' }).waitFor({ timeout: 10000 });
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,55 @@
+// The browser tests' harness page: runs one SessionClient for the session the test hands it, renews
+// through the local API's /renew, and records everything the client dispatches on `window.log`.
+import { SessionClient } from '/client-js/src/index.js';
+
+const log = { messages: [], receipts: [], errors: [], states: [], ended: [], renewals: [] };
+let client = null;
+
+const now = () => Date.now();
+const out = document.getElementById('out');
+const note = (line) => out.append(`${new Date().toISOString()} ${line}\n`);
+
+async function start({ session, endpoint, options = {} }) {
+  if (client) throw new Error('already started');
+  const s = session.session ?? session;
+  const ids = [s.accountId, s.userId, s.sessionId].map(encodeURIComponent).join('/');
+  if (!endpoint) endpoint = (await (await fetch('/local/endpoints')).json()).browserSqsEndpoint;
+  client = new SessionClient({
+    session,
+    endpoint,
+    renew: async () => {
+      const answer = await (await fetch(`/renew/${ids}`)).json();
+      log.renewals.push({ at: now(), success: answer.success, expires: answer.session?.expires, version: answer.session?.version });
+      return answer;
+    },
+    ...options,
+  });
+  client.addEventListener('message', (e) =>
+    log.messages.push({ at: now(), message: e.detail, fromHistory: e.fromHistory, sentTimestamp: e.sentTimestamp }),
+  );
+  client.addEventListener('receipt', (e) => log.receipts.push({ at: now(), message: e.detail }));
+  client.addEventListener('error', (e) => {
+    const { kind, error, ...rest } = e.detail;
+    log.errors.push({ at: now(), kind, name: error?.name, error: String(error?.message ?? error), ...rest });
+    note(`error ${kind}: ${error}`);
+  });
+  client.addEventListener('state', (e) => {
+    log.states.push({ at: now(), state: e.detail.state });
+    note(`state ${e.detail.state}`);
+  });
+  client.addEventListener('ended', (e) =>
+    log.ended.push({ at: now(), reason: e.detail.reason, error: e.detail.error ? String(e.detail.error.message) : undefined }),
+  );
+  client.start();
+  return client.state;
+}
+
+window.log = log;
+window.harness = {
+  start,
+  state: () => client?.state ?? 'none',
+  stop: () => client?.stop(),
+  catchUp: (userId) =>
+    client.catchUp(async () => (await fetch(`/messages/user/${encodeURIComponent(userId)}`)).json()).then((list) => list.map((m) => m.messageId)),
+};
+window.harnessReady = true;

@@ -1,0 +1,66 @@
+package io.sqsbrowser.bench;
+
+import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
+import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.CountersReporter;
+import io.sqsbrowser.testing.TestJob;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The delivery job in a JVM of its own, on a local Flink cluster, for the benchmark: its CPU time is the job's
+ * (Kinesis polling, expansion, encryption, sending, Flink). Answers {@code ready} once its subtasks have read the
+ * session table; {@code await <n>} answers {@code reached <nanos>} once n messages have been sent in all, with the
+ * time from the first message of the round to the last; {@code sent} answers the count so far.
+ *
+ * <p>Arguments: runtime-properties.json parallelism sessions.
+ */
+public final class JobProcess {
+    private JobProcess() {}
+
+    /** Waits until {@code total} messages have been sent; answers the nanoseconds from the first of them to the last. */
+    private static long awaitSent(long total) throws InterruptedException {
+        long from = CountersReporter.sum("messagesSent");
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        long first = 0;
+        while (System.nanoTime() < deadline) {
+            long sent = CountersReporter.sum("messagesSent");
+            if (first == 0 && sent > from) {
+                first = System.nanoTime();
+            }
+            if (sent >= total) {
+                return System.nanoTime() - first;
+            }
+            Thread.sleep(1);
+        }
+        throw new IllegalStateException("only " + CountersReporter.sum("messagesSent") + " of " + total + " messages were sent");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Configuration conf = new Configuration();
+        conf.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
+        int parallelism = Integer.parseInt(args[1]);
+        long sessions = Long.parseLong(args[2]);
+        JobClient job = TestJob.start(StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf),
+                KinesisAnalyticsRuntime.getApplicationProperties(args[0]));
+        Await.until(Duration.ofMinutes(30), "the job to read the session table", () -> CountersReporter.sum("sessionsIndexed") >= sessions);
+        System.out.println("ready");
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String command;
+        while ((command = commands.readLine()) != null && !command.equals("quit")) {
+            if (command.startsWith("await ")) {
+                System.out.println("reached " + awaitSent(Long.parseLong(command.substring(6))));
+            } else if (command.equals("sent")) {
+                System.out.println("sent " + CountersReporter.sum("messagesSent"));
+            }
+        }
+        job.cancel().get();
+        // The local cluster leaves non-daemon threads behind.
+        System.exit(0);
+    }
+}
