@@ -89,8 +89,10 @@ export interface SessionClientOptions {
   session: Session | SessionAnswer;
   /**
    * Gets fresh credentials, typically by calling the application's backend, which calls
-   * `/renew/{accountId}/{userId}/{sessionId}`. Called before `expires` and at once when SQS refuses
-   * the credentials; retried with backoff while it fails.
+   * `/renew/{accountId}/{userId}/{sessionId}`. Called before `expires` (polling goes on meanwhile with
+   * the current credentials while they are valid) and at once when SQS refuses the credentials (polling
+   * then waits for the new ones); retried with backoff while it fails. An answer `{ success: false,
+   * message }` counts as a failure, reported with the backend's message.
    */
   renew: () => Promise<Session | SessionAnswer>;
   /** SQS endpoint to POST to. Default: the origin of `sqsUrl` (e.g. `https://sqs.us-east-1.amazonaws.com/`). */

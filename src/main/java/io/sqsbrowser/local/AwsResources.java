@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
@@ -45,17 +46,23 @@ public final class AwsResources {
         kinesis.putRecord(b -> b.streamName(stream).partitionKey(partitionKey).data(SdkBytes.fromByteArray(data)));
     }
 
-    /** Every record on the stream so far, from all shards, oldest first per shard. */
+    /** The data of every record on the stream so far, from all shards, oldest first per shard. */
     public static List<byte[]> readAll(KinesisClient kinesis, String stream) {
         List<byte[]> out = new ArrayList<>();
+        records(kinesis, stream).forEach(r -> out.add(r.data().asByteArray()));
+        return out;
+    }
+
+    /** Every record on the stream so far, with its arrival time, from all shards, oldest first per shard. */
+    public static List<Record> records(KinesisClient kinesis, String stream) {
+        List<Record> out = new ArrayList<>();
         for (Shard shard : kinesis.listShards(b -> b.streamName(stream)).shards()) {
             String iterator = kinesis.getShardIterator(b -> b.streamName(stream).shardId(shard.shardId())
                     .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
             while (iterator != null) {
                 String current = iterator;
-                GetRecordsResponse page =
-                        kinesis.getRecords(b -> b.shardIterator(current));
-                page.records().forEach(r -> out.add(r.data().asByteArray()));
+                GetRecordsResponse page = kinesis.getRecords(b -> b.shardIterator(current));
+                out.addAll(page.records());
                 iterator = page.records().isEmpty() ? null : page.nextShardIterator();
             }
         }

@@ -104,7 +104,7 @@ public final class LocalSqsGateway implements AutoCloseable {
             counted.mostAtOnce.accumulateAndGet(counted.waiting.incrementAndGet(), Math::max);
         }
         try {
-            forward(exchange, body);
+            forward(exchange, request, body);
         } finally {
             if (counted != null) {
                 counted.waiting.decrementAndGet();
@@ -112,7 +112,7 @@ public final class LocalSqsGateway implements AutoCloseable {
         }
     }
 
-    private void forward(HttpExchange exchange, byte[] body) throws IOException {
+    private void forward(HttpExchange exchange, Request request, byte[] body) throws IOException {
         HttpRequest.Builder out = HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
                 .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
         exchange.getRequestHeaders().forEach((name, values) -> {
@@ -133,6 +133,14 @@ public final class LocalSqsGateway implements AutoCloseable {
             exchange.close();
             return;
         }
+        if (response.statusCode() >= 500 && request.action.equals("ReceiveMessage") && request.json && queueGone(request)) {
+            // ElasticMQ leaves a long poll on a queue deleted meanwhile unanswered until its HTTP server times it out
+            // (503); SQS answers that the queue does not exist, which is how a client learns its session ended.
+            exchange.getResponseHeaders().set("x-amzn-query-error", "AWS.SimpleQueueService.NonExistentQueue;Sender");
+            LocalHttp.send(exchange, 400, "application/x-amz-json-1.0", JSON.createObjectNode()
+                    .put("__type", "com.amazonaws.sqs#QueueDoesNotExist").put("message", "The specified queue does not exist.").toString());
+            return;
+        }
         response.headers().map().forEach((name, values) -> {
             if (!NOT_FORWARDED.contains(name.toLowerCase()) && !name.startsWith(":") && !name.equalsIgnoreCase("transfer-encoding")) {
                 exchange.getResponseHeaders().put(name, values);
@@ -141,6 +149,22 @@ public final class LocalSqsGateway implements AutoCloseable {
         exchange.sendResponseHeaders(response.statusCode(), response.body().length == 0 ? -1 : response.body().length);
         exchange.getResponseBody().write(response.body());
         exchange.close();
+    }
+
+    /** Asks ElasticMQ directly (it checks no signature) whether the request's queue still exists. */
+    private boolean queueGone(Request request) {
+        try {
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(target + "/"))
+                    .header("Content-Type", "application/x-amz-json-1.0").header("X-Amz-Target", "AmazonSQS.GetQueueUrl")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("QueueName", request.queueName()).toString()))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            return answer.statusCode() == 400 && answer.body().contains("QueueDoesNotExist");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** As SQS answers browsers: any origin, the headers a signed request sends, the error headers readable. */

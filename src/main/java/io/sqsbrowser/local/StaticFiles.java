@@ -29,13 +29,20 @@ final class StaticFiles {
     void serve(HttpExchange exchange, String path) throws IOException {
         String relative = path.substring(prefix.length());
         Path file = root.resolve(relative.isEmpty() || relative.endsWith("/") ? relative + "index.html" : relative).normalize();
-        if (!file.startsWith(root) || !Files.isRegularFile(file) || !exchange.getRequestMethod().equals("GET")) {
+        String method = exchange.getRequestMethod();
+        if (!file.startsWith(root) || !Files.isRegularFile(file) || !(method.equals("GET") || method.equals("HEAD"))) {
             LocalHttp.send(exchange, 404, "text/plain", "not found");
             return;
         }
         String name = file.getFileName().toString();
         String type = TYPES.getOrDefault(name.substring(name.lastIndexOf('.') + 1), "application/octet-stream");
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        if (method.equals("HEAD")) {
+            exchange.getResponseHeaders().set("Content-Type", type);
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+            return;
+        }
         LocalHttp.send(exchange, 200, type, Files.readAllBytes(file));
     }
 }

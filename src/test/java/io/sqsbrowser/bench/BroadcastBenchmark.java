@@ -3,10 +3,10 @@ package io.sqsbrowser.bench;
 import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.testing.Parallel;
 import io.sqsbrowser.testing.TestJob;
 import io.sqsbrowser.testing.TestSession;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
 /**
@@ -33,7 +30,7 @@ import java.util.stream.Collectors;
  * and a batch run (10 messages per queue: ten broadcasts at once).
  *
  * <p>Run: {@code mvn -q -Pbench test-compile exec:exec}; {@code -Dbench.args="sessions inFlight http warmRequests
- * rounds quietSeconds profile"}, by default {@code "10000 128 APACHE 150000 3 70 profile"}. With {@code profile},
+ * rounds quietSeconds profile"}, by default {@code "10000 128 APACHE 150000 3 70 profile"} ({@code noprofile} for none). With {@code profile},
  * the job process records a JFR profile from its start (attaching later deoptimises), summarized at the end.
  */
 public final class BroadcastBenchmark {
@@ -132,12 +129,11 @@ public final class BroadcastBenchmark {
         groups.get("Sqs").setProperty("backoffBaseMillis", "100");
         groups.get("Sqs").setProperty("backoffMaxMillis", "20000");
         groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
+        // Each job process reads only the events put while it runs: the stream still holds the last one's.
+        groups.get("EventSource").setProperty("initialPosition", "LATEST");
         Path config = DIR.resolve("job-p" + parallelism + ".json");
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
-        List<String> flags = new ArrayList<>(List.of("-Xmx3g", "-Daws.cborEnabled=false",
-                "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true", "-Dlog4j2.configurationFile=log4j2-elasticmq.properties"));
-        // Flink on Java 17 needs the packages this JVM was given opened (see pom.xml, flink.java.opens).
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--add-opens")).forEach(flags::add);
+        List<String> flags = JobProcess.jvmFlags();
         if (profile) {
             flags.add("-XX:StartFlightRecording=filename=" + DIR.resolve("job-p" + parallelism + ".jfr") + ",settings=profile,dumponexit=true");
         }
@@ -194,7 +190,8 @@ public final class BroadcastBenchmark {
         long cpu = jobProcess.cpuNanos();
         long emq = Child.cpuNanos(emqPid);
         for (int i = 0; i < perQueue; i++) {
-            String event = "{\"message\":\"Breaking news\",\"messageId\":\"" + UUID.randomUUID() + "\"}";
+            // _sqs_only: the send path alone, as the ceiling; history rows are a DynamoDB write per user besides.
+            String event = "{\"message\":\"Breaking news\",\"_sqs_only\":true,\"messageId\":\"" + UUID.randomUUID() + "\"}";
             AwsResources.put(emulators.kinesis(), job.eventStream, UUID.randomUUID().toString(), event.getBytes(StandardCharsets.UTF_8));
         }
         long messages = (long) sessions * perQueue;
@@ -223,23 +220,10 @@ public final class BroadcastBenchmark {
     }
 
     private List<TestSession> createSessions() throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<TestSession>> made = new ArrayList<>();
-            for (int i = 0; i < sessions; i++) {
-                int n = i;
-                made.add(threads.submit(() -> TestSession.create(emulators.sqs(), "acct" + (n % 20), "user" + n,
-                        UUID.randomUUID().toString(), CipherFormat.GCM)));
-            }
-            List<TestSession> all = new ArrayList<>();
-            for (Future<TestSession> f : made) {
-                all.add(f.get());
-            }
-            job.storeInTable(all);
-            return all;
-        } finally {
-            threads.shutdownNow();
-        }
+        List<TestSession> all = Parallel.map(sessions, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20), "user" + n,
+                UUID.randomUUID().toString(), CipherFormat.GCM));
+        job.storeInTable(all);
+        return all;
     }
 
     private static double median(List<Double> values) {

@@ -6,8 +6,11 @@ import io.sqsbrowser.testing.CountersReporter;
 import io.sqsbrowser.testing.TestJob;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -22,6 +25,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class JobProcess {
     private JobProcess() {}
+
+    /** The job process's JVM flags: this JVM's {@code --add-opens} (Flink on Java 17 needs them; see pom.xml). */
+    static List<String> jvmFlags() {
+        List<String> flags = new ArrayList<>(List.of("-Xmx3g", "-Daws.cborEnabled=false",
+                "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true", "-Dlog4j2.configurationFile=log4j2-elasticmq.properties"));
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--add-opens")).forEach(flags::add);
+        return flags;
+    }
 
     /** Waits until {@code total} messages have been sent; answers the nanoseconds from the first of them to the last. */
     private static long awaitSent(long total) throws InterruptedException {

@@ -30,12 +30,17 @@ import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
+import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedMultiInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -62,11 +67,26 @@ class AudienceExpanderTest {
                 maxInFlightBytes, 1024, HOUR, scanTable, 2);
     }
 
+    /** Where keyed state lives: the heap (Flink's default) or RocksDB, incremental (as Managed Flink runs). */
+    enum Backend {
+        HEAP, ROCKSDB;
+
+        StateBackend create() {
+            return this == HEAP ? new HashMapStateBackend() : new EmbeddedRocksDBStateBackend(true);
+        }
+    }
+
     private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(AudienceExpander.Settings settings,
             int parallelism, int subtask, OperatorSubtaskState restoreFrom) throws Exception {
+        return harness(settings, parallelism, subtask, restoreFrom, Backend.HEAP);
+    }
+
+    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(AudienceExpander.Settings settings,
+            int parallelism, int subtask, OperatorSubtaskState restoreFrom, Backend backend) throws Exception {
         KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h = new KeyedMultiInputStreamOperatorTestHarness<>(
                 new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class,
                         (parameters, mailbox) -> new AudienceExpander(parameters, mailbox, settings)), MAX_PARALLELISM, parallelism, subtask);
+        h.setStateBackend(backend.create());
         h.getStreamConfig().setStateKeySerializer(StringSerializer.INSTANCE);
         // The harness numbers inputs from 0; Flink's input ids start at 1.
         h.setKeySelector(AudienceExpander.SESSION_CHANGES - 1, (SessionRecord s) -> s.userId);
@@ -169,10 +189,11 @@ class AudienceExpanderTest {
         }
     }
 
-    @Test
-    void fanOutEventsReachEveryMatchingUserOnceAndHistoryHasOneRowPerRecipientUser() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void fanOutEventsReachEveryMatchingUserOnceAndHistoryHasOneRowPerRecipientUser(Backend backend) throws Exception {
         List<SessionRecord> sessions = new ArrayList<>();
-        try (var h = harness()) {
+        try (var h = harness(settings(64 << 20, null, 262_144), 1, 0, null, backend)) {
             for (int i = 0; i < 40; i++) {
                 // 20 users with two sessions each; users 0-9 in account A, 10-19 in B.
                 SessionRecord s = session(i % 20 < 10 ? "A" : "B", "u" + (i % 20), "s" + i, CipherFormat.GCM);
@@ -207,13 +228,14 @@ class AudienceExpanderTest {
         }
     }
 
-    @Test
-    void staleAndRemovedSessionsAreHonoured() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void staleAndRemovedSessionsAreHonoured(Backend backend) throws Exception {
         SessionRecord v2 = session("A", "u1", "s1", CipherFormat.GCM);
         v2.version = 2;
         SessionRecord v1 = session("A", "u1", "s1", CipherFormat.GCM);
         v1.created = v2.created;
-        try (var h = harness()) {
+        try (var h = harness(settings(64 << 20, null, 262_144), 1, 0, null, backend)) {
             change(h, v2);
             change(h, v1);
             send(h, "{\"userId\":\"u1\",\"messageId\":\"one\"}");
@@ -263,13 +285,14 @@ class AudienceExpanderTest {
         }
     }
 
-    @Test
-    void aCheckpointMidBroadcastRestoredAtAnotherParallelismReachesEveryoneAndSendsNoUserTwiceBeyondTheUnconfirmed()
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aCheckpointMidBroadcastRestoredAtAnotherParallelismReachesEveryoneAndSendsNoUserTwiceBeyondTheUnconfirmed(Backend backend)
             throws Exception {
         List<SessionRecord> sessions = new ArrayList<>();
         OperatorSubtaskState snapshot;
         int deliveredBefore;
-        try (var h = harness(settings(3_000, null, 262_144), 1, 0, null)) {
+        try (var h = harness(settings(3_000, null, 262_144), 1, 0, null, backend)) {
             for (int i = 0; i < 60; i++) {
                 SessionRecord s = session("A", "user-" + i, "s" + i, CipherFormat.CTR);
                 sessions.add(s);
@@ -278,6 +301,8 @@ class AudienceExpanderTest {
             send(h, "{\"message\":\"" + "y".repeat(1000) + "\",\"messageId\":\"breaking\"}");
             runMailsUntil(h, "a third of the broadcast", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() >= 20);
             snapshot = h.snapshot(1, 1);
+            assertThat(snapshot.getManagedKeyedState()).as("keyed state, as the backend stores it").isNotEmpty()
+                    .allMatch(handle -> handle.getClass().getSimpleName().startsWith("Incremental") == (backend == Backend.ROCKSDB));
             deliveredBefore = sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum();
             // Closing finishes the broadcast, as the job would go on after its checkpoint until it failed.
         }
@@ -287,7 +312,7 @@ class AudienceExpanderTest {
         List<KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter>> restored = new ArrayList<>();
         for (int subtask = 0; subtask < 3; subtask++) {
             restored.add(harness(settings(3_000, null, 262_144), 3, subtask,
-                    AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, MAX_PARALLELISM, 1, 3, subtask)));
+                    AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, MAX_PARALLELISM, 1, 3, subtask), backend));
         }
         try {
             // The restored subtasks resume after the last user handed out, and send again what was unconfirmed
@@ -317,8 +342,9 @@ class AudienceExpanderTest {
         }
     }
 
-    @Test
-    void aColdStartExpandsNothingUntilTheTableIsReadAndABacklogOfEventsWaitsForIt() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aColdStartExpandsNothingUntilTheTableIsReadAndABacklogOfEventsWaitsForIt(Backend backend) throws Exception {
         String table = "sessions-" + java.util.UUID.randomUUID();
         AwsResources.createSessionTable(emulators.dynamoDb(), table);
         TestSession stored = TestSession.create(emulators.sqs(), "A", "u1", "s1", CipherFormat.GCM);
@@ -329,7 +355,7 @@ class AudienceExpanderTest {
         emulators.dynamoDb().putItem(b -> b.tableName(table).item(broken));
         SessionRecord s = record(stored);
         OperatorSubtaskState afterScan;
-        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, null)) {
+        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, null, backend)) {
             send(h, "{\"userId\":\"u1\",\"messageId\":\"early-user\"}");
             Thread.sleep(300);
             assertThat(messagesIn(s)).as("nothing leaves before the table is read").isZero();
@@ -345,7 +371,7 @@ class AudienceExpanderTest {
         drain(s);
         // Restored from a checkpoint taken after the scan: no scan (the table is even gone), no waiting.
         emulators.dynamoDb().deleteTable(b -> b.tableName(table));
-        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, afterScan)) {
+        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, afterScan, backend)) {
             send(h, "{\"userId\":\"u1\",\"messageId\":\"after-restore\"}");
             runMailsUntil(h, "the message", () -> messagesIn(s) == 1);
         }

@@ -9,21 +9,17 @@ import io.sqsbrowser.crypto.Envelopes;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.Parallel;
 import io.sqsbrowser.testing.StandaloneCluster;
 import io.sqsbrowser.testing.TestJob;
 import io.sqsbrowser.testing.TestSession;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,13 +55,13 @@ class MaxSizeBroadcastIT {
             AwsResources.put(emulators.kinesis(), job.eventStream, "breaking", event);
             AtomicLong peakHeap = new AtomicLong();
             Await.until(Duration.ofMinutes(15), "the broadcast to be sent", () -> {
-                peakHeap.accumulateAndGet(taskManagerHeapUsed(cluster), Math::max);
-                return sum(cluster, jobId, "messagesSent") >= SESSIONS;
+                peakHeap.accumulateAndGet(cluster.taskManagerHeapUsed(), Math::max);
+                return cluster.metricSum(jobId, "messagesSent") >= SESSIONS;
             });
             long finished = System.currentTimeMillis();
             JsonNode midway = checkpointDuring(cluster, jobId, started, finished);
             assertThat(midway).as("a checkpoint completed in the middle of the broadcast").isNotNull();
-            assertThat(metric(cluster, "/jobs/" + jobId + "/metrics?get=numRestarts")).as("task restarts").isZero();
+            assertThat(cluster.metric("/jobs/" + jobId + "/metrics?get=numRestarts")).as("task restarts").isZero();
 
             List<TestSession> empty = sessionsWithout(emulators, sessions);
             assertThat(empty).as("sessions without the message").isEmpty();
@@ -91,44 +87,23 @@ class MaxSizeBroadcastIT {
     }
 
     private static List<TestSession> createSessions(Emulators emulators, TestJob job) throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<TestSession>> made = new ArrayList<>();
-            for (int i = 0; i < SESSIONS; i++) {
-                int n = i;
-                made.add(threads.submit(() -> TestSession.create(emulators.sqs(), "acct" + (n % 50), "big-u" + n, "big-s" + n,
-                        n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR)));
-            }
-            List<TestSession> sessions = new ArrayList<>();
-            for (Future<TestSession> f : made) {
-                sessions.add(f.get());
-            }
-            job.storeInTable(sessions);
-            return sessions;
-        } finally {
-            threads.shutdownNow();
-        }
+        List<TestSession> sessions = Parallel.map(SESSIONS, n -> TestSession.create(emulators.sqs(), "acct" + (n % 50),
+                "big-u" + n, "big-s" + n, n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
+        job.storeInTable(sessions);
+        return sessions;
     }
 
     private static List<TestSession> sessionsWithout(Emulators emulators, List<TestSession> sessions) throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<Boolean>> checks = new ArrayList<>();
-            for (TestSession s : sessions) {
-                checks.add(threads.submit(() -> Integer.parseInt(emulators.sqs().getQueueAttributes(b -> b.queueUrl(s.queueUrl)
-                        .attributeNamesWithStrings("ApproximateNumberOfMessages")).attributesAsStrings()
-                        .get("ApproximateNumberOfMessages")) > 0));
+        List<Boolean> hasMessages = Parallel.map(sessions.size(), i -> Integer.parseInt(emulators.sqs().getQueueAttributes(b -> b
+                .queueUrl(sessions.get(i).queueUrl).attributeNamesWithStrings("ApproximateNumberOfMessages")).attributesAsStrings()
+                .get("ApproximateNumberOfMessages")) > 0);
+        List<TestSession> empty = new ArrayList<>();
+        for (int i = 0; i < sessions.size() && empty.size() < 10; i++) {
+            if (!hasMessages.get(i)) {
+                empty.add(sessions.get(i));
             }
-            List<TestSession> empty = new ArrayList<>();
-            for (int i = 0; i < sessions.size(); i++) {
-                if (!checks.get(i).get()) {
-                    empty.add(sessions.get(i));
-                }
-            }
-            return empty.size() > 10 ? empty.subList(0, 10) : empty;
-        } finally {
-            threads.shutdownNow();
         }
+        return empty;
     }
 
     /** A completed checkpoint triggered after the broadcast began and completed before it ended, or null. */
@@ -140,41 +115,5 @@ class MaxSizeBroadcastIT {
             }
         }
         return null;
-    }
-
-    /** The sum over every vertex's subtasks of the metric of that name (e.g. messagesSent). */
-    private static long sum(StandaloneCluster cluster, String jobId, String name) {
-        try {
-            long total = 0;
-            for (JsonNode vertex : cluster.get("/jobs/" + jobId).path("vertices")) {
-                String base = "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/subtasks/metrics";
-                for (JsonNode m : cluster.get(base)) {
-                    if (m.get("id").asText().endsWith("." + name)) {
-                        total += metric(cluster, base + "?get=" + URLEncoder.encode(m.get("id").asText(), StandardCharsets.UTF_8) + "&agg=sum");
-                    }
-                }
-            }
-            return total;
-        } catch (Exception notYet) {
-            return 0;
-        }
-    }
-
-    private static long metric(StandaloneCluster cluster, String path) throws Exception {
-        JsonNode answer = cluster.get(path);
-        JsonNode first = answer.isArray() && answer.size() > 0 ? answer.get(0) : null;
-        if (first == null) {
-            return 0;
-        }
-        return (long) (first.has("sum") ? first.get("sum").asDouble() : first.get("value").asDouble());
-    }
-
-    private static long taskManagerHeapUsed(StandaloneCluster cluster) {
-        try {
-            String tm = cluster.get("/taskmanagers").get("taskmanagers").get(0).get("id").asText();
-            return metric(cluster, "/taskmanagers/" + tm + "/metrics?get=Status.JVM.Memory.Heap.Used");
-        } catch (Exception notYet) {
-            return 0;
-        }
     }
 }

@@ -46,6 +46,11 @@ public final class TestSession {
         return new TestSession(accountId, userId, sessionId, url, cipher);
     }
 
+    /** A session whose queue is never made, for state-only measurements; its URL is shaped as SQS's and ElasticMQ's. */
+    public static TestSession withoutQueue(String sqsEndpoint, String accountId, String userId, String sessionId, CipherFormat cipher) {
+        return new TestSession(accountId, userId, sessionId, sqsEndpoint + "/000000000000/" + QueueNames.newName(QUEUE_PREFIX), cipher);
+    }
+
     public TestSession expired() {
         expires = System.currentTimeMillis() / 1000 - 60;
         return this;

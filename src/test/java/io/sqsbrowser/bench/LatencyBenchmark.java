@@ -1,0 +1,181 @@
+package io.sqsbrowser.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.client.MessageDecryptor;
+import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.local.AwsResources;
+import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.testing.Parallel;
+import io.sqsbrowser.testing.TestJob;
+import io.sqsbrowser.testing.TestSession;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+
+/**
+ * Delivery latency under a steady load: user-targeted events at a fixed rate through the job (in a JVM of its own,
+ * history writes included, as in production), and in the middle of the run one "everyone" event to every session
+ * at once. Latency is measured outside the job, from each event's Kinesis arrival time (the record's
+ * {@code ApproximateArrivalTimestamp}) to the SQS {@code SentTimestamp} of its message in the recipient's queue,
+ * both read back after the run. Reported: p50/p95/p99/max of user events over the whole run, of the user events
+ * that arrived while the broadcast was being sent (are they starved?), and of the broadcast's own deliveries.
+ *
+ * <p>Run: {@code mvn -q -Pbench -Dbench=LatencyBenchmark test-compile exec:exec}; {@code -Dbench.args="sessions
+ * eventsPerSecond seconds parallelism"}, by default {@code "10000 1000 120 2"}; a warm-up of 20 s at the same rate
+ * goes first and is not counted.
+ */
+public final class LatencyBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path DIR = Path.of("target/bench");
+    private static final int WARM_UP_SECONDS = 20;
+    private static final String BROADCAST_ID = "everyone-" + UUID.randomUUID();
+    private final Emulators emulators;
+    private final TestJob job;
+    private final List<TestSession> sessions;
+    private final AtomicLong nextEvent = new AtomicLong();
+
+    private LatencyBenchmark(Emulators emulators, TestJob job, List<TestSession> sessions) {
+        this.emulators = emulators;
+        this.job = job;
+        this.sessions = sessions;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int sessionCount = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
+        int parallelism = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        Files.createDirectories(DIR);
+        System.out.printf("Latency benchmark, %s: %,d sessions (one per user), %,d user events/s for %d s at parallelism %d, "
+                + "an \"everyone\" event at %d s; %d cores%n", java.time.LocalDate.now(), sessionCount, rate, seconds, parallelism,
+                seconds / 2, Runtime.getRuntime().availableProcessors());
+        try (Emulators emulators = Emulators.start(true, "3g")) {
+            TestJob job = new TestJob(emulators, 4);
+            List<TestSession> sessions = Parallel.map(sessionCount, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20),
+                    "user" + n, UUID.randomUUID().toString(), n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
+            job.storeInTable(sessions);
+            new LatencyBenchmark(emulators, job, sessions).run(rate, seconds, parallelism);
+        }
+        System.exit(0);
+    }
+
+    private void run(int rate, int seconds, int parallelism) throws Exception {
+        Map<String, Properties> groups = job.propertyGroups(parallelism);
+        Path config = DIR.resolve("latency-p" + parallelism + ".json");
+        Files.writeString(config, TestJob.runtimePropertiesJson(groups));
+        try (Child jobProcess = new Child(JobProcess.class.getName(), JobProcess.jvmFlags(), config.toString(),
+                Integer.toString(parallelism), Long.toString(sessions.size()))) {
+            jobProcess.await("ready");
+            System.out.printf("Warm-up: %d s%n", WARM_UP_SECONDS);
+            produce(rate, WARM_UP_SECONDS, "warm", -1);
+            long warmEvents = nextEvent.get();
+            long cpuBefore = jobProcess.cpuNanos();
+            System.out.printf("Measuring: %d s%n", seconds);
+            produce(rate, seconds, "lat", seconds / 2);
+            long userEvents = nextEvent.get() - warmEvents;
+            jobProcess.ask("await " + (nextEvent.get() + sessions.size()), "reached");
+            long cpu = jobProcess.cpuNanos() - cpuBefore;
+            report(userEvents, cpu);
+        }
+    }
+
+    /** Puts {@code rate} user events a second, a PutRecords every 100 ms; the broadcast at {@code broadcastAt} s. */
+    private void produce(int rate, int seconds, String prefix, int broadcastAt) throws InterruptedException {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        int perTick = rate / 10;
+        AtomicLong ticks = new AtomicLong();
+        timer.scheduleAtFixedRate(() -> {
+            long tick = ticks.getAndIncrement();
+            if (tick == broadcastAt * 10L) {
+                String everyone = "{\"_type\":\"breaking\",\"message\":\"Breaking news\",\"messageId\":\"" + BROADCAST_ID + "\"}";
+                AwsResources.put(emulators.kinesis(), job.eventStream, "everyone", everyone.getBytes(StandardCharsets.UTF_8));
+            }
+            List<PutRecordsRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < perTick; i++) {
+                long n = nextEvent.getAndIncrement();
+                String user = sessions.get((int) (n * 7919 % sessions.size())).userId;
+                String event = "{\"userId\":\"" + user + "\",\"_type\":\"alert\",\"message\":\"Your alert " + n
+                        + "\",\"messageId\":\"" + prefix + "-" + n + "\"}";
+                entries.add(PutRecordsRequestEntry.builder().partitionKey(user)
+                        .data(SdkBytes.fromString(event, StandardCharsets.UTF_8)).build());
+            }
+            int failed = emulators.kinesis().putRecords(b -> b.streamName(job.eventStream).records(entries)).failedRecordCount();
+            if (failed > 0) {
+                throw new IllegalStateException(failed + " records were refused by Kinesis");
+            }
+        }, 0, 100, TimeUnit.MILLISECONDS);
+        Thread.sleep(seconds * 1000L);
+        timer.shutdown();
+        timer.awaitTermination(10, TimeUnit.SECONDS);
+    }
+
+    private void report(long userEvents, long cpuNanos) throws Exception {
+        Map<String, Long> arrivals = new HashMap<>();
+        for (Record r : AwsResources.records(emulators.kinesis(), job.eventStream)) {
+            arrivals.put(JSON.readTree(r.data().asByteArray()).path("messageId").asText(), r.approximateArrivalTimestamp().toEpochMilli());
+        }
+        List<Map<String, Long>> sent = Parallel.map(sessions.size(), i -> sentTimes(sessions.get(i)));
+        List<Long> user = new ArrayList<>();
+        List<Long> broadcast = new ArrayList<>();
+        List<long[]> userArrivalAndLatency = new ArrayList<>();
+        long broadcastArrival = arrivals.get(BROADCAST_ID);
+        for (Map<String, Long> queue : sent) {
+            queue.forEach((id, at) -> {
+                long latency = at - arrivals.get(id);
+                if (id.equals(BROADCAST_ID)) {
+                    broadcast.add(latency);
+                } else if (id.startsWith("lat-")) {
+                    user.add(latency);
+                    userArrivalAndLatency.add(new long[] {arrivals.get(id), latency});
+                }
+            });
+        }
+        long broadcastEnd = broadcastArrival + broadcast.stream().mapToLong(Long::longValue).max().orElse(0);
+        List<Long> duringBroadcast = userArrivalAndLatency.stream().filter(a -> a[0] >= broadcastArrival && a[0] <= broadcastEnd)
+                .map(a -> a[1]).collect(Collectors.toList());
+        System.out.printf("%nDelivered: %,d of %,d user events, %,d of %,d broadcast messages; job CPU %.0f us per message%n",
+                user.size(), userEvents, broadcast.size(), sessions.size(), cpuNanos / 1e3 / (userEvents + sessions.size()));
+        System.out.println("Kinesis arrival -> SQS SentTimestamp, milliseconds:");
+        System.out.println("  " + Percentiles.of(user).line("user events, whole run"));
+        System.out.println("  " + Percentiles.of(duringBroadcast).line(String.format("user events during the broadcast (%.1f s)",
+                (broadcastEnd - broadcastArrival) / 1e3)));
+        System.out.println("  " + Percentiles.of(broadcast).line("the broadcast, per session"));
+    }
+
+    /** Every message in the session's queue: its message id and when SQS took it. */
+    private Map<String, Long> sentTimes(TestSession session) {
+        MessageDecryptor decryptor = new MessageDecryptor(session.aesKey);
+        Map<String, Long> out = new HashMap<>();
+        while (true) {
+            List<Message> page = emulators.sqs().receiveMessage(b -> b.queueUrl(session.queueUrl).maxNumberOfMessages(10)
+                    .visibilityTimeout(600).messageSystemAttributeNames(MessageSystemAttributeName.SENT_TIMESTAMP)).messages();
+            if (page.isEmpty()) {
+                return out;
+            }
+            for (Message m : page) {
+                try {
+                    String id = JSON.readTree(decryptor.decrypt(m.body())).path("messageId").asText();
+                    out.put(id, Long.parseLong(m.attributes().get(MessageSystemAttributeName.SENT_TIMESTAMP)));
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("a message that is not JSON in " + session, e);
+                }
+            }
+        }
+    }
+}
