@@ -68,6 +68,7 @@ public final class Emulators implements AutoCloseable {
 
     /** ElasticMQ in its own process, so that a benchmark sees only its own CPU time. */
     public static void main(String[] args) {
+        LocalStack.exitWithParent();
         startElasticMq(Integer.parseInt(args[0]));
         System.out.println("listening " + args[0]);
     }

@@ -129,6 +129,7 @@ public final class LocalStack implements AutoCloseable {
     void printWhatRunsWhere(PrintStream out) {
         out.println("sqs-browser-events, local stack:");
         out.printf("  session, notify and messages API  %s  (GET /local/endpoints, GET /health)%n", apiUrl());
+        out.printf("  browser demo                      %s/demo/%n", apiUrl());
         out.printf("  Flink web UI                      %s%n", endpoints.get("flinkWebUi").asText());
         out.printf("  SQS (ElasticMQ)                   %s%n", endpoints.get("sqsEndpoint").asText());
         out.printf("  SQS for session credentials       %s  (CORS, signatures, IAM)%n", sqsGateway.endpoint());
@@ -157,7 +158,7 @@ public final class LocalStack implements AutoCloseable {
      * Started by Maven, this process ends with it: Ctrl-C reaches the whole process group, but a Maven killed
      * alone would otherwise leave the stack running. Shutdown hooks then stop what was started.
      */
-    static void exitWithParent() {
+    public static void exitWithParent() {
         ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> System.exit(0)));
     }
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,8 @@ import java.util.stream.Collectors;
  * and a batch run (10 messages per queue: ten broadcasts at once).
  *
  * <p>Run: {@code mvn -q -Pbench test-compile exec:exec}; {@code -Dbench.args="sessions inFlight http warmRequests
- * rounds quietSeconds profile"}, by default {@code "10000 128 APACHE 150000 3 70 profile"} ({@code noprofile} for none). With {@code profile},
+ * rounds quietSeconds profile parallelisms"}, by default {@code "10000 128 APACHE 150000 3 70 profile 1,2"} ({@code noprofile} for
+ * none). The job's subtasks share the {@code inFlight} requests, so that both sides ask as much of ElasticMQ at once. With {@code profile},
  * the job process records a JFR profile from its start (attaching later deoptimises), summarized at the end.
  */
 public final class BroadcastBenchmark {
@@ -93,9 +95,10 @@ public final class BroadcastBenchmark {
         int rounds = arg(args, 4, 3);
         int quietSeconds = arg(args, 5, 70);
         boolean profile = args.length <= 6 || args[6].equals("profile");
+        int[] parallelisms = Arrays.stream((args.length > 7 ? args[7] : "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
         Files.createDirectories(DIR);
         System.out.printf("Broadcast benchmark, %s: %,d sessions, %d requests in flight, %s HTTP client, %d cores; "
-                + "warm-up %,d requests a side, %d measured rounds%n", java.time.LocalDate.now(), sessions, inFlight, http, CORES,
+                + "warm-up %,d requests a side, %d measured rounds (the job's subtasks share the requests in flight)%n", java.time.LocalDate.now(), sessions, inFlight, http, CORES,
                 warmRequests, rounds);
         try (Emulators emulators = Emulators.start(true, "3g")) {
             TestJob job = new TestJob(emulators, 2);
@@ -107,30 +110,34 @@ public final class BroadcastBenchmark {
             List<Round> measured = new ArrayList<>();
             try (Child ceiling = new Child(CeilingClient.class.getName(), List.of("-Xmx2g"),
                     "http://127.0.0.1:" + emulators.sqsPort, sessionsFile.toString(), Integer.toString(inFlight), http)) {
-                for (int parallelism : new int[] {1, 2}) {
-                    measured.addAll(bench.run(ceiling, parallelism, inFlight, http, warmRequests, rounds, quietSeconds,
-                            profile && parallelism == 2));
+                for (int parallelism : parallelisms) {
+                    boolean last = parallelism == parallelisms[parallelisms.length - 1];
+                    measured.addAll(bench.run(ceiling, parallelism, inFlight, http, warmRequests, rounds, quietSeconds, last,
+                            profile && last));
                 }
             }
-            bench.summarize(measured);
+            bench.summarize(measured, parallelisms);
         }
         if (profile) {
             System.out.println();
-            JfrSummary.print(DIR.resolve("job-p2.jfr"), 20);
+            JfrSummary.print(DIR.resolve("job-p" + parallelisms[parallelisms.length - 1] + ".jfr"), 20);
         }
         System.exit(0);
     }
 
     private List<Round> run(Child ceiling, int parallelism, int inFlight, String http, int warmRequests, int rounds,
-            int quietSeconds, boolean profile) throws Exception {
+            int quietSeconds, boolean last, boolean profile) throws Exception {
         Map<String, Properties> groups = job.propertyGroups(parallelism);
-        groups.get("Sqs").setProperty("maxInFlightRequests", Integer.toString(inFlight));
+        // As many requests in flight in all as the ceiling has: the subtasks share them.
+        groups.get("Sqs").setProperty("maxInFlightRequests", Integer.toString(inFlight / parallelism));
         groups.get("Sqs").setProperty("httpClient", http);
         groups.get("Sqs").setProperty("backoffBaseMillis", "100");
         groups.get("Sqs").setProperty("backoffMaxMillis", "20000");
         groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
-        // Each job process reads only the events put while it runs: the stream still holds the last one's.
-        groups.get("EventSource").setProperty("initialPosition", "LATEST");
+        // Each job process reads a stream of its own: the last one's still holds its events.
+        String stream = job.eventStream + "-p" + parallelism;
+        AwsResources.createStream(emulators.kinesis(), stream, 2);
+        groups.get("EventSource").setProperty("stream", stream);
         Path config = DIR.resolve("job-p" + parallelism + ".json");
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
         List<String> flags = JobProcess.jvmFlags();
@@ -145,28 +152,28 @@ public final class BroadcastBenchmark {
             System.out.printf("%nParallelism %d: warming both sides up%n", parallelism);
             for (long done = 0; done < warmRequests; done += sessions) {
                 ceilingRound(ceiling, 1, "warm-up");
-                jobRound(jobProcess, sent, 1, "warm-up");
+                jobRound(jobProcess, stream, sent, 1, "warm-up");
             }
             for (int r = 1; r <= rounds; r++) {
                 Round c = ceilingRound(ceiling, 1, "ceiling, round " + r);
-                Round j = jobRound(jobProcess, sent, 1, "job, parallelism " + parallelism + ", round " + r);
+                Round j = jobRound(jobProcess, stream, sent, 1, "job, parallelism " + parallelism + ", round " + r);
                 j.ceiling = c;
                 System.out.println("  " + c.line());
                 System.out.println("  " + j.line());
                 measured.add(c);
                 measured.add(j);
             }
-            if (parallelism == 2) {
+            if (last) {
                 System.out.printf("After %d s of quiet (longer than the SDK's default 5 s connection idle time):%n", quietSeconds);
                 Thread.sleep(quietSeconds * 1000L);
-                System.out.println("  " + jobRound(jobProcess, sent, 1, "job, first broadcast after quiet").line());
+                System.out.println("  " + jobRound(jobProcess, stream, sent, 1, "job, first broadcast after quiet").line());
                 Thread.sleep(quietSeconds * 1000L);
                 System.out.println("  " + ceilingRound(ceiling, 1, "ceiling, first round after quiet").line());
                 System.out.println("Batch run: 10 messages per queue (ten broadcasts at once; SendMessageBatch of 10):");
                 ceilingRound(ceiling, 10, "warm-up");
-                jobRound(jobProcess, sent, 10, "warm-up");
+                jobRound(jobProcess, stream, sent, 10, "warm-up");
                 Round c = ceilingRound(ceiling, 10, "ceiling, 10 per queue");
-                Round j = jobRound(jobProcess, sent, 10, "job, parallelism 2, 10 per queue");
+                Round j = jobRound(jobProcess, stream, sent, 10, "job, parallelism 2, 10 per queue");
                 j.ceiling = c;
                 System.out.println("  " + c.line());
                 System.out.println("  " + j.line());
@@ -186,13 +193,13 @@ public final class BroadcastBenchmark {
         return new Round(name, messages, sessions, nanos, ceiling.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq);
     }
 
-    private Round jobRound(Child jobProcess, long[] sent, int perQueue, String name) throws IOException {
+    private Round jobRound(Child jobProcess, String stream, long[] sent, int perQueue, String name) throws IOException {
         long cpu = jobProcess.cpuNanos();
         long emq = Child.cpuNanos(emqPid);
         for (int i = 0; i < perQueue; i++) {
             // _sqs_only: the send path alone, as the ceiling; history rows are a DynamoDB write per user besides.
             String event = "{\"message\":\"Breaking news\",\"_sqs_only\":true,\"messageId\":\"" + UUID.randomUUID() + "\"}";
-            AwsResources.put(emulators.kinesis(), job.eventStream, UUID.randomUUID().toString(), event.getBytes(StandardCharsets.UTF_8));
+            AwsResources.put(emulators.kinesis(), stream, UUID.randomUUID().toString(), event.getBytes(StandardCharsets.UTF_8));
         }
         long messages = (long) sessions * perQueue;
         sent[0] += messages;
@@ -200,14 +207,14 @@ public final class BroadcastBenchmark {
         return new Round(name, messages, sessions, nanos, jobProcess.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq);
     }
 
-    private void summarize(List<Round> measured) {
+    private void summarize(List<Round> measured, int[] parallelisms) {
         List<Round> ceilings = measured.stream().filter(r -> r.ceiling == null).collect(Collectors.toList());
         double emq = median(ceilings.stream().map(Round::emqMicrosPerRequest).collect(Collectors.toList()));
         double client = median(ceilings.stream().map(Round::cpuMicros).collect(Collectors.toList()));
         System.out.printf("%nCeiling (median of %d rounds): %.0f msg/s, client %.1f us/msg, ElasticMQ %.1f us/request%n",
                 ceilings.size(), median(ceilings.stream().map(Round::rate).collect(Collectors.toList())), client, emq);
         System.out.printf("Machine's limit: %d cores / (%.1f + %.1f) us = %.0f msg/s%n", CORES, emq, client, CORES * 1e6 / (emq + client));
-        for (int parallelism : new int[] {1, 2}) {
+        for (int parallelism : parallelisms) {
             String p = "parallelism " + parallelism + ",";
             List<Round> jobs = measured.stream().filter(r -> r.name.contains(p)).collect(Collectors.toList());
             System.out.printf("Job at parallelism %d (median of %d rounds): %.0f msg/s, %.0f%% of its cycle's ceiling; %.1f us/msg, "

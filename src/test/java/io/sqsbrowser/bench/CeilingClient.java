@@ -4,6 +4,7 @@ import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.crypto.MessageEncryptor;
 import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.local.LocalStack;
 import io.sqsbrowser.sqs.SenderClients;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -31,6 +32,7 @@ public final class CeilingClient {
     private CeilingClient() {}
 
     public static void main(String[] args) throws Exception {
+        LocalStack.exitWithParent();
         AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", Map.of("sqs", args[0]));
         List<String[]> sessions = new ArrayList<>();
         for (String line : Files.readAllLines(Path.of(args[1]))) {

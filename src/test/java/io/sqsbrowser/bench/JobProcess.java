@@ -1,6 +1,7 @@
 package io.sqsbrowser.bench;
 
 import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
+import io.sqsbrowser.local.LocalStack;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.CountersReporter;
 import io.sqsbrowser.testing.TestJob;
@@ -29,7 +30,7 @@ public final class JobProcess {
     /** The job process's JVM flags: this JVM's {@code --add-opens} (Flink on Java 17 needs them; see pom.xml). */
     static List<String> jvmFlags() {
         List<String> flags = new ArrayList<>(List.of("-Xmx3g", "-Daws.cborEnabled=false",
-                "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true", "-Dlog4j2.configurationFile=log4j2-elasticmq.properties"));
+                "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true", "-Dlog4j2.configurationFile=log4j2-bench.properties"));
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--add-opens")).forEach(flags::add);
         return flags;
     }
@@ -40,6 +41,7 @@ public final class JobProcess {
         long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
         long first = 0;
         while (System.nanoTime() < deadline) {
+            requireNoRestart();
             long sent = CountersReporter.sum("messagesSent");
             if (first == 0 && sent > from) {
                 first = System.nanoTime();
@@ -52,14 +54,25 @@ public final class JobProcess {
         throw new IllegalStateException("only " + CountersReporter.sum("messagesSent") + " of " + total + " messages were sent");
     }
 
+    /** A benchmark of a job that failed and restarted measures nothing: it stops (the cause is on standard error). */
+    private static void requireNoRestart() {
+        if (CountersReporter.sum("numRestarts") > 0) {
+            throw new IllegalStateException("the job restarted; its log says why");
+        }
+    }
+
     public static void main(String[] args) throws Exception {
+        LocalStack.exitWithParent();
         Configuration conf = new Configuration();
         conf.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
         int parallelism = Integer.parseInt(args[1]);
         long sessions = Long.parseLong(args[2]);
         JobClient job = TestJob.start(StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf),
                 KinesisAnalyticsRuntime.getApplicationProperties(args[0]));
-        Await.until(Duration.ofMinutes(30), "the job to read the session table", () -> CountersReporter.sum("sessionsIndexed") >= sessions);
+        Await.until(Duration.ofMinutes(30), "the job to read the session table", () -> {
+            requireNoRestart();
+            return CountersReporter.sum("sessionsIndexed") >= sessions;
+        });
         System.out.println("ready");
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String command;
