@@ -27,13 +27,15 @@ import java.util.stream.Collectors;
  * ceiling and job rounds alternate, each round one message to every session's queue. Reported per round:
  * messages a second, CPU microseconds per message of the process, ElasticMQ's CPU per request, and the job's
  * rate as a fraction of the same cycle's ceiling; and the machine's limit, cores / (ElasticMQ + ceiling client
- * CPU per request). Then, at parallelism 2: the first broadcast after a quiet spell (what breaking news meets),
- * and a batch run (10 messages per queue: ten broadcasts at once).
+ * CPU per request). Each process's JIT compiler threads' share of its CPU is printed beside it: while it is not
+ * near zero, that side is still warming up. Then, at the last parallelism: the first broadcast after a quiet spell
+ * (what breaking news meets), and a batch run (10 messages per queue: ten broadcasts at once).
  *
  * <p>Run: {@code mvn -q -Pbench test-compile exec:exec}; {@code -Dbench.args="sessions inFlight http warmRequests
  * rounds quietSeconds profile parallelisms"}, by default {@code "10000 128 APACHE 150000 3 70 profile 1,2"} ({@code noprofile} for
  * none). The job's subtasks share the {@code inFlight} requests, so that both sides ask as much of ElasticMQ at once. With {@code profile},
- * the job process records a JFR profile from its start (attaching later deoptimises), summarized at the end.
+ * a further job process at the last parallelism records a JFR profile from its start (attaching later deoptimises),
+ * summarized at the end; its rounds are not counted.
  */
 public final class BroadcastBenchmark {
     private static final Path DIR = Path.of("target/bench");
@@ -58,15 +60,17 @@ public final class BroadcastBenchmark {
         final long nanos;
         final long cpuNanos;
         final long emqCpuNanos;
+        final long jitCpuNanos;
         Round ceiling;
 
-        Round(String name, long messages, long requests, long nanos, long cpuNanos, long emqCpuNanos) {
+        Round(String name, long messages, long requests, long nanos, long cpuNanos, long emqCpuNanos, long jitCpuNanos) {
             this.name = name;
             this.messages = messages;
             this.requests = requests;
             this.nanos = nanos;
             this.cpuNanos = cpuNanos;
             this.emqCpuNanos = emqCpuNanos;
+            this.jitCpuNanos = jitCpuNanos;
         }
 
         double rate() {
@@ -77,13 +81,18 @@ public final class BroadcastBenchmark {
             return cpuNanos / 1e3 / messages;
         }
 
+        /** CPU per message less the JIT compiler's: what a long-running process, long since compiled, spends. */
+        double compiledCpuMicros() {
+            return (cpuNanos - jitCpuNanos) / 1e3 / messages;
+        }
+
         double emqMicrosPerRequest() {
             return emqCpuNanos / 1e3 / requests;
         }
 
         String line() {
-            return String.format("%-44s %8.0f msg/s %8.1f us/msg %9.1f us/req at ElasticMQ%s", name, rate(), cpuMicros(),
-                    emqMicrosPerRequest(), ceiling == null ? "" : String.format("  %4.0f%% of ceiling", 100 * rate() / ceiling.rate()));
+            return String.format("%-44s %8.0f msg/s %8.1f us/msg (JIT %5.1f) %7.1f us/req at ElasticMQ%s", name, rate(), cpuMicros(),
+                    jitCpuNanos / 1e3 / messages, emqMicrosPerRequest(), ceiling == null ? "" : String.format("  %4.0f%% of ceiling", 100 * rate() / ceiling.rate()));
         }
     }
 
@@ -110,10 +119,13 @@ public final class BroadcastBenchmark {
             List<Round> measured = new ArrayList<>();
             try (Child ceiling = new Child(CeilingClient.class.getName(), List.of("-Xmx2g"),
                     "http://127.0.0.1:" + emulators.sqsPort, sessionsFile.toString(), Integer.toString(inFlight), http)) {
+                int lastParallelism = parallelisms[parallelisms.length - 1];
                 for (int parallelism : parallelisms) {
-                    boolean last = parallelism == parallelisms[parallelisms.length - 1];
-                    measured.addAll(bench.run(ceiling, parallelism, inFlight, http, warmRequests, rounds, quietSeconds, last,
-                            profile && last));
+                    measured.addAll(bench.run(ceiling, parallelism, inFlight, http, warmRequests, rounds, quietSeconds,
+                            parallelism == lastParallelism, false));
+                }
+                if (profile) {
+                    bench.run(ceiling, lastParallelism, inFlight, http, warmRequests, rounds, quietSeconds, false, true);
                 }
             }
             bench.summarize(measured, parallelisms);
@@ -125,9 +137,15 @@ public final class BroadcastBenchmark {
         System.exit(0);
     }
 
+    /**
+     * One job process at one parallelism: warm-up, then rounds interleaved with the ceiling's; with {@code quietAndBatch}
+     * the first broadcast after a quiet spell and the batch run. A {@code profile}d process records CPU samples from
+     * its start; its rounds are printed but not counted, as even sampling costs the job some CPU.
+     */
     private List<Round> run(Child ceiling, int parallelism, int inFlight, String http, int warmRequests, int rounds,
-            int quietSeconds, boolean last, boolean profile) throws Exception {
+            int quietSeconds, boolean quietAndBatch, boolean profile) throws Exception {
         Map<String, Properties> groups = job.propertyGroups(parallelism);
+        JobProcess.pollAsOnAws(groups);
         // As many requests in flight in all as the ceiling has: the subtasks share them.
         groups.get("Sqs").setProperty("maxInFlightRequests", Integer.toString(inFlight / parallelism));
         groups.get("Sqs").setProperty("httpClient", http);
@@ -135,21 +153,23 @@ public final class BroadcastBenchmark {
         groups.get("Sqs").setProperty("backoffMaxMillis", "20000");
         groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
         // Each job process reads a stream of its own: the last one's still holds its events.
-        String stream = job.eventStream + "-p" + parallelism;
+        String stream = job.eventStream + "-p" + parallelism + (profile ? "-profiled" : "");
         AwsResources.createStream(emulators.kinesis(), stream, 2);
         groups.get("EventSource").setProperty("stream", stream);
         Path config = DIR.resolve("job-p" + parallelism + ".json");
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
         List<String> flags = JobProcess.jvmFlags();
         if (profile) {
-            flags.add("-XX:StartFlightRecording=filename=" + DIR.resolve("job-p" + parallelism + ".jfr") + ",settings=profile,dumponexit=true");
+            // CPU samples only (bench-profile.jfc): JFR's "profile" settings cost the job half again its CPU per message.
+            flags.add("-XX:StartFlightRecording=filename=" + DIR.resolve("job-p" + parallelism + ".jfr") + ",settings="
+                    + Path.of("target/test-classes/bench-profile.jfc").toAbsolutePath() + ",dumponexit=true");
         }
         List<Round> measured = new ArrayList<>();
         try (Child jobProcess = new Child(JobProcess.class.getName(), flags, config.toString(), Integer.toString(parallelism),
                 Long.toString((long) sessions))) {
             jobProcess.await("ready");
             long[] sent = {0};
-            System.out.printf("%nParallelism %d: warming both sides up%n", parallelism);
+            System.out.printf("%nParallelism %d%s: warming both sides up%n", parallelism, profile ? ", profiled (not counted)" : "");
             for (long done = 0; done < warmRequests; done += sessions) {
                 ceilingRound(ceiling, 1, "warm-up");
                 jobRound(jobProcess, stream, sent, 1, "warm-up");
@@ -160,10 +180,12 @@ public final class BroadcastBenchmark {
                 j.ceiling = c;
                 System.out.println("  " + c.line());
                 System.out.println("  " + j.line());
-                measured.add(c);
-                measured.add(j);
+                if (!profile) {
+                    measured.add(c);
+                    measured.add(j);
+                }
             }
-            if (last) {
+            if (quietAndBatch) {
                 System.out.printf("After %d s of quiet (longer than the SDK's default 5 s connection idle time):%n", quietSeconds);
                 Thread.sleep(quietSeconds * 1000L);
                 System.out.println("  " + jobRound(jobProcess, stream, sent, 1, "job, first broadcast after quiet").line());
@@ -173,7 +195,7 @@ public final class BroadcastBenchmark {
                 ceilingRound(ceiling, 10, "warm-up");
                 jobRound(jobProcess, stream, sent, 10, "warm-up");
                 Round c = ceilingRound(ceiling, 10, "ceiling, 10 per queue");
-                Round j = jobRound(jobProcess, stream, sent, 10, "job, parallelism 2, 10 per queue");
+                Round j = jobRound(jobProcess, stream, sent, 10, "job, parallelism " + parallelism + ", 10 per queue");
                 j.ceiling = c;
                 System.out.println("  " + c.line());
                 System.out.println("  " + j.line());
@@ -185,16 +207,19 @@ public final class BroadcastBenchmark {
     private Round ceilingRound(Child ceiling, int perQueue, String name) throws IOException {
         ceiling.ask("prepare " + perQueue, "ready");
         long cpu = ceiling.cpuNanos();
+        long jit = ceiling.jitCpuNanos();
         long emq = Child.cpuNanos(emqPid);
         long started = System.nanoTime();
         ceiling.ask("go", "done");
         long nanos = System.nanoTime() - started;
         long messages = (long) sessions * perQueue;
-        return new Round(name, messages, sessions, nanos, ceiling.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq);
+        return new Round(name, messages, sessions, nanos, ceiling.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq,
+                ceiling.jitCpuNanos() - jit);
     }
 
     private Round jobRound(Child jobProcess, String stream, long[] sent, int perQueue, String name) throws IOException {
         long cpu = jobProcess.cpuNanos();
+        long jit = jobProcess.jitCpuNanos();
         long emq = Child.cpuNanos(emqPid);
         for (int i = 0; i < perQueue; i++) {
             // _sqs_only: the send path alone, as the ceiling; history rows are a DynamoDB write per user besides.
@@ -204,7 +229,8 @@ public final class BroadcastBenchmark {
         long messages = (long) sessions * perQueue;
         sent[0] += messages;
         long nanos = Long.parseLong(jobProcess.ask("await " + sent[0], "reached"));
-        return new Round(name, messages, sessions, nanos, jobProcess.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq);
+        return new Round(name, messages, sessions, nanos, jobProcess.cpuNanos() - cpu, Child.cpuNanos(emqPid) - emq,
+                jobProcess.jitCpuNanos() - jit);
     }
 
     private void summarize(List<Round> measured, int[] parallelisms) {
@@ -218,11 +244,13 @@ public final class BroadcastBenchmark {
             String p = "parallelism " + parallelism + ",";
             List<Round> jobs = measured.stream().filter(r -> r.name.contains(p)).collect(Collectors.toList());
             System.out.printf("Job at parallelism %d (median of %d rounds): %.0f msg/s, %.0f%% of its cycle's ceiling; %.1f us/msg, "
-                            + "%.2fx the ceiling client's%n", parallelism, jobs.size(),
+                            + "%.2fx the ceiling client's; less JIT compilation %.1f us/msg, %.2fx%n", parallelism, jobs.size(),
                     median(jobs.stream().map(Round::rate).collect(Collectors.toList())),
                     100 * median(jobs.stream().map(r -> r.rate() / r.ceiling.rate()).collect(Collectors.toList())),
                     median(jobs.stream().map(Round::cpuMicros).collect(Collectors.toList())),
-                    median(jobs.stream().map(r -> r.cpuMicros() / r.ceiling.cpuMicros()).collect(Collectors.toList())));
+                    median(jobs.stream().map(r -> r.cpuMicros() / r.ceiling.cpuMicros()).collect(Collectors.toList())),
+                    median(jobs.stream().map(Round::compiledCpuMicros).collect(Collectors.toList())),
+                    median(jobs.stream().map(r -> r.compiledCpuMicros() / r.ceiling.compiledCpuMicros()).collect(Collectors.toList())));
         }
     }
 

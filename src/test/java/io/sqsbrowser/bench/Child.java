@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,12 +60,34 @@ final class Child implements AutoCloseable {
     /** User and system CPU time of a process, from /proc/&lt;pid&gt;/stat. */
     static long cpuNanos(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 1_000_000_000L / HZ;
+            return ticksOf(Files.readString(Path.of("/proc/" + pid + "/stat"))) * 1_000_000_000L / HZ;
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the CPU time of process " + pid, e);
         }
+    }
+
+    /** CPU time of the process's JIT compiler threads: a JVM that still compiles is not warmed up yet. */
+    long jitCpuNanos() {
+        long ticks = 0;
+        try (DirectoryStream<Path> threads = Files.newDirectoryStream(Path.of("/proc/" + process.pid() + "/task"))) {
+            for (Path thread : threads) {
+                try {
+                    if (Files.readString(thread.resolve("comm")).contains("CompilerThre")) {
+                        ticks += ticksOf(Files.readString(thread.resolve("stat")));
+                    }
+                } catch (IOException threadEnded) {
+                    // a compiler thread that has just ended
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the threads of process " + process.pid(), e);
+        }
+        return ticks * 1_000_000_000L / HZ;
+    }
+
+    private static long ticksOf(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     private static long clockTicks() {

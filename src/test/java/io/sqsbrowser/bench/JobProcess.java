@@ -9,9 +9,12 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -33,6 +36,18 @@ public final class JobProcess {
                 "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true", "-Dlog4j2.configurationFile=log4j2-bench.properties"));
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--add-opens")).forEach(flags::add);
         return flags;
+    }
+
+    /**
+     * Kinesis polled as the job polls on AWS by default (GetRecords every 200 ms per shard, shards listed every 10 s),
+     * not as the local stack polls for quick tests (100 ms, 1 s): polling is a cost per second, not per message, and
+     * the local rate costs this machine a fifth of a core at rest.
+     */
+    static void pollAsOnAws(Map<String, Properties> groups) {
+        for (String source : List.of("EventSource", "SessionSource")) {
+            groups.get(source).remove("consumer.flink.shard.getrecords.intervalmillis");
+            groups.get(source).remove("shardDiscoveryIntervalMillis");
+        }
     }
 
     /** Waits until {@code total} messages have been sent; answers the nanoseconds from the first of them to the last. */
@@ -65,6 +80,9 @@ public final class JobProcess {
         LocalStack.exitWithParent();
         Configuration conf = new Configuration();
         conf.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
+        // Checkpoints to files, as on a cluster: the JobManager's memory takes at most 5 MB of state.
+        conf.setString("state.checkpoint-storage", "filesystem");
+        conf.setString("state.checkpoints.dir", Path.of("target/bench/checkpoints").toAbsolutePath().toUri().toString());
         int parallelism = Integer.parseInt(args[1]);
         long sessions = Long.parseLong(args[2]);
         JobClient job = TestJob.start(StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf),

@@ -37,8 +37,9 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * that arrived while the broadcast was being sent (are they starved?), and of the broadcast's own deliveries.
  *
  * <p>Run: {@code mvn -q -Pbench -Dbench=LatencyBenchmark test-compile exec:exec}; {@code -Dbench.args="sessions
- * eventsPerSecond seconds parallelism"}, by default {@code "10000 1000 120 2"}; a warm-up of 20 s at the same rate
- * goes first and is not counted.
+ * eventsPerSecond seconds parallelism history|sqsonly"}, by default {@code "10000 1000 120 2 history"}; a warm-up of
+ * 20 s at the same rate goes first and is not counted. {@code sqsonly} marks the user events {@code _sqs_only}: no
+ * history rows, the delivery path alone.
  */
 public final class LatencyBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,11 +50,14 @@ public final class LatencyBenchmark {
     private final TestJob job;
     private final List<TestSession> sessions;
     private final AtomicLong nextEvent = new AtomicLong();
+    /** Empty, or the field that spares the job the history rows: the delivery path alone. */
+    private final String sqsOnly;
 
-    private LatencyBenchmark(Emulators emulators, TestJob job, List<TestSession> sessions) {
+    private LatencyBenchmark(Emulators emulators, TestJob job, List<TestSession> sessions, boolean history) {
         this.emulators = emulators;
         this.job = job;
         this.sessions = sessions;
+        this.sqsOnly = history ? "" : ",\"_sqs_only\":true";
     }
 
     public static void main(String[] args) throws Exception {
@@ -61,22 +65,25 @@ public final class LatencyBenchmark {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
         int parallelism = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        boolean history = args.length <= 4 || !args[4].equals("sqsonly");
         Files.createDirectories(DIR);
-        System.out.printf("Latency benchmark, %s: %,d sessions (one per user), %,d user events/s for %d s at parallelism %d, "
-                + "an \"everyone\" event at %d s; %d cores%n", java.time.LocalDate.now(), sessionCount, rate, seconds, parallelism,
-                seconds / 2, Runtime.getRuntime().availableProcessors());
+        System.out.printf("Latency benchmark, %s: %,d sessions (one per user), %,d user events/s (%s) for %d s at parallelism %d, "
+                + "an \"everyone\" event at %d s; %d cores%n", java.time.LocalDate.now(), sessionCount, rate,
+                history ? "with history rows" : "no history rows", seconds, parallelism, seconds / 2, Runtime.getRuntime().availableProcessors());
         try (Emulators emulators = Emulators.start(true, "3g")) {
             TestJob job = new TestJob(emulators, 4);
             List<TestSession> sessions = Parallel.map(sessionCount, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20),
                     "user" + n, UUID.randomUUID().toString(), n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
             job.storeInTable(sessions);
-            new LatencyBenchmark(emulators, job, sessions).run(rate, seconds, parallelism);
+            new LatencyBenchmark(emulators, job, sessions, history).run(rate, seconds, parallelism);
         }
         System.exit(0);
     }
 
     private void run(int rate, int seconds, int parallelism) throws Exception {
         Map<String, Properties> groups = job.propertyGroups(parallelism);
+        JobProcess.pollAsOnAws(groups);
+        groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
         Path config = DIR.resolve("latency-p" + parallelism + ".json");
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
         try (Child jobProcess = new Child(JobProcess.class.getName(), JobProcess.jvmFlags(), config.toString(),
@@ -111,7 +118,7 @@ public final class LatencyBenchmark {
                 long n = nextEvent.getAndIncrement();
                 String user = sessions.get((int) (n * 7919 % sessions.size())).userId;
                 String event = "{\"userId\":\"" + user + "\",\"_type\":\"alert\",\"message\":\"Your alert " + n
-                        + "\",\"messageId\":\"" + prefix + "-" + n + "\"}";
+                        + "\",\"messageId\":\"" + prefix + "-" + n + "\"" + sqsOnly + "}";
                 entries.add(PutRecordsRequestEntry.builder().partitionKey(user)
                         .data(SdkBytes.fromString(event, StandardCharsets.UTF_8)).build());
             }

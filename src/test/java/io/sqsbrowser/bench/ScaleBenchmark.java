@@ -178,6 +178,7 @@ public final class ScaleBenchmark {
     /** The job's properties; checkpoints only when the benchmark asks for one. */
     private static Map<String, Properties> groups(TestJob job) {
         Map<String, Properties> groups = job.propertyGroups(PARALLELISM);
+        JobProcess.pollAsOnAws(groups);
         groups.get("Job").setProperty("checkpointIntervalMillis", Long.toString(Duration.ofHours(1).toMillis()));
         return groups;
     }

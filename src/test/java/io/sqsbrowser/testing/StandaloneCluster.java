@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sqsbrowser.local.Emulators;
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -234,12 +235,24 @@ public final class StandaloneCluster implements AutoCloseable {
                 .collect(Collectors.joining(File.pathSeparator));
         List<String> command = new ArrayList<>(List.of(new File(System.getProperty("java.home"), "bin/java").getPath()));
         command.addAll(List.of(memory));
-        command.addAll(List.of(System.getProperty("flink.java.opens", "").split(" ")));
-        command.removeIf(String::isEmpty);
+        command.addAll(javaOpens());
         command.addAll(List.of("-Daws.cborEnabled=false", "-Dorg.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor=true",
                 "-Dlog4j2.configurationFile=" + new File("target/test-classes/log4j2-elasticmq.properties").getAbsolutePath(), "-cp", classpath, entrypoint,
                 "--configDir", conf.toString()));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /**
+     * The {@code --add-opens} flags Flink's Kryo needs on Java 17 (for the Kinesis consumer's state): failsafe passes
+     * them as {@code flink.java.opens}; a benchmark's JVM has them itself.
+     */
+    private static List<String> javaOpens() {
+        String property = System.getProperty("flink.java.opens");
+        if (property != null) {
+            return Arrays.stream(property.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toList());
+        }
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("--add-opens"))
+                .collect(Collectors.toList());
     }
 
     private int taskManagers() {
