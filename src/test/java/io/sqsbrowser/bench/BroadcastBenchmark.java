@@ -160,9 +160,7 @@ public final class BroadcastBenchmark {
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
         List<String> flags = JobProcess.jvmFlags();
         if (profile) {
-            // CPU samples only (bench-profile.jfc): JFR's "profile" settings cost the job half again its CPU per message.
-            flags.add("-XX:StartFlightRecording=filename=" + DIR.resolve("job-p" + parallelism + ".jfr") + ",settings="
-                    + Path.of("target/test-classes/bench-profile.jfc").toAbsolutePath() + ",dumponexit=true");
+            flags.add(cpuSampling(DIR.resolve("job-p" + parallelism + ".jfr")));
         }
         List<Round> measured = new ArrayList<>();
         try (Child jobProcess = new Child(JobProcess.class.getName(), flags, config.toString(), Integer.toString(parallelism),
@@ -202,6 +200,15 @@ public final class BroadcastBenchmark {
             }
         }
         return measured;
+    }
+
+    /**
+     * The JVM flag that records CPU samples from the start (attaching later deoptimises), and only them
+     * ({@code bench-profile.jfc}): JFR's "profile" settings cost the job half again its CPU per message.
+     */
+    static String cpuSampling(Path recording) {
+        return "-XX:StartFlightRecording=filename=" + recording + ",settings="
+                + Path.of("target/test-classes/bench-profile.jfc").toAbsolutePath() + ",dumponexit=true";
     }
 
     private Round ceilingRound(Child ceiling, int perQueue, String name) throws IOException {

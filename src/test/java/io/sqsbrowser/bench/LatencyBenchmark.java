@@ -37,9 +37,9 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * that arrived while the broadcast was being sent (are they starved?), and of the broadcast's own deliveries.
  *
  * <p>Run: {@code mvn -q -Pbench -Dbench=LatencyBenchmark test-compile exec:exec}; {@code -Dbench.args="sessions
- * eventsPerSecond seconds parallelism history|sqsonly"}, by default {@code "10000 1000 120 2 history"}; a warm-up of
+ * eventsPerSecond seconds parallelism history|sqsonly [profile]"}, by default {@code "10000 1000 120 2 history"}; a warm-up of
  * 20 s at the same rate goes first and is not counted. {@code sqsonly} marks the user events {@code _sqs_only}: no
- * history rows, the delivery path alone.
+ * history rows, the delivery path alone; {@code profile} records the job's CPU samples from its start and summarizes them.
  */
 public final class LatencyBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,6 +66,7 @@ public final class LatencyBenchmark {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
         int parallelism = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         boolean history = args.length <= 4 || !args[4].equals("sqsonly");
+        boolean profile = args.length > 5 && args[5].equals("profile");
         Files.createDirectories(DIR);
         System.out.printf("Latency benchmark, %s: %,d sessions (one per user), %,d user events/s (%s) for %d s at parallelism %d, "
                 + "an \"everyone\" event at %d s; %d cores%n", java.time.LocalDate.now(), sessionCount, rate,
@@ -75,30 +76,40 @@ public final class LatencyBenchmark {
             List<TestSession> sessions = Parallel.map(sessionCount, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20),
                     "user" + n, UUID.randomUUID().toString(), n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
             job.storeInTable(sessions);
-            new LatencyBenchmark(emulators, job, sessions, history).run(rate, seconds, parallelism);
+            new LatencyBenchmark(emulators, job, sessions, history).run(rate, seconds, parallelism, profile);
+        }
+        if (profile) {
+            System.out.println();
+            JfrSummary.print(DIR.resolve("latency-p" + parallelism + ".jfr"), 20);
         }
         System.exit(0);
     }
 
-    private void run(int rate, int seconds, int parallelism) throws Exception {
+    private void run(int rate, int seconds, int parallelism, boolean profile) throws Exception {
         Map<String, Properties> groups = job.propertyGroups(parallelism);
         JobProcess.pollAsOnAws(groups);
         groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
         Path config = DIR.resolve("latency-p" + parallelism + ".json");
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
-        try (Child jobProcess = new Child(JobProcess.class.getName(), JobProcess.jvmFlags(), config.toString(),
+        List<String> flags = JobProcess.jvmFlags();
+        if (profile) {
+            flags.add(BroadcastBenchmark.cpuSampling(DIR.resolve("latency-p" + parallelism + ".jfr")));
+        }
+        try (Child jobProcess = new Child(JobProcess.class.getName(), flags, config.toString(),
                 Integer.toString(parallelism), Long.toString(sessions.size()))) {
             jobProcess.await("ready");
             System.out.printf("Warm-up: %d s%n", WARM_UP_SECONDS);
             produce(rate, WARM_UP_SECONDS, "warm", -1);
             long warmEvents = nextEvent.get();
             long cpuBefore = jobProcess.cpuNanos();
+            long jitBefore = jobProcess.jitCpuNanos();
             System.out.printf("Measuring: %d s%n", seconds);
             produce(rate, seconds, "lat", seconds / 2);
             long userEvents = nextEvent.get() - warmEvents;
             jobProcess.ask("await " + (nextEvent.get() + sessions.size()), "reached");
             long cpu = jobProcess.cpuNanos() - cpuBefore;
-            report(userEvents, cpu);
+            long jit = jobProcess.jitCpuNanos() - jitBefore;
+            report(userEvents, cpu, jit);
         }
     }
 
@@ -132,7 +143,7 @@ public final class LatencyBenchmark {
         timer.awaitTermination(10, TimeUnit.SECONDS);
     }
 
-    private void report(long userEvents, long cpuNanos) throws Exception {
+    private void report(long userEvents, long cpuNanos, long jitNanos) throws Exception {
         Map<String, Long> arrivals = new HashMap<>();
         for (Record r : AwsResources.records(emulators.kinesis(), job.eventStream)) {
             arrivals.put(JSON.readTree(r.data().asByteArray()).path("messageId").asText(), r.approximateArrivalTimestamp().toEpochMilli());
@@ -156,8 +167,10 @@ public final class LatencyBenchmark {
         long broadcastEnd = broadcastArrival + broadcast.stream().mapToLong(Long::longValue).max().orElse(0);
         List<Long> duringBroadcast = userArrivalAndLatency.stream().filter(a -> a[0] >= broadcastArrival && a[0] <= broadcastEnd)
                 .map(a -> a[1]).collect(Collectors.toList());
-        System.out.printf("%nDelivered: %,d of %,d user events, %,d of %,d broadcast messages; job CPU %.0f us per message%n",
-                user.size(), userEvents, broadcast.size(), sessions.size(), cpuNanos / 1e3 / (userEvents + sessions.size()));
+        long messages = userEvents + sessions.size();
+        System.out.printf("%nDelivered: %,d of %,d user events, %,d of %,d broadcast messages; job CPU %.0f us per message, "
+                + "of which the JIT compiler %.0f%n", user.size(), userEvents, broadcast.size(), sessions.size(),
+                cpuNanos / 1e3 / messages, jitNanos / 1e3 / messages);
         System.out.println("Kinesis arrival -> SQS SentTimestamp, milliseconds:");
         System.out.println("  " + Percentiles.of(user).line("user events, whole run"));
         System.out.println("  " + Percentiles.of(duringBroadcast).line(String.format("user events during the broadcast (%.1f s)",
