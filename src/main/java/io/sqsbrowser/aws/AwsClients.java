@@ -34,6 +34,12 @@ public final class AwsClients {
      */
     static final Duration SQS_IDLE_CONNECTIONS = Duration.ofMinutes(5);
 
+    /** The delivery sender's SQS clients do not retry by themselves, and give up on an attempt after 30 s. */
+    private static final ClientOverrideConfiguration SENDER_OVERRIDES = ClientOverrideConfiguration.builder()
+            .retryStrategy(AwsRetryStrategy.doNotRetry())
+            .apiCallAttemptTimeout(Duration.ofSeconds(30))
+            .build();
+
     /**
      * The asynchronous (Netty) SQS client of the delivery sender. It does not retry by itself: the sender retries
      * with its own backoff, so every retry is counted and bounded in one place. Connections stay open across quiet
@@ -49,10 +55,7 @@ public final class AwsClients {
                         .connectionAcquisitionTimeout(Duration.ofSeconds(60)))
                 .asyncConfiguration(b -> b.advancedOption(SdkAdvancedAsyncClientOption.FUTURE_COMPLETION_EXECUTOR, Runnable::run))
                 .checksumValidationEnabled(false)
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .apiCallAttemptTimeout(Duration.ofSeconds(30))
-                        .build())
+                .overrideConfiguration(SENDER_OVERRIDES)
                 .build();
     }
 
@@ -65,10 +68,7 @@ public final class AwsClients {
                         .tcpKeepAlive(true)
                         .connectionAcquisitionTimeout(Duration.ofSeconds(60)))
                 .checksumValidationEnabled(false)
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .apiCallAttemptTimeout(Duration.ofSeconds(30))
-                        .build())
+                .overrideConfiguration(SENDER_OVERRIDES)
                 .build();
     }
 

@@ -16,6 +16,7 @@ import io.sqsbrowser.session.SessionItems;
 import io.sqsbrowser.session.SessionRecord;
 import io.sqsbrowser.sqs.SenderClients;
 import io.sqsbrowser.sqs.SenderSettings;
+import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.HarnessMails;
 import io.sqsbrowser.testing.TestSession;
@@ -91,14 +92,7 @@ class AudienceExpanderTest {
         // The harness numbers inputs from 0; Flink's input ids start at 1.
         h.setKeySelector(AudienceExpander.SESSION_CHANGES - 1, (SessionRecord s) -> s.userId);
         h.setKeySelector(AudienceExpander.USER_EVENTS - 1, (DeliveryEvent e) -> e.userId);
-        h.setup();
-        if (restoreFrom == null) {
-            h.initializeEmptyState();
-        } else {
-            h.initializeState(restoreFrom);
-        }
-        h.open();
-        return h;
+        return HarnessMails.open(h, restoreFrom);
     }
 
     private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness() throws Exception {
@@ -279,7 +273,7 @@ class AudienceExpanderTest {
             }
             send(h, "{\"message\":\"" + payload + "\",\"messageId\":\"big\"}");
             // No mail runs yet, so no SQS answer is taken: what was handed out is all there can be.
-            Thread.sleep(500);
+            Await.until(Duration.ofSeconds(30), "an SQS answer for the task thread", () -> h.getTaskMailbox().hasMail());
             assertThat(sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum()).isBetween(1, 4);
             runMailsUntil(h, "every message", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() == 30);
         }
@@ -357,7 +351,8 @@ class AudienceExpanderTest {
         OperatorSubtaskState afterScan;
         try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, null, backend)) {
             send(h, "{\"userId\":\"u1\",\"messageId\":\"early-user\"}");
-            Thread.sleep(300);
+            // The scan's first page waits for the task thread, which has not run it.
+            Await.until(Duration.ofSeconds(30), "a page of the scan for the task thread", () -> h.getTaskMailbox().hasMail());
             assertThat(messagesIn(s)).as("nothing leaves before the table is read").isZero();
             // Past 1 KiB of waiting events the task takes no more input: this call returns once the scan has ended,
             // its pages applied on the task thread meanwhile.

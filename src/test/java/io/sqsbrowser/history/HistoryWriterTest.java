@@ -36,14 +36,7 @@ class HistoryWriterTest {
         OneInputStreamOperatorTestHarness<HistoryRows, DeadLetter> h = new OneInputStreamOperatorTestHarness<>(
                 new MailboxOperatorFactory<HistoryRows, DeadLetter>(HistoryWriter.class,
                         (parameters, mailbox) -> new HistoryWriter(aws, settings, mailbox)), 1, 1, 0);
-        h.setup();
-        if (restoreFrom == null) {
-            h.initializeEmptyState();
-        } else {
-            h.initializeState(restoreFrom);
-        }
-        h.open();
-        return h;
+        return HarnessMails.open(h, restoreFrom);
     }
 
     private static HistoryRows rows(String... users) {

@@ -3,6 +3,7 @@ package io.sqsbrowser.testing;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
@@ -13,6 +14,18 @@ import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
  */
 public final class HarnessMails {
     private HarnessMails() {}
+
+    /** Sets the harness up, from {@code restoreFrom} or with empty state, and opens it. */
+    public static <H extends AbstractStreamOperatorTestHarness<?>> H open(H h, OperatorSubtaskState restoreFrom) throws Exception {
+        h.setup();
+        if (restoreFrom == null) {
+            h.initializeEmptyState();
+        } else {
+            h.initializeState(restoreFrom);
+        }
+        h.open();
+        return h;
+    }
 
     public static void runUntil(AbstractStreamOperatorTestHarness<?> h, String what, BooleanSupplier done) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
