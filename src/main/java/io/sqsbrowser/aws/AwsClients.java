@@ -16,7 +16,6 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cognitoidentity.CognitoIdentityClient;
-import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -34,7 +33,7 @@ public final class AwsClients {
      */
     static final Duration SQS_IDLE_CONNECTIONS = Duration.ofMinutes(5);
 
-    /** The delivery sender's SQS clients do not retry by themselves, and give up on an attempt after 30 s. */
+    /** The delivery and history writers' clients do not retry by themselves, and give up on an attempt after 30 s. */
     private static final ClientOverrideConfiguration SENDER_OVERRIDES = ClientOverrideConfiguration.builder()
             .retryStrategy(AwsRetryStrategy.doNotRetry())
             .apiCallAttemptTimeout(Duration.ofSeconds(30))
@@ -72,11 +71,14 @@ public final class AwsClients {
                 .build();
     }
 
-    /** The asynchronous DynamoDB client of the history writer; like the SQS writer's, it leaves retries to its caller. */
-    public static DynamoDbAsyncClient dynamoDbAsync(AwsSettings settings, int maxConcurrency) {
-        return configure(DynamoDbAsyncClient.builder(), settings, "dynamodb")
-                .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(maxConcurrency))
-                .overrideConfiguration(ClientOverrideConfiguration.builder().retryStrategy(AwsRetryStrategy.doNotRetry()).build())
+    /**
+     * The synchronous (Apache) DynamoDB client of the history writer, for {@code maxConnections} threads at once
+     * ({@link CallThreads}); like the SQS sender's, it leaves retries to its caller.
+     */
+    public static DynamoDbClient dynamoDbForHistory(AwsSettings settings, int maxConnections) {
+        return configure(DynamoDbClient.builder(), settings, "dynamodb")
+                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(maxConnections))
+                .overrideConfiguration(SENDER_OVERRIDES)
                 .build();
     }
 

@@ -21,6 +21,7 @@ import java.io.Serializable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -33,10 +34,8 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.time.Time;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -88,6 +87,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     public static final int SESSION_CHANGES = 1;
     public static final int USER_EVENTS = 2;
     public static final int FAN_OUT_EVENTS = 3;
+    /** Users checked by the sweep each second, and how often a sweep pass may start. */
+    private static final int SWEEP_SLICE = 5_000;
+    private static final long SWEEP_PASS_MILLIS = 3_600_000L;
     /** Scanned pages applied but not yet taken by the task thread, at most: the scan waits beyond. */
     private static final int SCAN_PAGES_AHEAD = 4;
 
@@ -138,6 +140,8 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private transient int inFlightMessages;
     private transient int maxInFlightMessages;
     private transient long liveSessions;
+    /** How long the last event taken had been on the stream (Kinesis arrival to here): events waiting upstream show. */
+    private transient long eventAgeMillis;
     private transient boolean pumping;
     private transient MessageEncryptor encryptor;
     private transient SqsAsyncClient sqs;
@@ -149,6 +153,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private transient Counter staleChanges;
     private transient Counter receiptsDelivered;
     private transient Counter scanned;
+    private transient Counter forgotten;
+    private transient Iterator<String> sweeping;
+    private transient long sweepStarted;
     private transient SessionTableScan scan;
     /** Scanned pages handed to the mailbox and not yet applied. */
     private transient Semaphore scanPagesAhead;
@@ -157,10 +164,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         super(parameters, 3);
         this.settings = settings;
         this.mailbox = mailbox;
+        // No Flink TTL: it would wrap every user's value in an object with a timestamp (24 bytes a user on the heap,
+        // 8 in every checkpoint) for what the sessions' own expiry and removal times already say (see sweep).
         sessionsDescriptor = new ValueStateDescriptor<>("sessions", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
-        // A user whose sessions were not written for the tombstone retention has none that can still be live
-        // (credentials last at most 12 hours, and every renewal writes the item): its state may go.
-        sessionsDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(Time.milliseconds(settings.tombstoneRetentionMillis)).build());
     }
 
     @Override
@@ -226,14 +232,18 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         staleChanges = metrics.counter("sessionChangesStale");
         receiptsDelivered = metrics.counter("receiptsDelivered");
         scanned = metrics.counter("sessionsScanned");
+        forgotten = metrics.counter("usersForgotten");
         metrics.gauge("sessionsIndexed", () -> liveSessions);
         metrics.gauge("eventsWaitingForSessions", () -> gateOpen ? 0 : pending.size());
         metrics.gauge("expansionsInProgress", () -> pending.size());
         metrics.gauge("inFlightBytes", () -> inFlightBytes);
         metrics.gauge("inFlightMessages", () -> inFlightMessages);
+        metrics.gauge("eventAgeMillis", () -> eventAgeMillis);
         sqs = SenderClients.create(settings.aws, settings.sqs.maxInFlightRequests, settings.sqs.http);
         sender = new BatchingSender(sqs, settings.sqs, new SenderMetrics(metrics));
         rebuildAccountIndex();
+        sweepStarted = Long.MIN_VALUE / 2;
+        getProcessingTimeService().scheduleWithFixedDelay(this::sweepSlice, 1_000, 1_000);
         for (Expansion e : restored) {
             accept(e);
         }
@@ -293,15 +303,44 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     /** The account index is not state: it is read back from the restored sessions. */
     private void rebuildAccountIndex() throws Exception {
         accounts = new AccountIndex();
-        List<Object> users;
-        try (Stream<Object> keys = getKeyedStateBackend().getKeys(sessionsDescriptor.getName(), VoidNamespace.INSTANCE)) {
-            users = keys.collect(Collectors.toList());
-        }
-        for (Object user : users) {
-            UserSessions us = read((String) user);
+        for (String user : ownUsers()) {
+            UserSessions us = read(user);
             if (us != null) {
-                accounts.update((String) user, Set.of(), us.accounts());
+                accounts.update(user, Set.of(), us.accounts());
                 liveSessions += us.notRemoved();
+            }
+        }
+    }
+
+    /** Every user with sessions in this subtask. */
+    private List<String> ownUsers() throws Exception {
+        try (Stream<Object> keys = getKeyedStateBackend().getKeys(sessionsDescriptor.getName(), VoidNamespace.INSTANCE)) {
+            return keys.map(String.class::cast).collect(Collectors.toList());
+        }
+    }
+
+    /**
+     * Forgets, a slice at a time on the task thread, users with nothing left that can matter (every session removed
+     * or expired longer ago than the tombstone retention; {@link UserSessions#forgettable}): a pass over every user
+     * of the subtask at most once per {@link #SWEEP_PASS_MILLIS}, {@link #SWEEP_SLICE} users a second.
+     */
+    private void sweepSlice(long processingTime) throws Exception {
+        if (sweeping == null || !sweeping.hasNext()) {
+            if (processingTime - sweepStarted < SWEEP_PASS_MILLIS) {
+                return;
+            }
+            sweepStarted = processingTime;
+            sweeping = ownUsers().iterator();
+        }
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < SWEEP_SLICE && sweeping.hasNext(); i++) {
+            String user = sweeping.next();
+            UserSessions us = read(user);
+            if (us != null && us.forgettable(now, settings.tombstoneRetentionMillis)) {
+                sessions.clear();
+                accounts.update(user, us.accounts(), Set.of());
+                liveSessions -= us.notRemoved();
+                forgotten.inc();
             }
         }
     }
@@ -320,12 +359,14 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                     @Override
                     public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
                         DeliveryEvent event = record.getValue();
+                        eventAgeMillis = System.currentTimeMillis() - event.arrivalMillis;
                         accept(new Expansion(event, event.userId, ownKeyGroups));
                     }
                 },
                 new AbstractInput<DeliveryEvent, DeadLetter>(this, FAN_OUT_EVENTS) {
                     @Override
                     public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
+                        eventAgeMillis = System.currentTimeMillis() - record.getValue().arrivalMillis;
                         accept(new Expansion(record.getValue(), null, ownKeyGroups));
                     }
                 });
@@ -421,8 +462,6 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                 send(e, s);
                 count[0]++;
             });
-        } else if (e.event.accountId != null) {
-            accounts.remove(e.event.accountId, user); // its state expired: no session of it was written for long
         }
         if (READ_RECEIPT.equals(e.event.type)) {
             receiptsDelivered.inc(count[0]);

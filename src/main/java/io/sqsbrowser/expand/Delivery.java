@@ -32,6 +32,12 @@ final class Delivery implements SqsMessage {
         return body;
     }
 
+    /** A message of a user or session event goes before waiting messages of broadcasts (account, everyone). */
+    @Override
+    public boolean priority() {
+        return !expansion.isFanOut();
+    }
+
     /** The key under which the expansion tracks it: one message per session per event. */
     String recipientKey() {
         return Expansion.recipientKey(userId, sessionId);

@@ -6,6 +6,7 @@ import static io.sqsbrowser.aws.Attributes.s;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.aws.CallThreads;
 import io.sqsbrowser.deadletter.DeadLetter;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,7 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
@@ -44,7 +45,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  *   <li>throttling and 5xx are retried with backoff for as long as they last;
  *   <li>rows not yet written are kept in the checkpoint, so a restart loses none.
  * </ul>
- * DynamoDB's answers come back on the SDK's threads and are handed to the task thread through the mailbox.
+ * Requests are made on threads of their own ({@link CallThreads}); DynamoDB's answers are handed to the task thread through the mailbox.
  */
 public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> implements OneInputStreamOperator<HistoryRows, DeadLetter> {
     private static final long serialVersionUID = 1L;
@@ -79,7 +80,9 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
     private final AwsSettings aws;
     private final Settings settings;
     private final transient MailboxExecutor mailbox;
-    private transient DynamoDbAsyncClient dynamoDb;
+    private transient DynamoDbClient dynamoDb;
+    /** Requests are made on threads of their own: the task thread only hands rows out and takes answers. */
+    private transient CallThreads requests;
     private transient ListState<HistoryRows> checkpointed;
     /** Groups with users still to write. */
     private transient Set<Group> groups;
@@ -115,7 +118,8 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         failed = getMetricGroup().counter("historyRowsFailed");
         getMetricGroup().gauge("historyRowsUnwritten", () -> groups.stream().mapToInt(g -> g.users.size()).sum());
         getMetricGroup().gauge("historyBufferedBytes", () -> bufferedBytes);
-        dynamoDb = AwsClients.dynamoDbAsync(aws, settings.maxInFlightRequests);
+        dynamoDb = AwsClients.dynamoDbForHistory(aws, settings.maxInFlightRequests);
+        requests = new CallThreads("history-writer", settings.maxInFlightRequests);
         pump();
     }
 
@@ -168,14 +172,11 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
             update += ", #type = if_not_exists(#type, :type)";
         }
         String expression = update;
-        try {
-            dynamoDb.updateItem(b -> b.tableName(settings.table)
-                    .key(Map.of("userId", s(row.userId), "messageId", s(rows.messageId)))
-                    .updateExpression(expression).expressionAttributeNames(names).expressionAttributeValues(values))
-                    .whenComplete((ok, error) -> onTaskThread(() -> completed(row, error)));
-        } catch (RuntimeException e) {
-            onTaskThread(() -> completed(row, e));
-        }
+        // Whatever the call throws, the SDK's refusal of the request included, completes the future.
+        requests.call(() -> dynamoDb.updateItem(b -> b.tableName(settings.table)
+                .key(Map.of("userId", s(row.userId), "messageId", s(rows.messageId)))
+                .updateExpression(expression).expressionAttributeNames(names).expressionAttributeValues(values)))
+                .whenComplete((ok, error) -> onTaskThread(() -> completed(row, error)));
     }
 
     private void onTaskThread(Runnable action) {
@@ -271,6 +272,9 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
 
     @Override
     public void close() throws Exception {
+        if (requests != null) {
+            requests.close();
+        }
         if (dynamoDb != null) {
             dynamoDb.close();
         }

@@ -1,19 +1,20 @@
 package io.sqsbrowser.session;
 
-import java.util.Collection;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Which users of this subtask have sessions in which account: an account event reads only its account's
  * users, not every session. Held in memory beside the keyed session state and rebuilt from it after a restore
- * (state is keyed by user; an index by account cannot be keyed state). Holds each user once per account.
+ * (state is keyed by user; an index by account cannot be keyed state). Holds each user once per account, as a
+ * reference in a {@link CompactStringSet} (the user id string is the state's key, shared, not copied).
  */
 public final class AccountIndex {
-    private final Map<String, Set<String>> usersByAccount = new HashMap<>();
+    private final Map<String, CompactStringSet> usersByAccount = new HashMap<>();
     private int users;
 
     /** A user's accounts changed from {@code before} to {@code after}. */
@@ -24,15 +25,14 @@ public final class AccountIndex {
             }
         }
         for (String account : after) {
-            if (!before.contains(account) && usersByAccount.computeIfAbsent(account, a -> new HashSet<>(4)).add(userId)) {
+            if (!before.contains(account) && usersByAccount.computeIfAbsent(account, a -> new CompactStringSet()).add(userId)) {
                 users++;
             }
         }
     }
 
-    /** Forgets a user of an account (its state expired). */
-    public void remove(String accountId, String userId) {
-        Set<String> members = usersByAccount.get(accountId);
+    private void remove(String accountId, String userId) {
+        CompactStringSet members = usersByAccount.get(accountId);
         if (members != null && members.remove(userId)) {
             users--;
             if (members.isEmpty()) {
@@ -42,14 +42,25 @@ public final class AccountIndex {
     }
 
     public Set<String> users(String accountId) {
-        return Collections.unmodifiableSet(usersByAccount.getOrDefault(accountId, Collections.emptySet()));
+        return Collections.unmodifiableSet(usersByAccount.getOrDefault(accountId, new CompactStringSet()));
     }
 
-    /** Every user with a session in any account, each once. */
-    public Collection<String> allUsers() {
-        Set<String> all = new HashSet<>(users * 2);
-        usersByAccount.values().forEach(all::addAll);
-        return all;
+    /** Every user with a session in any account, each once, in user-id order. */
+    public List<String> allUsers() {
+        String[] all = new String[users];
+        int filled = 0;
+        for (CompactStringSet members : usersByAccount.values()) {
+            filled = members.copyInto(all, filled);
+        }
+        Arrays.sort(all);
+        // A user with sessions in several accounts is listed once per account: keep the first of each run.
+        int distinct = 0;
+        for (int i = 0; i < all.length; i++) {
+            if (distinct == 0 || !all[i].equals(all[distinct - 1])) {
+                all[distinct++] = all[i];
+            }
+        }
+        return Arrays.asList(all).subList(0, distinct);
     }
 
     /** Index entries (user-account pairs). */

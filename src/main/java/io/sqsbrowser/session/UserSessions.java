@@ -104,6 +104,21 @@ public final class UserSessions {
         return accounts.isEmpty() ? Collections.emptySet() : accounts;
     }
 
+    /**
+     * True when nothing held can matter again: every session removed, or its credentials expired, longer ago than
+     * the retention. (Every write of a session's item renews its credentials, so such a session was not written for
+     * the retention either.)
+     */
+    public boolean forgettable(long nowMillis, long retentionMillis) {
+        long horizon = nowMillis - retentionMillis;
+        for (SessionRecord s : sessions) {
+            if ((s.removed ? s.changedMillis : s.expires * 1000) >= horizon) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Sessions not removed (some may have expired credentials). */
     public int notRemoved() {
         int n = 0;

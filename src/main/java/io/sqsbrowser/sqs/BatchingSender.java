@@ -23,7 +23,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * Sends messages to SQS with a bounded number of requests in flight. Messages wait per queue while all
  * request slots are busy, so several ready messages for the same queue leave in one SendMessageBatch
  * (at most 10 entries, within the size limit); when a slot is free a message leaves at once, without a
- * linger. Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter for as long
+ * linger. {@linkplain SqsMessage#priority Priority} messages wait apart and leave before all others. Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter for as long
  * as the retry budget lasts (an outage of SQS stalls delivery rather than dead-lettering it); a queue that
  * no longer exists drops its messages; what is refused for good, or still fails when the budget is spent,
  * is reported as {@link SendOutcome.Kind#FAILED} to the caller, which dead-letters it. Thread-safe.
@@ -48,7 +48,8 @@ public final class BatchingSender implements AutoCloseable {
     private final SenderSettings settings;
     private final Listener listener;
     private final ScheduledExecutorService retryTimer;
-    /** Messages waiting for a request slot, per queue, oldest queue first. Guarded by {@code this}. */
+    /** Messages waiting for a request slot, per queue, oldest queue first: priority ones, and the others. Guarded by {@code this}. */
+    private final Map<String, ArrayDeque<Pending>> waitingWithPriority = new LinkedHashMap<>();
     private final Map<String, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
     private int inFlight;
 
@@ -72,7 +73,7 @@ public final class BatchingSender implements AutoCloseable {
 
     private void enqueue(Pending p) {
         synchronized (this) {
-            waiting.computeIfAbsent(p.message.queueUrl(), q -> new ArrayDeque<>()).add(p);
+            (p.message.priority() ? waitingWithPriority : waiting).computeIfAbsent(p.message.queueUrl(), q -> new ArrayDeque<>()).add(p);
         }
         pump();
     }
@@ -82,10 +83,10 @@ public final class BatchingSender implements AutoCloseable {
         while (true) {
             List<Pending> batch;
             synchronized (this) {
-                if (inFlight >= settings.maxInFlightRequests || waiting.isEmpty()) {
+                if (inFlight >= settings.maxInFlightRequests || waitingWithPriority.isEmpty() && waiting.isEmpty()) {
                     return;
                 }
-                batch = nextBatch();
+                batch = nextBatch(waitingWithPriority.isEmpty() ? waiting : waitingWithPriority);
                 inFlight++;
             }
             sendBatch(batch);
@@ -93,7 +94,7 @@ public final class BatchingSender implements AutoCloseable {
     }
 
     /** Takes up to 10 messages of the queue that has waited longest; the queue then goes to the back. */
-    private List<Pending> nextBatch() {
+    private List<Pending> nextBatch(Map<String, ArrayDeque<Pending>> waiting) {
         Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = waiting.entrySet().iterator();
         Map.Entry<String, ArrayDeque<Pending>> entry = oldest.next();
         oldest.remove();

@@ -1,9 +1,7 @@
 package io.sqsbrowser.sqs;
 
+import io.sqsbrowser.aws.CallThreads;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
@@ -19,33 +17,21 @@ import software.amazon.awssdk.services.sqs.model.SendMessageResponse;
  */
 final class BlockingSqsClient implements SqsAsyncClient {
     private final SqsClient sqs;
-    private final ExecutorService threads;
+    private final CallThreads threads;
 
     BlockingSqsClient(SqsClient sqs, int threads) {
         this.sqs = sqs;
-        this.threads = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "sqs-sender");
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = new CallThreads("sqs-sender", threads);
     }
 
     @Override
     public CompletableFuture<SendMessageBatchResponse> sendMessageBatch(SendMessageBatchRequest request) {
-        try {
-            return CompletableFuture.supplyAsync(() -> sqs.sendMessageBatch(request), threads);
-        } catch (RejectedExecutionException closed) {
-            return CompletableFuture.failedFuture(closed);
-        }
+        return threads.call(() -> sqs.sendMessageBatch(request));
     }
 
     @Override
     public CompletableFuture<SendMessageResponse> sendMessage(SendMessageRequest request) {
-        try {
-            return CompletableFuture.supplyAsync(() -> sqs.sendMessage(request), threads);
-        } catch (RejectedExecutionException closed) {
-            return CompletableFuture.failedFuture(closed);
-        }
+        return threads.call(() -> sqs.sendMessage(request));
     }
 
     @Override
@@ -55,7 +41,7 @@ final class BlockingSqsClient implements SqsAsyncClient {
 
     @Override
     public void close() {
-        threads.shutdownNow();
+        threads.close();
         sqs.close();
     }
 }

@@ -6,9 +6,12 @@ import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.CountersReporter;
 import io.sqsbrowser.testing.TestJob;
 import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +26,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * The delivery job in a JVM of its own, on a local Flink cluster, for the benchmark: its CPU time is the job's
  * (Kinesis polling, expansion, encryption, sending, Flink). Answers {@code ready} once its subtasks have read the
  * session table; {@code await <n>} answers {@code reached <nanos>} once n messages have been sent in all, with the
- * time from the first message of the round to the last; {@code sent} answers the count so far.
+ * time from the first message of the round to the last; {@code sent} answers the count so far; {@code sample
+ * <file>} writes, every 100 ms, the time and the largest of each of {@link #SAMPLED} over the job's subtasks to the file.
  *
  * <p>Arguments: runtime-properties.json parallelism sessions.
  */
@@ -69,6 +73,33 @@ public final class JobProcess {
         throw new IllegalStateException("only " + CountersReporter.sum("messagesSent") + " of " + total + " messages were sent");
     }
 
+    /**
+     * Where events wait: their age on reaching the expander, and how much of each second a task spent backpressured
+     * by the tasks after it. (The Kinesis consumer's {@code millisBehindLatest} tells nothing here: kinesalite counts
+     * it from the last record a GetRecords returns, not from the stream's tip.)
+     */
+    static final List<String> SAMPLED = List.of("eventAgeMillis", "backPressuredTimeMsPerSecond");
+
+    /** Tab-separated lines: epoch milliseconds, then the largest value of each of {@link #SAMPLED} then. */
+    private static void sampleJob(Path file) throws IOException {
+        BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        Thread sampler = new Thread(() -> {
+            try (out) {
+                while (true) {
+                    StringBuilder line = new StringBuilder().append(System.currentTimeMillis());
+                    SAMPLED.forEach(name -> line.append('\t').append(CountersReporter.max(name)));
+                    out.write(line.append('\n').toString());
+                    out.flush();
+                    Thread.sleep(100);
+                }
+            } catch (IOException | InterruptedException stopped) {
+                // the process is ending
+            }
+        }, "event-age-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
     /** A benchmark of a job that failed and restarted measures nothing: it stops (the cause is on standard error). */
     private static void requireNoRestart() {
         if (CountersReporter.sum("numRestarts") > 0) {
@@ -97,6 +128,9 @@ public final class JobProcess {
         while ((command = commands.readLine()) != null && !command.equals("quit")) {
             if (command.startsWith("await ")) {
                 System.out.println("reached " + awaitSent(Long.parseLong(command.substring(6))));
+            } else if (command.startsWith("sample ")) {
+                sampleJob(Path.of(command.substring(7)));
+                System.out.println("sampling");
             } else if (command.equals("sent")) {
                 System.out.println("sent " + CountersReporter.sum("messagesSent"));
             }

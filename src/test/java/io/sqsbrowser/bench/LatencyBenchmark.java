@@ -8,6 +8,7 @@ import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.Parallel;
 import io.sqsbrowser.testing.TestJob;
 import io.sqsbrowser.testing.TestSession;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,13 +40,17 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  *
  * <p>Run: {@code mvn -q -Pbench -Dbench=LatencyBenchmark test-compile exec:exec}; {@code -Dbench.args="sessions
  * eventsPerSecond seconds parallelism history|sqsonly [profile]"}, by default {@code "10000 1000 120 2 history"}; a warm-up of
- * 20 s at the same rate goes first and is not counted. {@code sqsonly} marks the user events {@code _sqs_only}: no
+ * 150,000 events at the same rate, in steps the job has caught up with, goes first and is not counted. {@code sqsonly} marks the user events {@code _sqs_only}: no
  * history rows, the delivery path alone; {@code profile} records the job's CPU samples from its start and summarizes them.
  */
 public final class LatencyBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path DIR = Path.of("target/bench");
-    private static final int WARM_UP_SECONDS = 20;
+    /** About what this machine's JVMs needed for their JIT to settle in the broadcast benchmark. */
+    private static final int WARM_UP_EVENTS = 150_000;
+    private static final long TIMELINE_STEP_MILLIS = 5_000;
+    /** The job's samples of where events wait ({@link JobProcess#SAMPLED}), against the whole latency. */
+    private static final Path JOB_SAMPLES = DIR.resolve("job-samples.tsv");
     private static final String BROADCAST_ID = "everyone-" + UUID.randomUUID();
     private final Emulators emulators;
     private final TestJob job;
@@ -98,9 +104,17 @@ public final class LatencyBenchmark {
         try (Child jobProcess = new Child(JobProcess.class.getName(), flags, config.toString(),
                 Integer.toString(parallelism), Long.toString(sessions.size()))) {
             jobProcess.await("ready");
-            System.out.printf("Warm-up: %d s%n", WARM_UP_SECONDS);
-            produce(rate, WARM_UP_SECONDS, "warm", -1);
+            // A cold job costs several times what a warm one does: at the full rate it would fall behind at once and
+            // the measurement would only tell how long its backlog lasts. So the warm-up goes at the full rate in
+            // 10-second steps, each waiting until the job has sent it, until its JIT has seen WARM_UP_EVENTS.
+            System.out.printf("Warm-up: %,d events in steps of 10 s, each sent before the next%n", WARM_UP_EVENTS);
+            while (nextEvent.get() < WARM_UP_EVENTS) {
+                produce(rate, 10, "warm", -1);
+                jobProcess.ask("await " + nextEvent.get(), "reached");
+            }
             long warmEvents = nextEvent.get();
+            Parallel.map(sessions.size(), i -> emulators.sqs().purgeQueue(b -> b.queueUrl(sessions.get(i).queueUrl)));
+            jobProcess.ask("sample " + JOB_SAMPLES.toAbsolutePath(), "sampling");
             long cpuBefore = jobProcess.cpuNanos();
             long jitBefore = jobProcess.jitCpuNanos();
             System.out.printf("Measuring: %d s%n", seconds);
@@ -176,6 +190,37 @@ public final class LatencyBenchmark {
         System.out.println("  " + Percentiles.of(duringBroadcast).line(String.format("user events during the broadcast (%.1f s)",
                 (broadcastEnd - broadcastArrival) / 1e3)));
         System.out.println("  " + Percentiles.of(broadcast).line("the broadcast, per session"));
+        printTimeline(userArrivalAndLatency, broadcastArrival);
+    }
+
+    /**
+     * User events by when they arrived, in 5-second steps: where in the run the slow ones are. Beside them, the
+     * largest of the job's samples in that step ({@link JobProcess#SAMPLED}): the age of events reaching the
+     * expander (the part of the latency spent before it: Kinesis, the source, the shuffle), and the most a task was
+     * backpressured, in ms per second.
+     */
+    private static void printTimeline(List<long[]> arrivalAndLatency, long broadcastArrival) throws IOException {
+        long start = arrivalAndLatency.stream().mapToLong(a -> a[0]).min().orElse(0);
+        Map<Long, List<Long>> bySpell = new TreeMap<>();
+        arrivalAndLatency.forEach(a -> bySpell.computeIfAbsent((a[0] - start) / TIMELINE_STEP_MILLIS, s -> new ArrayList<>()).add(a[1]));
+        Map<Long, long[]> samplesBySpell = new TreeMap<>();
+        for (String line : Files.readAllLines(JOB_SAMPLES)) {
+            String[] sample = line.split("\t");
+            long[] largest = samplesBySpell.computeIfAbsent((Long.parseLong(sample[0]) - start) / TIMELINE_STEP_MILLIS,
+                    s -> new long[JobProcess.SAMPLED.size()]);
+            for (int i = 0; i < largest.length; i++) {
+                largest[i] = Math.max(largest[i], Long.parseLong(sample[i + 1]));
+            }
+        }
+        long broadcastSpell = (broadcastArrival - start) / TIMELINE_STEP_MILLIS;
+        System.out.println("User events by arrival, milliseconds; the job then: age of events reaching the expander, "
+                + "backpressured ms/s:");
+        bySpell.forEach((spell, latencies) -> {
+            long[] job = samplesBySpell.getOrDefault(spell, new long[JobProcess.SAMPLED.size()]);
+            System.out.printf("  %s  | %6d %4d%n", Percentiles.of(latencies).line(String.format("%3d-%3d s%s",
+                    spell * TIMELINE_STEP_MILLIS / 1000, (spell + 1) * TIMELINE_STEP_MILLIS / 1000,
+                    spell == broadcastSpell ? " (the broadcast arrives)" : "")), job[0], job[1]);
+        });
     }
 
     /** Every message in the session's queue: its message id and when SQS took it. */

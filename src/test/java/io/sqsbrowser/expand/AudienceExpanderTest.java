@@ -222,13 +222,21 @@ class AudienceExpanderTest {
         }
     }
 
+    /** Version 2 of a session of account A, and version 1 of it (same item, so older), each with its own queue. */
+    private static SessionRecord[] versionTwoAndOne(String user, String sessionId) {
+        SessionRecord v2 = session("A", user, sessionId, CipherFormat.GCM);
+        v2.version = 2;
+        SessionRecord v1 = session("A", user, sessionId, CipherFormat.GCM);
+        v1.created = v2.created;
+        return new SessionRecord[] {v2, v1};
+    }
+
     @ParameterizedTest
     @EnumSource(Backend.class)
     void staleAndRemovedSessionsAreHonoured(Backend backend) throws Exception {
-        SessionRecord v2 = session("A", "u1", "s1", CipherFormat.GCM);
-        v2.version = 2;
-        SessionRecord v1 = session("A", "u1", "s1", CipherFormat.GCM);
-        v1.created = v2.created;
+        SessionRecord[] versions = versionTwoAndOne("u1", "s1");
+        SessionRecord v2 = versions[0];
+        SessionRecord v1 = versions[1];
         try (var h = harness(settings(64 << 20, null, 262_144), 1, 0, null, backend)) {
             change(h, v2);
             change(h, v1);
@@ -241,6 +249,35 @@ class AudienceExpanderTest {
             send(h, "{\"userId\":\"u1\",\"messageId\":\"two\"}");
             runMailsFor(h, Duration.ofMillis(300));
             assertThat(messagesIn(v2)).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A user whose sessions all expired longer ago than the retention is forgotten by the sweep; a live user is not.
+     * Seen from outside: an older version of a forgotten session is news again, while for the live user it stays stale.
+     */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void theSweepForgetsUsersWhoseSessionsLapsedLongerAgoThanTheRetentionAndNoOneElse(Backend backend) throws Exception {
+        long nowSeconds = System.currentTimeMillis() / 1000;
+        SessionRecord[] lapsedVersions = versionTwoAndOne("lapsed", "s1");
+        SessionRecord lapsed = lapsedVersions[0];
+        lapsed.expires = nowSeconds - 2 * HOUR / 1000;
+        SessionRecord lapsedOlderVersion = lapsedVersions[1];
+        SessionRecord[] liveVersions = versionTwoAndOne("live", "s2");
+        SessionRecord live = liveVersions[0];
+        SessionRecord liveOlderVersion = liveVersions[1];
+        try (var h = harness(settings(64 << 20, null, 262_144), 1, 0, null, backend)) {
+            change(h, lapsed);
+            change(h, live);
+            h.setProcessingTime(1_000);
+            runMailsFor(h, Duration.ofMillis(200));
+            change(h, lapsedOlderVersion);
+            change(h, liveOlderVersion);
+            send(h, "{\"userId\":\"lapsed\",\"messageId\":\"to-lapsed\"}");
+            send(h, "{\"userId\":\"live\",\"messageId\":\"to-live\"}");
+            runMailsUntil(h, "both messages", () -> messagesIn(lapsedOlderVersion) == 1 && messagesIn(live) == 1);
+            assertThat(messagesIn(liveOlderVersion)).as("the live user's stale version").isZero();
         }
     }
 

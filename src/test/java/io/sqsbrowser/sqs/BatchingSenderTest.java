@@ -49,14 +49,21 @@ class BatchingSenderTest {
         return emulators.sqs().createQueue(b -> b.queueName("sender-" + QUEUES.incrementAndGet())).queueUrl();
     }
 
-    /** A message for the sender: the queue and the body, nothing else. */
+    /** A message for the sender: the queue, the body and whether it has priority, nothing else. */
     private static final class Delivery implements SqsMessage {
         final String queueUrl;
         final String body;
+        final boolean priority;
 
-        Delivery(String queueUrl, String body) {
+        Delivery(String queueUrl, String body, boolean priority) {
             this.queueUrl = queueUrl;
             this.body = body;
+            this.priority = priority;
+        }
+
+        @Override
+        public boolean priority() {
+            return priority;
         }
 
         @Override
@@ -71,7 +78,7 @@ class BatchingSenderTest {
     }
 
     private static Delivery delivery(String queueUrl, String body) {
-        return new Delivery(queueUrl, body);
+        return new Delivery(queueUrl, body, false);
     }
 
     /** Backoff of 1 to 5 ms, retried for up to {@code retryForMillis}. */
@@ -112,6 +119,40 @@ class BatchingSenderTest {
         // One request slot: the first message leaves alone, the 24 that wait for it share batches.
         assertThat(listener.batchSizes).allMatch(n -> n <= 10).hasSizeLessThanOrEqualTo(4);
         assertThat(listener.delivered.get()).isEqualTo(25);
+    }
+
+    @Test
+    void aPriorityMessageLeavesBeforeEveryWaitingMessageWithoutPriority() throws Exception {
+        List<String> queues = new ArrayList<>();
+        for (int i = 0; i <= 20; i++) {
+            queues.add(newQueue());
+        }
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<SendOutcome>> sent = new ArrayList<>();
+        int answeredBeforeTheAlert;
+        try (BatchingSender sender = new BatchingSender(sqs, settings(1, 10_000), listener)) {
+            for (int i = 0; i < 20; i++) {
+                sent.add(sendRecording(sender, new Delivery(queues.get(i), "broadcast-" + i, false), order));
+            }
+            answeredBeforeTheAlert = order.size();
+            sent.add(sendRecording(sender, new Delivery(queues.get(20), "alert", true), order));
+            for (CompletableFuture<SendOutcome> f : sent) {
+                assertThat(f.get(30, TimeUnit.SECONDS).kind).isEqualTo(SendOutcome.Kind.SENT);
+            }
+        }
+        // One request slot: when the alert came, one broadcast message at most was under way; the alert left next,
+        // before the broadcast messages still waiting.
+        assertThat(order).hasSize(21);
+        assertThat(order.indexOf("alert")).isLessThanOrEqualTo(answeredBeforeTheAlert + 1).isLessThan(20);
+    }
+
+    private static CompletableFuture<SendOutcome> sendRecording(BatchingSender sender, Delivery d, List<String> order) {
+        CompletableFuture<SendOutcome> f = new CompletableFuture<>();
+        sender.send(d, outcome -> {
+            order.add(d.body);
+            f.complete(outcome);
+        });
+        return f;
     }
 
     @Test

@@ -30,6 +30,17 @@ public final class CountersReporter implements MetricReporter {
         return total;
     }
 
+    /** The largest of every subtask's numeric gauge of that name; 0 when there is none. */
+    public static long max(String name) {
+        long max = 0;
+        for (Metric m : METRICS.getOrDefault(name, List.of())) {
+            if (m instanceof Gauge && ((Gauge<?>) m).getValue() instanceof Number) {
+                max = Math.max(max, ((Number) ((Gauge<?>) m).getValue()).longValue());
+            }
+        }
+        return max;
+    }
+
     public static void clear() {
         METRICS.clear();
     }
