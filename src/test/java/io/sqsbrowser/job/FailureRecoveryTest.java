@@ -36,7 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @ExtendWith(EmulatorsExtension.class)
 class FailureRecoveryTest {
     private static final int SESSIONS = 400;
-    private static final int BROADCASTS = 6;
+    /** Enough messages (4,800) that the TaskManager dies while most are still to be sent. */
+    private static final int BROADCASTS = 12;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -80,7 +81,8 @@ class FailureRecoveryTest {
             }
             sessions.forEach(s -> expected.put(s, all));
             mail.awaitAtLeast(expected, Duration.ofSeconds(180));
-            assertThat(client.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+            // The messages may all be in the queues before the restarted job is running again: it has to get there.
+            Await.until(Duration.ofSeconds(60), "the restarted job to run", () -> client.getJobStatus().join() == JobStatus.RUNNING);
         } finally {
             client.cancel().get();
         }
