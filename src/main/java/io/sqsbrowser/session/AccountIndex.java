@@ -42,7 +42,8 @@ public final class AccountIndex {
     }
 
     public Set<String> users(String accountId) {
-        return Collections.unmodifiableSet(usersByAccount.getOrDefault(accountId, new CompactStringSet()));
+        CompactStringSet members = usersByAccount.get(accountId);
+        return members == null ? Collections.emptySet() : Collections.unmodifiableSet(members);
     }
 
     /** Every user with a session in any account, each once, in user-id order. */

@@ -3,6 +3,7 @@ package io.sqsbrowser.session;
 import java.util.AbstractSet;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A set of strings in one array (open addressing, linear probing): a reference per member and some free slots,
@@ -12,6 +13,7 @@ import java.util.NoSuchElementException;
  */
 final class CompactStringSet extends AbstractSet<String> {
     private static final int MIN_CAPACITY = 4;
+    private final long seed = ThreadLocalRandom.current().nextLong();
     private String[] slots = new String[MIN_CAPACITY];
     private int size;
 
@@ -85,9 +87,17 @@ final class CompactStringSet extends AbstractSet<String> {
         return i;
     }
 
-    private static int home(String member, int mask) {
-        int h = member.hashCode();
-        return (h ^ (h >>> 16)) & mask;
+    /**
+     * The slot a member's probe starts from, by a hash seeded per set rather than {@link String#hashCode}: user ids
+     * with equal hash codes are easy to make ("Aa" and "BB"), and in an array set without the trees a HashMap
+     * falls back to, a run of them would make each change to the set linear in their number.
+     */
+    private int home(String member, int mask) {
+        long h = seed;
+        for (int i = 0; i < member.length(); i++) {
+            h = (h ^ member.charAt(i)) * 0x9E3779B97F4A7C15L;
+        }
+        return (int) (h ^ (h >>> 32)) & mask;
     }
 
     private void resize(int capacity) {

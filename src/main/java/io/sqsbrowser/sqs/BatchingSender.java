@@ -93,9 +93,9 @@ public final class BatchingSender implements AutoCloseable {
         }
     }
 
-    /** Takes up to 10 messages of the queue that has waited longest; the queue then goes to the back. */
-    private List<Pending> nextBatch(Map<String, ArrayDeque<Pending>> waiting) {
-        Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = waiting.entrySet().iterator();
+    /** Takes up to 10 messages of the lane's queue that has waited longest; the queue then goes to the back. */
+    private List<Pending> nextBatch(Map<String, ArrayDeque<Pending>> lane) {
+        Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = lane.entrySet().iterator();
         Map.Entry<String, ArrayDeque<Pending>> entry = oldest.next();
         oldest.remove();
         ArrayDeque<Pending> queue = entry.getValue();
@@ -108,7 +108,7 @@ public final class BatchingSender implements AutoCloseable {
             batch.add(p);
         }
         if (!queue.isEmpty()) {
-            waiting.put(entry.getKey(), queue);
+            lane.put(entry.getKey(), queue);
         }
         return batch;
     }

@@ -1,6 +1,7 @@
 package io.sqsbrowser.bench;
 
 import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
+import io.sqsbrowser.aws.DaemonThreads;
 import io.sqsbrowser.local.LocalStack;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.CountersReporter;
@@ -8,6 +9,7 @@ import io.sqsbrowser.testing.TestJob;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -83,21 +86,16 @@ public final class JobProcess {
     /** Tab-separated lines: epoch milliseconds, then the largest value of each of {@link #SAMPLED} then. */
     private static void sampleJob(Path file) throws IOException {
         BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-        Thread sampler = new Thread(() -> {
-            try (out) {
-                while (true) {
-                    StringBuilder line = new StringBuilder().append(System.currentTimeMillis());
-                    SAMPLED.forEach(name -> line.append('\t').append(CountersReporter.max(name)));
-                    out.write(line.append('\n').toString());
-                    out.flush();
-                    Thread.sleep(100);
-                }
-            } catch (IOException | InterruptedException stopped) {
-                // the process is ending
+        DaemonThreads.scheduler("job-sampler").scheduleAtFixedRate(() -> {
+            StringBuilder line = new StringBuilder().append(System.currentTimeMillis());
+            SAMPLED.forEach(name -> line.append('\t').append(CountersReporter.max(name)));
+            try {
+                out.write(line.append('\n').toString());
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + file, e);
             }
-        }, "event-age-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
+        }, 0, 100, TimeUnit.MILLISECONDS);
     }
 
     /** A benchmark of a job that failed and restarted measures nothing: it stops (the cause is on standard error). */
