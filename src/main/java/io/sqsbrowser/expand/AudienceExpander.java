@@ -68,7 +68,8 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
  *       a number of messages) allows; the event's plaintext is held once per event, never per recipient. A
  *       fan-out event is handed out one user at a time, in user-id order, so a checkpoint can pass in the middle
  *       of a broadcast and store only the event, the last user handed out and the unconfirmed messages.
- *       Waiting user events go before the next user of a broadcast, so a broadcast never starves them.
+ *       Waiting user events go before the next user of a broadcast, so a broadcast never starves them; a
+ *       broadcast may also be paced ({@link FanOutPace}), so that it leaves them CPU as well.
  *   <li><b>Cold start.</b> A subtask started without state first reads the session table ({@link SessionTableScan}
  *       on threads of its own, keeping the users of its key groups) and expands nothing until it has read all of
  *       it: events wait in state, and once {@code maxWaitingEventBytes} of them wait the subtask takes no more
@@ -100,17 +101,20 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         final SenderSettings sqs;
         final long maxInFlightBytes;
         final long maxWaitingEventBytes;
+        /** Messages of account and everyone events handed out per second, at most; 0 (or less) for as fast as SQS takes them. */
+        final long fanOutMessagesPerSecond;
         final long tombstoneRetentionMillis;
         /** The session table to scan at a cold start; null for no scan. */
         final String scanTable;
         final int scanSegments;
 
         public Settings(AwsSettings aws, SenderSettings sqs, long maxInFlightBytes, long maxWaitingEventBytes,
-                long tombstoneRetentionMillis, String scanTable, int scanSegments) {
+                long fanOutMessagesPerSecond, long tombstoneRetentionMillis, String scanTable, int scanSegments) {
             this.aws = aws;
             this.sqs = sqs;
             this.maxInFlightBytes = maxInFlightBytes;
             this.maxWaitingEventBytes = maxWaitingEventBytes;
+            this.fanOutMessagesPerSecond = fanOutMessagesPerSecond;
             this.tombstoneRetentionMillis = tombstoneRetentionMillis;
             this.scanTable = scanTable;
             this.scanSegments = scanSegments;
@@ -143,6 +147,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     /** How long the last event taken had been on the stream (Kinesis arrival to here): events waiting upstream show. */
     private transient long eventAgeMillis;
     private transient boolean pumping;
+    /** Null when fan-out events go as fast as SQS takes them. */
+    private transient FanOutPace pace;
+    private transient boolean paceWakeScheduled;
     private transient MessageEncryptor encryptor;
     private transient SqsAsyncClient sqs;
     private transient BatchingSender sender;
@@ -241,6 +248,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         metrics.gauge("eventAgeMillis", () -> eventAgeMillis);
         sqs = SenderClients.create(settings.aws, settings.sqs.maxInFlightRequests, settings.sqs.http);
         sender = new BatchingSender(sqs, settings.sqs, new SenderMetrics(metrics));
+        if (settings.fanOutMessagesPerSecond > 0) {
+            pace = new FanOutPace(settings.fanOutMessagesPerSecond, getProcessingTimeService().getCurrentProcessingTime());
+        }
         rebuildAccountIndex();
         sweepStarted = Long.MIN_VALUE / 2;
         getProcessingTimeService().scheduleWithFixedDelay(this::sweepSlice, 1_000, 1_000);
@@ -406,7 +416,10 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         pump();
     }
 
-    /** Hands out messages while the SQS budget allows: waiting user events first, then broadcasts in turn. */
+    /**
+     * Hands out messages while the SQS budget allows: waiting user events first, then broadcasts in turn, as fast
+     * as their pace allows.
+     */
     private void pump() {
         if (!gateOpen || pumping) {
             return;
@@ -417,12 +430,16 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
             while (inFlightBytes < settings.maxInFlightBytes && inFlightMessages < maxInFlightMessages) {
                 Expansion e = userEventsToHandOut.pollFirst();
                 if (e == null) {
-                    e = fanOutToHandOut.pollFirst();
-                    if (e == null) {
+                    if (fanOutToHandOut.isEmpty() || !paceAllowsFanOut()) {
                         return;
                     }
+                    e = fanOutToHandOut.pollFirst();
                 }
+                int before = inFlightMessages;
                 handOutNext(e, nowSeconds);
+                if (pace != null && e.isFanOut()) {
+                    pace.handedOut(inFlightMessages - before);
+                }
                 if (e.hasMoreToHandOut()) {
                     (e.isFanOut() ? fanOutToHandOut : userEventsToHandOut).addLast(e);
                 } else {
@@ -435,6 +452,29 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         } finally {
             pumping = false;
         }
+    }
+
+    /** Whether a fan-out message may go now; if not, the pump runs again once the pace allows one. */
+    private boolean paceAllowsFanOut() {
+        if (pace == null) {
+            return true;
+        }
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        if (pace.allows(now)) {
+            return true;
+        }
+        if (!paceWakeScheduled) {
+            try {
+                getProcessingTimeService().registerTimer(pace.nextAllowed(now), time -> {
+                    paceWakeScheduled = false;
+                    pump();
+                });
+                paceWakeScheduled = true;
+            } catch (IllegalStateException | RejectedExecutionException stopping) {
+                // The task is stopping: what was not handed out is in the last checkpoint.
+            }
+        }
+        return false;
     }
 
     private void handOutNext(Expansion e, long nowSeconds) throws Exception {
@@ -568,11 +608,15 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     }
 
     /**
-     * At the end of input (a drained stop), every message is sent before the operator finishes: waiting ends
-     * once SQS has answered each (retries are bounded by {@code retryForMillis}).
+     * At the end of input (a drained stop), every message is sent before the operator finishes, paced or not:
+     * waiting ends once SQS has answered each (retries are bounded by {@code retryForMillis}).
      */
     @Override
     public void finish() throws Exception {
+        // Flink fires no more timers once the task finishes (the pace's wake-up would never come), and a drained
+        // stop wants everything out: broadcasts go unpaced from here.
+        pace = null;
+        pump();
         while (gateOpen && !pending.isEmpty()) {
             mailbox.yield();
         }

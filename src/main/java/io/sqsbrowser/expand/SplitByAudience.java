@@ -1,6 +1,7 @@
 package io.sqsbrowser.expand;
 
 import io.sqsbrowser.event.DeliveryEvent;
+import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -15,9 +16,20 @@ import org.apache.flink.util.OutputTag;
 public final class SplitByAudience extends ProcessFunction<DeliveryEvent, DeliveryEvent> {
     private static final long serialVersionUID = 1L;
     public static final OutputTag<DeliveryEvent> FAN_OUT = new OutputTag<>("fan-out", TypeInformation.of(DeliveryEvent.class));
+    /**
+     * How long the last event split had been on the stream (Kinesis arrival to here, in the source's task): beside
+     * the expander's {@code eventAgeMillis}, it tells whether events wait before the job reads them or inside it.
+     */
+    private transient long eventAgeMillis;
+
+    @Override
+    public void open(OpenContext context) {
+        getRuntimeContext().getMetricGroup().gauge("eventAgeReadMillis", () -> eventAgeMillis);
+    }
 
     @Override
     public void processElement(DeliveryEvent event, Context ctx, Collector<DeliveryEvent> out) {
+        eventAgeMillis = System.currentTimeMillis() - event.arrivalMillis;
         if (event.userId != null) {
             out.collect(event);
         } else {

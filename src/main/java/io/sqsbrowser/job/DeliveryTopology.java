@@ -91,7 +91,7 @@ public final class DeliveryTopology {
         SingleOutputStreamOperator<DeliveryEvent> userEvents = events.process(new SplitByAudience())
                 .uid("split-by-audience").name("Split by audience");
         AudienceExpander.Settings settings = new AudienceExpander.Settings(config.aws, config.sqs, config.maxInFlightBytes,
-                config.maxWaitingEventBytes, config.tombstoneRetentionMillis, config.bootstrapScan ? config.sessionTable : null,
+                config.maxWaitingEventBytes, config.fanOutMessagesPerSecond, config.tombstoneRetentionMillis, config.bootstrapScan ? config.sessionTable : null,
                 config.scanSegments);
         KeyedMultipleInputTransformation<DeadLetter> expand = new KeyedMultipleInputTransformation<>(
                 "Expand audience + encrypt + send to SQS",

@@ -37,7 +37,9 @@ import java.util.TreeSet;
  *       {@code maxWaitingEventBytes} [64 MiB: events held at a cold start until the scan ends, before the job stops
  *       reading events], and the other consumer keys of {@code EventSource}.
  *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxInFlightBytes} [64 MiB: encrypted messages
- *       handed to SQS and not yet answered, per subtask], {@code retryForMillis} [900000: how long throttling, 5xx
+ *       handed to SQS and not yet answered, per subtask], {@code fanOutMessagesPerSecond} [0, no limit: messages
+ *       of account and everyone events handed to SQS per second and subtask, at most; user events are not held],
+ *       {@code retryForMillis} [900000: how long throttling, 5xx
  *       and I/O errors are retried before a message becomes a dead letter], {@code backoffBaseMillis} [100],
  *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144], {@code httpClient} [APACHE | NETTY].
  *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required),
@@ -65,6 +67,7 @@ public final class JobConfig implements Serializable {
     public final long maxWaitingEventBytes;
     public final SenderSettings sqs;
     public final long maxInFlightBytes;
+    public final long fanOutMessagesPerSecond;
     public final int maxMessageBytes;
     public final DeadLetterDestination deadLetter;
     public final long deadLetterMaxBufferedBytes;
@@ -98,6 +101,10 @@ public final class JobConfig implements Serializable {
                 sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000), maxMessageBytes,
                 SenderClients.Http.parse(sqsGroup.get("httpClient", "APACHE")));
         maxInFlightBytes = sqsGroup.integer("maxInFlightBytes", 64L << 20);
+        fanOutMessagesPerSecond = sqsGroup.integer("fanOutMessagesPerSecond", 0);
+        if (fanOutMessagesPerSecond < 0) {
+            throw new IllegalArgumentException("Sqs.fanOutMessagesPerSecond must be 0 (no limit) or more, got " + fanOutMessagesPerSecond);
+        }
         Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
         deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
         deadLetterMaxBufferedBytes = dlq.integer("maxBufferedBytes", 64L << 20);

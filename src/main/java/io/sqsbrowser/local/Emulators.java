@@ -106,6 +106,11 @@ public final class Emulators implements AutoCloseable {
         return elasticMqProcess != null ? elasticMqProcess.pid() : ProcessHandle.current().pid();
     }
 
+    /** The emulators' processes by name (ElasticMQ's is this one unless it runs in its own): whose CPU a benchmark reads. */
+    public Map<String, Long> processIds() {
+        return Map.of("ElasticMQ", sqsProcessId(), "kinesalite", kinesalite.pid(), "dynalite", dynalite.pid());
+    }
+
     /** Settings that point every AWS client at these emulators. */
     public AwsSettings aws() {
         return aws;

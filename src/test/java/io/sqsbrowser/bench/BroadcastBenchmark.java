@@ -23,11 +23,15 @@ import java.util.stream.Collectors;
  * Broadcast throughput and CPU per message, told truthfully. Three processes beside ElasticMQ's own: this one
  * (it only drives), the ceiling ({@link CeilingClient}: the job's own SQS client sending already-encrypted
  * messages, nothing else) and the job ({@link JobProcess}, on a local Flink cluster), each a fresh JVM whose CPU
- * time is read from /proc. Both sides are warmed up until each has made {@code warmRequests} requests; then
+ * time is read from /proc. Both sides are warmed up until each has made {@code warmRequests} requests and, beyond
+ * that, until neither side's JIT compiler takes more than a tenth of its CPU in a round (their figures have
+ * settled), for at most three times as many; then
  * ceiling and job rounds alternate, each round one message to every session's queue. Reported per round:
  * messages a second, CPU microseconds per message of the process, ElasticMQ's CPU per request, and the job's
  * rate as a fraction of the same cycle's ceiling; and the machine's limit, cores / (ElasticMQ + ceiling client
- * CPU per request). Each process's JIT compiler threads' share of its CPU is printed beside it: while it is not
+ * CPU per request). Each parallelism has a fresh ceiling process beside its fresh job process, so that both sides
+ * have been warmed up alike (a ceiling kept from the cycle before is warmer than the new job, and costs less per
+ * message for it). Each process's JIT compiler threads' share of its CPU is printed beside it: while it is not
  * near zero, that side is still warming up. Then, at the last parallelism: the first broadcast after a quiet spell
  * (what breaking news meets), and a batch run (10 messages per queue: ten broadcasts at once).
  *
@@ -81,6 +85,11 @@ public final class BroadcastBenchmark {
             return cpuNanos / 1e3 / messages;
         }
 
+        /** Whether the JIT compiler took at most a tenth of the round's CPU: the process is warm. */
+        boolean settled() {
+            return jitCpuNanos * 10 <= cpuNanos;
+        }
+
         /** CPU per message less the JIT compiler's: what a long-running process, long since compiled, spends. */
         double compiledCpuMicros() {
             return (cpuNanos - jitCpuNanos) / 1e3 / messages;
@@ -117,14 +126,15 @@ public final class BroadcastBenchmark {
             Files.write(sessionsFile, all.stream().map(s -> s.queueUrl + "\t" + s.aesKey + "\t" + s.cipher.attributeValue())
                     .collect(Collectors.toList()));
             List<Round> measured = new ArrayList<>();
-            try (Child ceiling = new Child(CeilingClient.class.getName(), List.of("-Xmx2g"),
-                    "http://127.0.0.1:" + emulators.sqsPort, sessionsFile.toString(), Integer.toString(inFlight), http)) {
-                int lastParallelism = parallelisms[parallelisms.length - 1];
-                for (int parallelism : parallelisms) {
+            int lastParallelism = parallelisms[parallelisms.length - 1];
+            for (int parallelism : parallelisms) {
+                try (Child ceiling = bench.ceiling(sessionsFile, inFlight, http)) {
                     measured.addAll(bench.run(ceiling, parallelism, inFlight, http, warmRequests, rounds, quietSeconds,
                             parallelism == lastParallelism, false));
                 }
-                if (profile) {
+            }
+            if (profile) {
+                try (Child ceiling = bench.ceiling(sessionsFile, inFlight, http)) {
                     bench.run(ceiling, lastParallelism, inFlight, http, warmRequests, rounds, quietSeconds, false, true);
                 }
             }
@@ -135,6 +145,12 @@ public final class BroadcastBenchmark {
             JfrSummary.print(DIR.resolve("job-p" + parallelisms[parallelisms.length - 1] + ".jfr"), 20);
         }
         System.exit(0);
+    }
+
+    /** A fresh ceiling process ({@link CeilingClient}). */
+    private Child ceiling(Path sessionsFile, int inFlight, String http) throws IOException {
+        return new Child(CeilingClient.class.getName(), List.of("-Xmx2g"), "http://127.0.0.1:" + emulators.sqsPort,
+                sessionsFile.toString(), Integer.toString(inFlight), http);
     }
 
     /**
@@ -168,10 +184,14 @@ public final class BroadcastBenchmark {
             jobProcess.await("ready");
             long[] sent = {0};
             System.out.printf("%nParallelism %d%s: warming both sides up%n", parallelism, profile ? ", profiled (not counted)" : "");
-            for (long done = 0; done < warmRequests; done += sessions) {
-                ceilingRound(ceiling, 1, "warm-up");
-                jobRound(jobProcess, stream, sent, 1, "warm-up");
+            long warmed = 0;
+            boolean settled = false;
+            while (warmed < warmRequests || !settled && warmed < 4L * warmRequests) {
+                settled = ceilingRound(ceiling, 1, "warm-up").settled() & jobRound(jobProcess, stream, sent, 1, "warm-up").settled();
+                warmed += sessions;
             }
+            System.out.printf("  warmed up with %,d requests a side; JIT compilers %s%n", warmed,
+                    settled ? "under a tenth of each side's CPU" : "still above a tenth of a side's CPU");
             for (int r = 1; r <= rounds; r++) {
                 Round c = ceilingRound(ceiling, 1, "ceiling, round " + r);
                 Round j = jobRound(jobProcess, stream, sent, 1, "job, parallelism " + parallelism + ", round " + r);

@@ -76,19 +76,43 @@ public final class JobProcess {
         throw new IllegalStateException("only " + CountersReporter.sum("messagesSent") + " of " + total + " messages were sent");
     }
 
-    /**
-     * Where events wait: their age on reaching the expander, and how much of each second a task spent backpressured
-     * by the tasks after it. (The Kinesis consumer's {@code millisBehindLatest} tells nothing here: kinesalite counts
-     * it from the last record a GetRecords returns, not from the stream's tip.)
-     */
-    static final List<String> SAMPLED = List.of("eventAgeMillis", "backPressuredTimeMsPerSecond");
+    /** One figure the job's sampler records: the largest of a gauge over the subtasks of the tasks named so, scaled. */
+    static final class Sampled {
+        final String label;
+        final String gauge;
+        final String task;
+        final double scale;
 
-    /** Tab-separated lines: epoch milliseconds, then the largest value of each of {@link #SAMPLED} then. */
+        Sampled(String label, String gauge, String task, double scale) {
+            this.label = label;
+            this.gauge = gauge;
+            this.task = task;
+            this.scale = scale;
+        }
+    }
+
+    /**
+     * Where events wait: their age on leaving the source's task and on reaching the expander; how much of each
+     * second the source's task and the expander's were busy, and the source's backpressured; how full the
+     * source's output buffers and the expander's input buffers were. (The Kinesis consumer's
+     * {@code millisBehindLatest} tells nothing here: kinesalite counts it from the last record a GetRecords
+     * returns, not from the stream's tip.)
+     */
+    static final List<Sampled> SAMPLED = List.of(
+            new Sampled("age read ms", "eventAgeReadMillis", "", 1),
+            new Sampled("age at expander ms", "eventAgeMillis", "", 1),
+            new Sampled("source busy ms/s", "busyTimeMsPerSecond", "Event stream", 1),
+            new Sampled("source backpressured ms/s", "backPressuredTimeMsPerSecond", "Event stream", 1),
+            new Sampled("source out buffers %", "outPoolUsage", "Event stream", 100),
+            new Sampled("expander busy ms/s", "busyTimeMsPerSecond", "Expand", 1),
+            new Sampled("expander in buffers %", "inPoolUsage", "Expand", 100));
+
+    /** Tab-separated lines: epoch milliseconds, then each of {@link #SAMPLED} then, rounded. */
     private static void sampleJob(Path file) throws IOException {
         BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
         DaemonThreads.scheduler("job-sampler").scheduleAtFixedRate(() -> {
             StringBuilder line = new StringBuilder().append(System.currentTimeMillis());
-            SAMPLED.forEach(name -> line.append('\t').append(CountersReporter.max(name)));
+            SAMPLED.forEach(s -> line.append('\t').append(Math.round(s.scale * CountersReporter.max(s.gauge, s.task))));
             try {
                 out.write(line.append('\n').toString());
                 out.flush();

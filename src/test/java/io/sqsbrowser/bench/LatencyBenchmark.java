@@ -39,7 +39,8 @@ import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
  * that arrived while the broadcast was being sent (are they starved?), and of the broadcast's own deliveries.
  *
  * <p>Run: {@code mvn -q -Pbench -Dbench=LatencyBenchmark test-compile exec:exec}; {@code -Dbench.args="sessions
- * eventsPerSecond seconds parallelism history|sqsonly [profile]"}, by default {@code "10000 1000 120 2 history"}; a warm-up of
+ * eventsPerSecond seconds parallelism history|sqsonly fanOutMessagesPerSecond [profile]"}, by default {@code "10000 1000 120 2
+ * history 0"}; {@code fanOutMessagesPerSecond} is the job's pace for broadcasts, per subtask (0: none); a warm-up of
  * 150,000 events at the same rate, in steps the job has caught up with, goes first and is not counted. {@code sqsonly} marks the user events {@code _sqs_only}: no
  * history rows, the delivery path alone; {@code profile} records the job's CPU samples from its start and summarizes them.
  */
@@ -56,6 +57,9 @@ public final class LatencyBenchmark {
     private final TestJob job;
     private final List<TestSession> sessions;
     private final AtomicLong nextEvent = new AtomicLong();
+    /** The processes whose CPU the timeline shows, and their samples: epoch milliseconds, then each one's CPU ns. */
+    private final Map<String, Long> processes = new java.util.LinkedHashMap<>();
+    private final List<long[]> cpuSamples = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Empty, or the field that spares the job the history rows: the delivery path alone. */
     private final String sqsOnly;
 
@@ -72,17 +76,19 @@ public final class LatencyBenchmark {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 120;
         int parallelism = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         boolean history = args.length <= 4 || !args[4].equals("sqsonly");
-        boolean profile = args.length > 5 && args[5].equals("profile");
+        long fanOutPace = args.length > 5 ? Long.parseLong(args[5]) : 0;
+        boolean profile = args.length > 6 && args[6].equals("profile");
         Files.createDirectories(DIR);
         System.out.printf("Latency benchmark, %s: %,d sessions (one per user), %,d user events/s (%s) for %d s at parallelism %d, "
-                + "an \"everyone\" event at %d s; %d cores%n", java.time.LocalDate.now(), sessionCount, rate,
-                history ? "with history rows" : "no history rows", seconds, parallelism, seconds / 2, Runtime.getRuntime().availableProcessors());
+                + "an \"everyone\" event at %d s, paced at %s; %d cores%n", java.time.LocalDate.now(), sessionCount, rate,
+                history ? "with history rows" : "no history rows", seconds, parallelism, seconds / 2,
+                fanOutPace == 0 ? "no limit" : String.format("%,d messages/s per subtask", fanOutPace), Runtime.getRuntime().availableProcessors());
         try (Emulators emulators = Emulators.start(true, "3g")) {
             TestJob job = new TestJob(emulators, 4);
             List<TestSession> sessions = Parallel.map(sessionCount, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20),
                     "user" + n, UUID.randomUUID().toString(), n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
             job.storeInTable(sessions);
-            new LatencyBenchmark(emulators, job, sessions, history).run(rate, seconds, parallelism, profile);
+            new LatencyBenchmark(emulators, job, sessions, history).run(rate, seconds, parallelism, fanOutPace, profile);
         }
         if (profile) {
             System.out.println();
@@ -91,10 +97,11 @@ public final class LatencyBenchmark {
         System.exit(0);
     }
 
-    private void run(int rate, int seconds, int parallelism, boolean profile) throws Exception {
+    private void run(int rate, int seconds, int parallelism, long fanOutPace, boolean profile) throws Exception {
         Map<String, Properties> groups = job.propertyGroups(parallelism);
         JobProcess.pollAsOnAws(groups);
         groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
+        groups.get("Sqs").setProperty("fanOutMessagesPerSecond", Long.toString(fanOutPace));
         Path config = DIR.resolve("latency-p" + parallelism + ".json");
         Files.writeString(config, TestJob.runtimePropertiesJson(groups));
         List<String> flags = JobProcess.jvmFlags();
@@ -115,16 +122,31 @@ public final class LatencyBenchmark {
             long warmEvents = nextEvent.get();
             Parallel.map(sessions.size(), i -> emulators.sqs().purgeQueue(b -> b.queueUrl(sessions.get(i).queueUrl)));
             jobProcess.ask("sample " + JOB_SAMPLES.toAbsolutePath(), "sampling");
+            processes.put("job", jobProcess.pid());
+            processes.putAll(new TreeMap<>(emulators.processIds()));
+            ScheduledExecutorService cpuSampler = Executors.newSingleThreadScheduledExecutor();
+            cpuSampler.scheduleAtFixedRate(this::sampleCpu, 0, 100, TimeUnit.MILLISECONDS);
             long cpuBefore = jobProcess.cpuNanos();
             long jitBefore = jobProcess.jitCpuNanos();
             System.out.printf("Measuring: %d s%n", seconds);
             produce(rate, seconds, "lat", seconds / 2);
+            cpuSampler.shutdown();
             long userEvents = nextEvent.get() - warmEvents;
             jobProcess.ask("await " + (nextEvent.get() + sessions.size()), "reached");
             long cpu = jobProcess.cpuNanos() - cpuBefore;
             long jit = jobProcess.jitCpuNanos() - jitBefore;
             report(userEvents, cpu, jit);
         }
+    }
+
+    private void sampleCpu() {
+        long[] sample = new long[processes.size() + 1];
+        sample[0] = System.currentTimeMillis();
+        int i = 1;
+        for (long pid : processes.values()) {
+            sample[i++] = Child.cpuNanos(pid);
+        }
+        cpuSamples.add(sample);
     }
 
     /** Puts {@code rate} user events a second, a PutRecords every 100 ms; the broadcast at {@code broadcastAt} s. */
@@ -195,11 +217,11 @@ public final class LatencyBenchmark {
 
     /**
      * User events by when they arrived, in 5-second steps: where in the run the slow ones are. Beside them, the
-     * largest of the job's samples in that step ({@link JobProcess#SAMPLED}): the age of events reaching the
-     * expander (the part of the latency spent before it: Kinesis, the source, the shuffle), and the most a task was
-     * backpressured, in ms per second.
+     * largest of each of the job's samples in that step ({@link JobProcess#SAMPLED}): where events waited (their age
+     * on leaving the source's task: Kinesis and reading it; on reaching the expander: the shuffle and the expander's
+     * input added) and why (busy tasks, backpressure, full buffers).
      */
-    private static void printTimeline(List<long[]> arrivalAndLatency, long broadcastArrival) throws IOException {
+    private void printTimeline(List<long[]> arrivalAndLatency, long broadcastArrival) throws IOException {
         long start = arrivalAndLatency.stream().mapToLong(a -> a[0]).min().orElse(0);
         Map<Long, List<Long>> bySpell = new TreeMap<>();
         arrivalAndLatency.forEach(a -> bySpell.computeIfAbsent((a[0] - start) / TIMELINE_STEP_MILLIS, s -> new ArrayList<>()).add(a[1]));
@@ -213,14 +235,39 @@ public final class LatencyBenchmark {
             }
         }
         long broadcastSpell = (broadcastArrival - start) / TIMELINE_STEP_MILLIS;
-        System.out.println("User events by arrival, milliseconds; the job then: age of events reaching the expander, "
-                + "backpressured ms/s:");
+        System.out.println("User events by arrival, milliseconds; the job then, the largest sample of each of:");
+        for (int i = 0; i < JobProcess.SAMPLED.size(); i++) {
+            System.out.printf("  %c: %s%n", 'a' + i, JobProcess.SAMPLED.get(i).label);
+        }
+        System.out.println("  and the cores each process used in the step: " + String.join(", ", processes.keySet()));
         bySpell.forEach((spell, latencies) -> {
-            long[] job = samplesBySpell.getOrDefault(spell, new long[JobProcess.SAMPLED.size()]);
-            System.out.printf("  %s  | %6d %4d%n", Percentiles.of(latencies).line(String.format("%3d-%3d s%s",
+            StringBuilder job = new StringBuilder();
+            for (long value : samplesBySpell.getOrDefault(spell, new long[JobProcess.SAMPLED.size()])) {
+                job.append(String.format(" %6d", value));
+            }
+            job.append("  |");
+            for (double cores : coresIn(start + spell * TIMELINE_STEP_MILLIS, start + (spell + 1) * TIMELINE_STEP_MILLIS)) {
+                job.append(String.format(" %4.2f", cores));
+            }
+            System.out.printf("  %s  |%s%n", Percentiles.of(latencies).line(String.format("%3d-%3d s%s",
                     spell * TIMELINE_STEP_MILLIS / 1000, (spell + 1) * TIMELINE_STEP_MILLIS / 1000,
-                    spell == broadcastSpell ? " (the broadcast arrives)" : "")), job[0], job[1]);
+                    spell == broadcastSpell ? " (the broadcast arrives)" : "")), job);
         });
+    }
+
+    /** Cores each of {@link #processes} used between two times, from the CPU samples nearest inside them. */
+    private double[] coresIn(long from, long to) {
+        List<long[]> inside = cpuSamples.stream().filter(s -> s[0] >= from && s[0] < to).collect(Collectors.toList());
+        double[] cores = new double[processes.size()];
+        if (inside.size() < 2) {
+            return cores;
+        }
+        long[] first = inside.get(0);
+        long[] last = inside.get(inside.size() - 1);
+        for (int i = 0; i < cores.length; i++) {
+            cores[i] = (last[i + 1] - first[i + 1]) / 1e6 / (last[0] - first[0]);
+        }
+        return cores;
     }
 
     /** Every message in the session's queue: its message id and when SQS took it. */

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -64,8 +66,13 @@ class AudienceExpanderTest {
     }
 
     private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes) {
+        return settings(maxInFlightBytes, scanTable, maxMessageBytes, 0);
+    }
+
+    private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes,
+            long fanOutMessagesPerSecond) {
         return new AudienceExpander.Settings(emulators.aws(), new SenderSettings(16, 10_000, 1, 20, maxMessageBytes, SenderClients.Http.APACHE),
-                maxInFlightBytes, 1024, HOUR, scanTable, 2);
+                maxInFlightBytes, 1024, fanOutMessagesPerSecond, HOUR, scanTable, 2);
     }
 
     /** Where keyed state lives: the heap (Flink's default) or RocksDB, incremental (as Managed Flink runs). */
@@ -279,6 +286,46 @@ class AudienceExpanderTest {
             runMailsUntil(h, "both messages", () -> messagesIn(lapsedOlderVersion) == 1 && messagesIn(live) == 1);
             assertThat(messagesIn(liveOlderVersion)).as("the live user's stale version").isZero();
         }
+    }
+
+    /**
+     * Paced at 20 messages a second (at most 2 at once), a broadcast to 30 users goes out as processing time passes,
+     * never ahead of the pace, while a user event sent in the middle of it goes at once; a drained stop sends the
+     * rest at once (no timer fires then). Without a pace the whole broadcast goes at the first instant.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {20, 0})
+    void aPacedBroadcastGoesNoFasterThanItsPaceAndUserEventsAreNotHeld(long perSecond) throws Exception {
+        List<SessionRecord> sessions = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
+        }
+        IntSupplier messages = () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum();
+        SessionRecord last = sessions.get(29);
+        try (var h = harness(settings(64 << 20, null, 262_144, perSecond), 1, 0, null)) {
+            h.setProcessingTime(1_000);
+            for (SessionRecord s : sessions) {
+                change(h, s);
+            }
+            send(h, "{\"messageId\":\"everyone\"}");
+            runMailsFor(h, Duration.ofMillis(300));
+            if (perSecond == 0) {
+                runMailsUntil(h, "the whole broadcast at once", () -> messages.getAsInt() == 30);
+                return;
+            }
+            assertThat(messages.getAsInt()).as("sent at the first instant: the bucket's tenth of a second").isEqualTo(2);
+            send(h, "{\"userId\":\"" + last.userId + "\",\"messageId\":\"alert\"}");
+            runMailsUntil(h, "the user event, not held by the pace", () -> messages.getAsInt() == 3);
+            for (long millis = 50; millis <= 700; millis += 50) {
+                h.setProcessingTime(1_000 + millis);
+                long expected = 1 + 2 + perSecond * millis / 1000;
+                runMailsUntil(h, expected + " messages by " + millis + " ms", () -> messages.getAsInt() >= expected);
+                runMailsFor(h, Duration.ofMillis(20));
+                assertThat(messages.getAsInt()).as("messages by %d ms", millis).isEqualTo((int) expected);
+            }
+        }
+        assertThat(messages.getAsInt()).as("every message once the drained stop has finished").isEqualTo(31);
+        assertThat(drain(last).stream().map(m -> m.get("messageId").asText())).containsExactlyInAnyOrder("alert", "everyone");
     }
 
     @Test

@@ -16,6 +16,8 @@ import org.apache.flink.metrics.reporter.MetricReporterFactory;
 /** A Flink metric reporter that lets the benchmark read the job's counters and gauges in-process. */
 public final class CountersReporter implements MetricReporter {
     private static final Map<String, List<Metric>> METRICS = new ConcurrentHashMap<>();
+    /** The task (operator chain) each metric belongs to: Flink's {@code <task_name>}, empty when it has none. */
+    private static final Map<Metric, String> TASKS = new ConcurrentHashMap<>();
 
     /** Sum of every subtask's counter or numeric gauge of that name. */
     public static long sum(String name) {
@@ -32,10 +34,15 @@ public final class CountersReporter implements MetricReporter {
 
     /** The largest of every subtask's numeric gauge of that name; 0 when there is none. */
     public static long max(String name) {
-        long max = 0;
+        return (long) max(name, "");
+    }
+
+    /** The largest of the numeric gauges of that name in tasks whose name contains {@code task}; 0 when there is none. */
+    public static double max(String name, String task) {
+        double max = 0;
         for (Metric m : METRICS.getOrDefault(name, List.of())) {
-            if (m instanceof Gauge && ((Gauge<?>) m).getValue() instanceof Number) {
-                max = Math.max(max, ((Number) ((Gauge<?>) m).getValue()).longValue());
+            if (m instanceof Gauge && ((Gauge<?>) m).getValue() instanceof Number && TASKS.getOrDefault(m, "").contains(task)) {
+                max = Math.max(max, ((Number) ((Gauge<?>) m).getValue()).doubleValue());
             }
         }
         return max;
@@ -43,6 +50,7 @@ public final class CountersReporter implements MetricReporter {
 
     public static void clear() {
         METRICS.clear();
+        TASKS.clear();
     }
 
     @Override
@@ -54,6 +62,7 @@ public final class CountersReporter implements MetricReporter {
     @Override
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
         METRICS.computeIfAbsent(name, k -> new CopyOnWriteArrayList<>()).add(metric);
+        TASKS.put(metric, group.getAllVariables().getOrDefault("<task_name>", ""));
     }
 
     @Override
@@ -62,6 +71,7 @@ public final class CountersReporter implements MetricReporter {
         if (metrics != null) {
             metrics.remove(metric);
         }
+        TASKS.remove(metric);
     }
 
     /** Named in the MiniCluster's configuration as {@code metrics.reporter.bench.factory.class}. */
