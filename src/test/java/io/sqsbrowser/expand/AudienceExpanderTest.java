@@ -328,6 +328,33 @@ class AudienceExpanderTest {
         assertThat(drain(last).stream().map(m -> m.get("messageId").asText())).containsExactlyInAnyOrder("alert", "everyone");
     }
 
+    /**
+     * Broadcasts taken and not finished are bounded in bytes (1,024 here): with one message in flight at a time, a
+     * second broadcast after a first of 1,100 bytes is taken only once the first has been answered for every
+     * session, so a producer cannot pile broadcasts up in memory (and in every checkpoint) faster than they go out.
+     */
+    @Test
+    void broadcastsTakenAndNotFinishedAreBoundedInBytes() throws Exception {
+        List<SessionRecord> sessions = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
+        }
+        String text = "x".repeat(1_100);
+        try (var h = harness(settings(1, null, 262_144), 1, 0, null)) {
+            for (SessionRecord s : sessions) {
+                change(h, s);
+            }
+            send(h, "{\"messageId\":\"first\",\"message\":\"" + text + "\"}");
+            send(h, "{\"messageId\":\"second\",\"message\":\"" + text + "\"}");
+            assertThat(sessions).as("sessions with the first broadcast when the second was taken")
+                    .allMatch(s -> messagesIn(s) >= 1);
+            runMailsUntil(h, "both broadcasts", () -> sessions.stream().allMatch(s -> messagesIn(s) == 2));
+            for (SessionRecord s : sessions) {
+                assertThat(drain(s).stream().map(m -> m.get("messageId").asText())).containsExactlyInAnyOrder("first", "second");
+            }
+        }
+    }
+
     @Test
     void aMessageSqsRefusesBecomesADeadLetterWithThePlaintextNotTheEnvelope() throws Exception {
         SessionRecord s = session("A", "u1", "s1", CipherFormat.GCM);
