@@ -16,11 +16,7 @@ public final class CallThreads implements AutoCloseable {
     private final ExecutorService threads;
 
     public CallThreads(String name, int count) {
-        this.threads = Executors.newFixedThreadPool(count, r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = Executors.newFixedThreadPool(count, DaemonThreads.factory(name));
     }
 
     public <T> CompletableFuture<T> call(Supplier<T> call) {

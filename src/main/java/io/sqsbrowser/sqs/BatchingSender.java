@@ -23,7 +23,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * Sends messages to SQS with a bounded number of requests in flight. Messages wait per queue while all
  * request slots are busy, so several ready messages for the same queue leave in one SendMessageBatch
  * (at most 10 entries, within the size limit); when a slot is free a message leaves at once, without a
- * linger. {@linkplain SqsMessage#priority Priority} messages wait apart and leave before all others. Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter for as long
+ * linger. {@linkplain SqsMessage#priority Priority} messages wait apart and leave before all others.
+ * Throttling, 5xx and I/O errors are retried with exponential backoff and full jitter for as long
  * as the retry budget lasts (an outage of SQS stalls delivery rather than dead-lettering it); a queue that
  * no longer exists drops its messages; what is refused for good, or still fails when the budget is spent,
  * is reported as {@link SendOutcome.Kind#FAILED} to the caller, which dead-letters it. Thread-safe.
@@ -48,7 +49,7 @@ public final class BatchingSender implements AutoCloseable {
     private final SenderSettings settings;
     private final Listener listener;
     private final ScheduledExecutorService retryTimer;
-    /** Messages waiting for a request slot, per queue, oldest queue first: priority ones, and the others. Guarded by {@code this}. */
+    /** Messages waiting for a request slot, per queue, oldest queue first: priority ones, then the rest; under {@code this}. */
     private final Map<String, ArrayDeque<Pending>> waitingWithPriority = new LinkedHashMap<>();
     private final Map<String, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
     private int inFlight;
