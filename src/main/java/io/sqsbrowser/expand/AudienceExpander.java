@@ -69,8 +69,8 @@ import software.amazon.awssdk.services.sqs.SqsAsyncClient;
  *       fan-out event is handed out one user at a time, in user-id order, so a checkpoint can pass in the middle
  *       of a broadcast and store only the event, the last user handed out and the unconfirmed messages.
  *       Waiting user events go before the next user of a broadcast, so a broadcast never starves them; a
- *       broadcast may also be paced ({@link FanOutPace}), so that it leaves them CPU as well. Broadcasts taken
- *       and not finished are bounded in bytes too ({@code maxWaitingEventBytes}): beyond, no more input is taken.
+ *       broadcast may also be paced ({@link FanOutPace}), so that it leaves them CPU as well. Events taken and
+ *       not finished are bounded in bytes too ({@code maxWaitingEventBytes}): beyond, no more input is taken.
  *   <li><b>Cold start.</b> A subtask started without state first reads the session table ({@link SessionTableScan}
  *       on threads of its own, keeping the users of its key groups) and expands nothing until it has read all of
  *       it: events wait in state, and once {@code maxWaitingEventBytes} of them wait the subtask takes no more
@@ -141,8 +141,8 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private transient ArrayDeque<Expansion> fanOutToHandOut;
     private transient List<Expansion> restored;
     private transient long waitingBytes;
-    /** Payload bytes of the fan-out events taken and not yet finished: each is held (and checkpointed) until then. */
-    private transient long fanOutBytes;
+    /** Payload bytes of the events taken and not yet finished: each is held (and checkpointed) until then. */
+    private transient long heldBytes;
     private transient long inFlightBytes;
     private transient int inFlightMessages;
     private transient int maxInFlightMessages;
@@ -249,7 +249,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         metrics.gauge("inFlightBytes", () -> inFlightBytes);
         metrics.gauge("inFlightMessages", () -> inFlightMessages);
         metrics.gauge("eventAgeMillis", () -> eventAgeMillis);
-        metrics.gauge("fanOutWaitingBytes", () -> fanOutBytes);
+        metrics.gauge("heldEventBytes", () -> heldBytes);
         sqs = SenderClients.create(settings.aws, settings.sqs.maxInFlightRequests, settings.sqs.http);
         sender = new BatchingSender(sqs, settings.sqs, new SenderMetrics(metrics));
         if (settings.fanOutMessagesPerSecond > 0) {
@@ -374,6 +374,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                     public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
                         DeliveryEvent event = record.getValue();
                         eventAgeMillis = System.currentTimeMillis() - event.arrivalMillis;
+                        awaitRoomForEvent();
                         accept(new Expansion(event, event.userId, ownKeyGroups));
                     }
                 },
@@ -381,7 +382,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                     @Override
                     public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
                         eventAgeMillis = System.currentTimeMillis() - record.getValue().arrivalMillis;
-                        awaitRoomForFanOut();
+                        awaitRoomForEvent();
                         accept(new Expansion(record.getValue(), null, ownKeyGroups));
                     }
                 });
@@ -412,9 +413,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private void accept(Expansion e) throws InterruptedException {
         pending.add(e);
         (e.isFanOut() ? fanOutToHandOut : userEventsToHandOut).addLast(e);
-        if (e.isFanOut()) {
-            fanOutBytes += e.event.payload.length;
-        }
+        heldBytes += e.event.payload.length;
         if (!gateOpen) {
             waitingBytes += e.event.payload.length;
             while (!gateOpen && waitingBytes >= settings.maxWaitingEventBytes) {
@@ -425,13 +424,14 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     }
 
     /**
-     * A producer can send broadcasts faster than they go out (the more so when they are paced), and each waits in
-     * memory and in every checkpoint until its last message is answered: once {@code maxWaitingEventBytes} of them
-     * are held, the next waits, and the subtask takes no more input, until some finish (backpressure, as at a cold
-     * start), so the job does not run out of memory and lose them all. A broadcast never waits for itself.
+     * Events can arrive faster than they go out (broadcasts, the more so when paced; any event while SQS is down),
+     * and each is held in memory and in every checkpoint until its last message is answered: once
+     * {@code maxWaitingEventBytes} of them are held, the next waits, and the subtask takes no more input, until some
+     * finish (backpressure, as at a cold start, where the scan's own bound applies), so the job does not run out
+     * of memory and lose them all. An event never waits for itself.
      */
-    private void awaitRoomForFanOut() throws InterruptedException {
-        while (gateOpen && fanOutBytes >= settings.maxWaitingEventBytes) {
+    private void awaitRoomForEvent() throws InterruptedException {
+        while (gateOpen && heldBytes >= settings.maxWaitingEventBytes) {
             mailbox.yield();
         }
     }
@@ -589,9 +589,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
 
     private void finishIfDone(Expansion e) {
         if (e.finished() && pending.remove(e)) {
-            if (e.isFanOut()) {
-                fanOutBytes -= e.event.payload.length;
-            }
+            heldBytes -= e.event.payload.length;
             emitHistory(e);
             if (e.recipients == 0) {
                 withoutRecipients.inc();

@@ -34,8 +34,8 @@ import java.util.TreeSet;
  *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
  *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
  *       {@code scanSegments} [4] parallel segments, before expanding events], {@code tombstoneRetentionHours} [48],
- *       {@code maxWaitingEventBytes} [64 MiB: events held at a cold start until the scan ends, and broadcasts taken
- *       and not finished, before the job stops reading events], and the other consumer keys of {@code EventSource}.
+ *       {@code maxWaitingEventBytes} [64 MiB: events held at a cold start until the scan ends, and events taken and
+ *       not finished, before the job stops reading events], and the other consumer keys of {@code EventSource}.
  *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxInFlightBytes} [64 MiB: encrypted messages
  *       handed to SQS and not yet answered, per subtask], {@code fanOutMessagesPerSecond} [0, no limit: messages
  *       of account and everyone events handed to SQS per second and subtask, at most; user events are not held],

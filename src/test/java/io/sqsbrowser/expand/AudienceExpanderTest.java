@@ -355,6 +355,29 @@ class AudienceExpanderTest {
         }
     }
 
+    /**
+     * The same bound holds for user events (held while SQS is slow or down): with one message in flight at a time and
+     * 1,024 bytes allowed, a third 1,100-byte event is taken only once the second has been answered.
+     */
+    @Test
+    void userEventsTakenAndNotFinishedAreBoundedInBytes() throws Exception {
+        List<SessionRecord> sessions = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
+        }
+        String text = "x".repeat(1_100);
+        try (var h = harness(settings(1, null, 262_144), 1, 0, null)) {
+            for (SessionRecord s : sessions) {
+                change(h, s);
+            }
+            for (SessionRecord s : sessions) {
+                send(h, "{\"userId\":\"" + s.userId + "\",\"messageId\":\"m\",\"message\":\"" + text + "\"}");
+            }
+            assertThat(messagesIn(sessions.get(1))).as("the second event's message when the third was taken").isEqualTo(1);
+            runMailsUntil(h, "every event", () -> sessions.stream().allMatch(s -> messagesIn(s) == 1));
+        }
+    }
+
     @Test
     void aMessageSqsRefusesBecomesADeadLetterWithThePlaintextNotTheEnvelope() throws Exception {
         SessionRecord s = session("A", "u1", "s1", CipherFormat.GCM);
