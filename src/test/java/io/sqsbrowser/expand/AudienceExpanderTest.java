@@ -125,6 +125,22 @@ class AudienceExpanderTest {
         return new EventParser(262_144).parse(json.getBytes(StandardCharsets.UTF_8), "e", "shard", "1", 1_000).value;
     }
 
+    /** Users u0, u1, ... of account A with one GCM session each (s0, s1, ...). */
+    private static List<SessionRecord> oneSessionPerUser(int users) {
+        List<SessionRecord> sessions = new ArrayList<>();
+        for (int i = 0; i < users; i++) {
+            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
+        }
+        return sessions;
+    }
+
+    private static void changeAll(KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h, List<SessionRecord> sessions)
+            throws Exception {
+        for (SessionRecord s : sessions) {
+            change(h, s);
+        }
+    }
+
     private static void change(KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h, SessionRecord s) throws Exception {
         h.processElement(AudienceExpander.SESSION_CHANGES - 1, new StreamRecord<>(s));
     }
@@ -296,17 +312,12 @@ class AudienceExpanderTest {
     @ParameterizedTest
     @ValueSource(longs = {20, 0})
     void aPacedBroadcastGoesNoFasterThanItsPaceAndUserEventsAreNotHeld(long perSecond) throws Exception {
-        List<SessionRecord> sessions = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
-        }
+        List<SessionRecord> sessions = oneSessionPerUser(30);
         IntSupplier messages = () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum();
         SessionRecord last = sessions.get(29);
         try (var h = harness(settings(64 << 20, null, 262_144, perSecond), 1, 0, null)) {
             h.setProcessingTime(1_000);
-            for (SessionRecord s : sessions) {
-                change(h, s);
-            }
+            changeAll(h, sessions);
             send(h, "{\"messageId\":\"everyone\"}");
             runMailsFor(h, Duration.ofMillis(300));
             if (perSecond == 0) {
@@ -335,15 +346,10 @@ class AudienceExpanderTest {
      */
     @Test
     void broadcastsTakenAndNotFinishedAreBoundedInBytes() throws Exception {
-        List<SessionRecord> sessions = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
-        }
+        List<SessionRecord> sessions = oneSessionPerUser(10);
         String text = "x".repeat(1_100);
         try (var h = harness(settings(1, null, 262_144), 1, 0, null)) {
-            for (SessionRecord s : sessions) {
-                change(h, s);
-            }
+            changeAll(h, sessions);
             send(h, "{\"messageId\":\"first\",\"message\":\"" + text + "\"}");
             send(h, "{\"messageId\":\"second\",\"message\":\"" + text + "\"}");
             assertThat(sessions).as("sessions with the first broadcast when the second was taken")
@@ -361,15 +367,10 @@ class AudienceExpanderTest {
      */
     @Test
     void userEventsTakenAndNotFinishedAreBoundedInBytes() throws Exception {
-        List<SessionRecord> sessions = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            sessions.add(session("A", "u" + i, "s" + i, CipherFormat.GCM));
-        }
+        List<SessionRecord> sessions = oneSessionPerUser(3);
         String text = "x".repeat(1_100);
         try (var h = harness(settings(1, null, 262_144), 1, 0, null)) {
-            for (SessionRecord s : sessions) {
-                change(h, s);
-            }
+            changeAll(h, sessions);
             for (SessionRecord s : sessions) {
                 send(h, "{\"userId\":\"" + s.userId + "\",\"messageId\":\"m\",\"message\":\"" + text + "\"}");
             }
