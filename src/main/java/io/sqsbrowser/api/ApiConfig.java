@@ -13,10 +13,12 @@ import java.util.Properties;
  * The session Lambda's configuration, from its environment variables:
  * {@code SESSION_TABLE}, {@code HISTORY_TABLE}, {@code EVENT_STREAM}, {@code QUEUE_PREFIX},
  * {@code IDENTITY_POOL_ID}, {@code DEVELOPER_PROVIDER_NAME} (the pool's developer provider), {@code SESSION_ROLE_ARN},
- * {@code DEAD_LETTER_QUEUE_URL} (never deleted by clean-up) (required); {@code CREDENTIAL_SECONDS} [3600],
+ * {@code DEAD_LETTER_QUEUE_URL} (never deleted by clean-up), {@code DEPLOYMENT_ID} (the tag value that marks this
+ * deployment's session queues; clean-up deletes no queue without it) (required); {@code CREDENTIAL_SECONDS} [3600],
  * {@code SESSION_TTL_SECONDS} [7200, how long an idle session lives], {@code MESSAGE_RETENTION_SECONDS}
  * [345600], {@code CLEANUP_MIN_AGE_SECONDS} [3600], {@code DEFAULT_CIPHER} [gcm], {@code ASYNC_MODE}
- * [lambda | inline], {@code AWS_REGION}, and {@code ENDPOINT_SQS}, {@code ENDPOINT_DYNAMODB},
+ * [lambda | inline], {@code FUNCTION_ALIAS} [live: the alias asynchronous work is invoked through, the one API Gateway
+ * calls and the on-failure destination is configured on], {@code AWS_REGION}, and {@code ENDPOINT_SQS}, {@code ENDPOINT_DYNAMODB},
  * {@code ENDPOINT_KINESIS}, {@code ENDPOINT_COGNITOIDENTITY}, {@code ENDPOINT_STS}, {@code ENDPOINT_LAMBDA}
  * (overrides, for emulators), {@code CREDENTIALS} [DEFAULT | STATIC] with {@code STATIC_ACCESS_KEY_ID} and
  * {@code STATIC_SECRET_ACCESS_KEY} (emulators only; on Lambda the default provider chain is right).
@@ -30,6 +32,8 @@ public final class ApiConfig {
     public final String identityPoolId;
     public final String developerProviderName;
     public final String deadLetterQueueUrl;
+    /** The value of every session queue's {@link io.sqsbrowser.aws.QueueNames#DEPLOYMENT_TAG} tag. */
+    public final String deploymentId;
     public final String sessionRoleArn;
     public final int credentialSeconds;
     public final int sessionTtlSeconds;
@@ -39,6 +43,8 @@ public final class ApiConfig {
     /** {@code lambda}: async work is re-invoked as an asynchronous Lambda event; {@code inline}: a local thread. */
     public final String asyncMode;
     public final String functionName;
+    /** The alias asynchronous work is invoked through: never {@code $LATEST}, whose code may differ from the alias's. */
+    public final String functionAlias;
     /** Every environment variable this class reads, whether set or not. */
     private final Set<String> variablesRead = new TreeSet<>();
 
@@ -70,6 +76,10 @@ public final class ApiConfig {
         identityPoolId = required("IDENTITY_POOL_ID");
         developerProviderName = required("DEVELOPER_PROVIDER_NAME");
         deadLetterQueueUrl = required("DEAD_LETTER_QUEUE_URL");
+        deploymentId = required("DEPLOYMENT_ID");
+        if (!deploymentId.matches("[A-Za-z0-9_.:/=+@ -]{1,256}")) {
+            throw new IllegalArgumentException("DEPLOYMENT_ID must be 1-256 characters allowed in an SQS tag value");
+        }
         sessionRoleArn = required("SESSION_ROLE_ARN");
         credentialSeconds = integer("CREDENTIAL_SECONDS", 3600);
         sessionTtlSeconds = integer("SESSION_TTL_SECONDS", 7200);
@@ -78,6 +88,7 @@ public final class ApiConfig {
         cipher = CipherFormat.fromAttribute(read("DEFAULT_CIPHER", "gcm"));
         asyncMode = read("ASYNC_MODE", "lambda");
         functionName = read("AWS_LAMBDA_FUNCTION_NAME", null);
+        functionAlias = read("FUNCTION_ALIAS", "live");
     }
 
     public Set<String> variablesRead() {

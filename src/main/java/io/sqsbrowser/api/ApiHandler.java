@@ -49,7 +49,7 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         messages = new MessagesService(AwsClients.dynamoDb(config.aws), config.historyTable, notify);
         asyncWork = "inline".equals(config.asyncMode)
                 ? AsyncWork.inProcess(request -> handleRequest(request, null))
-                : AsyncWork.selfInvocation(AwsClients.lambda(config.aws), config.functionName);
+                : AsyncWork.selfInvocation(AwsClients.lambda(config.aws), config.functionName, config.functionAlias);
     }
 
     @Override

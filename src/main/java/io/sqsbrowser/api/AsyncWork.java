@@ -12,14 +12,17 @@ import software.amazon.awssdk.services.lambda.model.InvocationType;
 
 /**
  * Work an {@code async} request answers before doing. On Lambda the request is re-invoked as an
- * asynchronous event of the same function: Lambda has queued it durably when {@code invoke} returns (and
- * retries it), so nothing is lost when this invocation ends. Locally it runs on a background thread.
+ * asynchronous event of the same function, through its alias: Lambda has queued it durably when {@code invoke}
+ * returns and retries it; what still fails goes to the alias's on-failure destination (an SQS queue, with an
+ * alarm), so nothing is lost when this invocation ends. Through the alias, never the unqualified function: that
+ * would run {@code $LATEST}, whose code is not the published version API Gateway calls. Locally it runs on a
+ * background thread.
  */
 interface AsyncWork {
     /** Runs {@code request} (already stripped of its {@code async} flag) later. */
     void submit(APIGatewayProxyRequestEvent request);
 
-    static AsyncWork selfInvocation(LambdaClient lambda, String functionName) {
+    static AsyncWork selfInvocation(LambdaClient lambda, String functionName, String alias) {
         ObjectMapper json = new ObjectMapper();
         return request -> {
             ObjectNode event = json.createObjectNode().put("httpMethod", request.getHttpMethod())
@@ -30,7 +33,7 @@ interface AsyncWork {
             if (request.getHeaders() != null) {
                 request.getHeaders().forEach(event.putObject("headers")::put);
             }
-            lambda.invoke(b -> b.functionName(functionName).invocationType(InvocationType.EVENT)
+            lambda.invoke(b -> b.functionName(functionName).qualifier(alias).invocationType(InvocationType.EVENT)
                     .payload(SdkBytes.fromUtf8String(event.toString())));
         };
     }

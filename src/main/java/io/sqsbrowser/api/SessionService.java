@@ -55,8 +55,10 @@ final class SessionService {
         }
         String queueName = QueueNames.newName(config.queuePrefix);
         int retention = retentionSeconds != null ? retentionSeconds : config.messageRetentionSeconds;
+        // Tagged with this deployment: only its own clean-up may ever delete the queue.
         String queueUrl = sqs.createQueue(b -> b.queueName(queueName)
-                .attributes(Map.of(QueueAttributeName.MESSAGE_RETENTION_PERIOD, Integer.toString(retention)))).queueUrl();
+                .attributes(Map.of(QueueAttributeName.MESSAGE_RETENTION_PERIOD, Integer.toString(retention)))
+                .tags(Map.of(QueueNames.DEPLOYMENT_TAG, config.deploymentId))).queueUrl();
         String identityId = null;
         try {
             CredentialsBroker.Issued issued = credentials.issue(null, queueName, QueueNames.arn(queueUrl, config.aws.region()));
@@ -154,8 +156,10 @@ final class SessionService {
 
     /**
      * Deletes session queues that no session owns: only names of the exact session-queue shape
-     * ({@code <prefix>-<43 random characters>}), never the dead-letter queue whatever its name, and never a queue
-     * younger than the safety margin (a session being created has its queue before its item).
+     * ({@code <prefix>-<43 random characters>}) that carry this deployment's {@link QueueNames#DEPLOYMENT_TAG}, never
+     * the dead-letter queue whatever its name, and never a queue younger than the safety margin (a session being
+     * created has its queue before its item). Another deployment's queues (a prefix that happens to match, a
+     * deployment sharing the prefix) and queues made by hand are left alone and counted.
      */
     ObjectNode cleanup() {
         Set<String> owned = ownedQueueNames();
@@ -163,21 +167,22 @@ final class SessionService {
         String deadLetters = QueueNames.name(config.deadLetterQueueUrl);
         ArrayNode deleted = JSON.createArrayNode();
         int young = 0;
+        int notOurs = 0;
         for (String url : sqs.listQueuesPaginator(b -> b.queueNamePrefix(config.queuePrefix + "-")).queueUrls()) {
             String name = QueueNames.name(url);
             if (!QueueNames.isSessionQueue(name, config.queuePrefix) || name.equals(deadLetters) || owned.contains(name)) {
                 continue;
             }
-            long created;
             try {
-                created = Long.parseLong(sqs.getQueueAttributes(b -> b.queueUrl(url)
-                        .attributeNames(QueueAttributeName.CREATED_TIMESTAMP)).attributes()
-                        .get(QueueAttributeName.CREATED_TIMESTAMP));
+                if (!config.deploymentId.equals(sqs.listQueueTags(b -> b.queueUrl(url)).tags().get(QueueNames.DEPLOYMENT_TAG))) {
+                    notOurs++;
+                    continue;
+                }
+                if (now - createdSeconds(url) < config.cleanupMinAgeSeconds) {
+                    young++;
+                    continue;
+                }
             } catch (QueueDoesNotExistException gone) {
-                continue;
-            }
-            if (now - created < config.cleanupMinAgeSeconds) {
-                young++;
                 continue;
             }
             deleteQueue(url);
@@ -186,7 +191,13 @@ final class SessionService {
         ObjectNode out = JSON.createObjectNode().put("success", true);
         out.set("deleted", deleted);
         out.put("keptYoung", young);
+        out.put("keptNotThisDeployment", notOurs);
         return out;
+    }
+
+    private long createdSeconds(String url) {
+        return Long.parseLong(sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNames(QueueAttributeName.CREATED_TIMESTAMP))
+                .attributes().get(QueueAttributeName.CREATED_TIMESTAMP));
     }
 
     private Set<String> ownedQueueNames() {

@@ -11,7 +11,14 @@ public final class QueueNames {
      * session role's policy ({@code ${aws:PrincipalTag/sqs-browser-queue}}).
      */
     public static final String SESSION_QUEUE_TAG = "sqs-browser-queue";
+    /**
+     * The tag on every session queue naming the deployment that created it: clean-up deletes only queues that carry
+     * its own deployment's value, so two deployments in one account never delete each other's queues.
+     */
+    public static final String DEPLOYMENT_TAG = "sqs-browser-deployment";
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** 256 random bits in unpadded base64url. */
+    private static final int RANDOM_CHARS = 43;
 
     private QueueNames() {}
 
@@ -24,12 +31,21 @@ public final class QueueNames {
 
     /** Whether {@code name} has the exact shape {@link #newName} gives: {@code <prefix>-} and 43 base64url characters. */
     public static boolean isSessionQueue(String name, String prefix) {
-        return name.length() == prefix.length() + 44 && name.startsWith(prefix + "-")
+        return name.length() == prefix.length() + 1 + RANDOM_CHARS && name.startsWith(prefix + "-")
                 && name.substring(prefix.length() + 1).chars().allMatch(QueueNames::base64Url);
     }
 
     private static boolean base64Url(int c) {
         return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_';
+    }
+
+    /**
+     * The IAM resource pattern (the last segment of a queue ARN) that matches exactly this prefix's session queue
+     * names: {@code ?} matches one character in IAM, so a longer prefix that begins with this one (another
+     * deployment's) is not matched, as {@code <prefix>-*} would match it.
+     */
+    public static String iamPattern(String prefix) {
+        return prefix + "-" + "?".repeat(RANDOM_CHARS);
     }
 
     /** The last path segment of a queue URL. */

@@ -17,8 +17,13 @@ public final class SessionCredentials {
      * @param sqsEndpoint an endpoint override (the local stack's SQS endpoint for sessions), or null for AWS
      */
     public static SessionQueueClient queueClient(JsonNode session, URI sqsEndpoint) {
+        return new SessionQueueClient(sqsClient(session, sqsEndpoint), session.get("sqsUrl").asText(), session.get("aesKey").asText());
+    }
+
+    /** An SQS client signing with the session's own credentials, for the session's region. */
+    public static SqsClient sqsClient(JsonNode session, URI sqsEndpoint) {
         String queueUrl = session.get("sqsUrl").asText();
-        SqsClient sqs = SqsClient.builder()
+        return SqsClient.builder()
                 .region(Region.of(session.hasNonNull("region") ? session.get("region").asText() : regionOf(queueUrl)))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsSessionCredentials.create(
                         session.get("accessKey").asText(), session.get("secretKey").asText(), session.get("sessionToken").asText())))
@@ -29,7 +34,6 @@ public final class SessionCredentials {
                     }
                 })
                 .build();
-        return new SessionQueueClient(sqs, queueUrl, session.get("aesKey").asText());
     }
 
     /** {@code https://sqs.<region>.amazonaws.com/...}; anything else (a local endpoint) is us-east-1. */

@@ -1,5 +1,6 @@
 package io.sqsbrowser.deadletter;
 
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.aws.AwsSettings;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
@@ -64,7 +65,8 @@ public final class DeadLetterSink extends RichSinkFunction<DeadLetter> implement
                 dropped.inc();
             }
         });
-        metrics.gauge("deadLettersWaiting", writer::waitingCount);
+        ManagedFlinkMetrics.gauge(metrics, ManagedFlinkMetrics.DEAD_LETTERS_WAITING, writer::waitingCount);
+        ManagedFlinkMetrics.rate(metrics, ManagedFlinkMetrics.DEAD_LETTERS_PER_SECOND, written);
         for (DeadLetter d : restored) {
             writer.add(d);
         }

@@ -1,5 +1,6 @@
 package io.sqsbrowser.event;
 
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.deadletter.Parsed;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeHint;
@@ -22,6 +23,8 @@ public final class EventDeserializationSchema implements KinesisDeserializationS
     public void open(DeserializationSchema.InitializationContext context) {
         eventsIn = context.getMetricGroup().counter("eventsIn");
         eventsInvalid = context.getMetricGroup().counter("eventsInvalid");
+        ManagedFlinkMetrics.rate(context.getMetricGroup(), ManagedFlinkMetrics.EVENTS_IN_PER_SECOND, eventsIn);
+        ManagedFlinkMetrics.rate(context.getMetricGroup(), ManagedFlinkMetrics.EVENTS_INVALID_PER_SECOND, eventsInvalid);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.sqsbrowser.expand;
 
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.crypto.MessageEncryptor;
@@ -246,10 +247,10 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         metrics.gauge("sessionsIndexed", () -> liveSessions);
         metrics.gauge("eventsWaitingForSessions", () -> gateOpen ? 0 : pending.size());
         metrics.gauge("expansionsInProgress", () -> pending.size());
-        metrics.gauge("inFlightBytes", () -> inFlightBytes);
         metrics.gauge("inFlightMessages", () -> inFlightMessages);
-        metrics.gauge("eventAgeMillis", () -> eventAgeMillis);
-        metrics.gauge("heldEventBytes", () -> heldBytes);
+        ManagedFlinkMetrics.gauge(metrics, ManagedFlinkMetrics.IN_FLIGHT_BYTES, () -> inFlightBytes);
+        ManagedFlinkMetrics.gauge(metrics, ManagedFlinkMetrics.EVENT_AGE_MILLIS, () -> eventAgeMillis);
+        ManagedFlinkMetrics.gauge(metrics, ManagedFlinkMetrics.HELD_EVENT_BYTES, () -> heldBytes);
         sqs = SenderClients.create(settings.aws, settings.sqs.maxInFlightRequests, settings.sqs.http);
         sender = new BatchingSender(sqs, settings.sqs, new SenderMetrics(metrics));
         if (settings.fanOutMessagesPerSecond > 0) {

@@ -1,5 +1,6 @@
 package io.sqsbrowser.expand;
 
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.event.DeliveryEvent;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -24,7 +25,7 @@ public final class SplitByAudience extends ProcessFunction<DeliveryEvent, Delive
 
     @Override
     public void open(OpenContext context) {
-        getRuntimeContext().getMetricGroup().gauge("eventAgeReadMillis", () -> eventAgeMillis);
+        ManagedFlinkMetrics.gauge(getRuntimeContext().getMetricGroup(), ManagedFlinkMetrics.EVENT_AGE_READ_MILLIS, () -> eventAgeMillis);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.sqsbrowser.history;
 
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import static io.sqsbrowser.aws.Attributes.n;
 import static io.sqsbrowser.aws.Attributes.s;
 
@@ -117,7 +118,7 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         retried = getMetricGroup().counter("historyRowRetries");
         failed = getMetricGroup().counter("historyRowsFailed");
         getMetricGroup().gauge("historyRowsUnwritten", () -> groups.stream().mapToInt(g -> g.users.size()).sum());
-        getMetricGroup().gauge("historyBufferedBytes", () -> bufferedBytes);
+        ManagedFlinkMetrics.gauge(getMetricGroup(), ManagedFlinkMetrics.HISTORY_BUFFERED_BYTES, () -> bufferedBytes);
         dynamoDb = AwsClients.dynamoDbForHistory(aws, settings.maxInFlightRequests);
         requests = new CallThreads("history-writer", settings.maxInFlightRequests);
         pump();

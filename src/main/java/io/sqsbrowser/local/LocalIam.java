@@ -24,8 +24,10 @@ import java.util.regex.Pattern;
  * both allow it, with {@code ${aws:PrincipalTag/...}} read from the tags the Cognito token carried; an explicit
  * Deny in either wins; expired credentials are refused as AWS refuses them.
  *
- * <p>{@link #SESSION_ROLE_POLICY} is the session role's policy exactly as the CloudFormation template declares it
- * (the deployment consistency test compares them), so the attacker tests run against the deployed policy.
+ * <p>{@link #sessionRolePolicy} is the session role's policy exactly as the CloudFormation template declares it
+ * (the deployment consistency test compares them), so the attacker tests run against the deployed policy. Of
+ * conditions it evaluates the {@code Null} operator, the one that policy uses; any other is refused at once rather
+ * than ignored.
  */
 public final class LocalIam {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,15 +35,36 @@ public final class LocalIam {
     public static final String ACCOUNT = "000000000000";
     /** The tag the Lambda puts on a session's Cognito token: the name of the session's queue. */
     public static final String QUEUE_TAG = QueueNames.SESSION_QUEUE_TAG;
-    /** The session role's policy, with the template's partition, region and account filled in. */
-    public static final String SESSION_ROLE_POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-            + "\"Action\":[\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:ChangeMessageVisibility\",\"sqs:GetQueueAttributes\"],"
-            + "\"Resource\":\"arn:aws:sqs:" + Emulators.REGION + ":" + ACCOUNT + ":${aws:PrincipalTag/" + QUEUE_TAG + "}\"}]}";
+    private static final String QUEUE_ACTIONS = "[\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:ChangeMessageVisibility\","
+            + "\"sqs:GetQueueAttributes\"]";
+    private static final String TAG_KEY = "aws:PrincipalTag/";
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{aws:PrincipalTag/([^}]+)}");
 
     /** Keys of the local developer principals (the job, the Lambda, the tests' admin clients) and their secrets. */
     private final Map<String, String> developerKeys = Map.of("local", "local", "test", "test");
     private final Map<String, SessionCredentials> issued = new ConcurrentHashMap<>();
+    private final String sessionRolePolicy;
+
+    /** @param queuePrefix the deployment's session-queue prefix, which the session role's policy names */
+    public LocalIam(String queuePrefix) {
+        sessionRolePolicy = sessionRolePolicy(queuePrefix);
+    }
+
+    /**
+     * The session role's policy for a deployment, with the local partition, region and account: the four queue
+     * actions on the queue the principal tag names when the credentials carry it; without the tag (should Cognito's
+     * basic flow not carry it into STS), on this deployment's session queues, which the session policy the Lambda
+     * always passes narrows to one.
+     */
+    public static String sessionRolePolicy(String queuePrefix) {
+        String queues = "arn:aws:sqs:" + Emulators.REGION + ":" + ACCOUNT + ":";
+        return "{\"Version\":\"2012-10-17\",\"Statement\":["
+                + "{\"Sid\":\"TaggedQueue\",\"Effect\":\"Allow\",\"Action\":" + QUEUE_ACTIONS + ","
+                + "\"Resource\":\"" + queues + "${aws:PrincipalTag/" + QUEUE_TAG + "}\"},"
+                + "{\"Sid\":\"DeploymentQueuesWhenUntagged\",\"Effect\":\"Allow\",\"Action\":" + QUEUE_ACTIONS + ","
+                + "\"Resource\":\"" + queues + QueueNames.iamPattern(queuePrefix) + "\","
+                + "\"Condition\":{\"Null\":{\"aws:PrincipalTag/" + QUEUE_TAG + "\":\"true\"}}}]}";
+    }
 
     /** Temporary credentials issued by the local STS for one assumed-role session. */
     public static final class SessionCredentials {
@@ -89,7 +112,7 @@ public final class LocalIam {
 
     public SessionCredentials issue(String roleArn, String roleSessionName, String sessionPolicy, Map<String, String> tags,
             Instant expiration) {
-        SessionCredentials c = new SessionCredentials(roleArn, roleSessionName, parse(SESSION_ROLE_POLICY),
+        SessionCredentials c = new SessionCredentials(roleArn, roleSessionName, parse(sessionRolePolicy),
                 sessionPolicy == null ? null : parse(sessionPolicy), tags, expiration);
         issued.put(c.accessKeyId, c);
         return c;
@@ -103,6 +126,18 @@ public final class LocalIam {
         }
         SessionCredentials c = issued.get(accessKeyId);
         return c == null ? null : c.secretAccessKey;
+    }
+
+    /** The ARN of the principal that signed with {@code accessKeyId}, as STS GetCallerIdentity answers it. */
+    String callerArn(String accessKeyId, String sessionToken) throws Refusal {
+        if (developerKeys.containsKey(accessKeyId)) {
+            return "arn:aws:iam::" + ACCOUNT + ":user/" + accessKeyId;
+        }
+        SessionCredentials c = issued.get(accessKeyId);
+        if (c == null || !c.sessionToken.equals(sessionToken)) {
+            throw new Refusal("InvalidClientTokenId", 403, "The security token included in the request is invalid.");
+        }
+        return c.arn();
     }
 
     /**
@@ -140,7 +175,7 @@ public final class LocalIam {
                 String pattern = substitute(r.asText(), tags);
                 return pattern != null && wildcard(pattern, false).matcher(resource).matches();
             });
-            if (actionMatches && resourceMatches) {
+            if (actionMatches && resourceMatches && conditionsHold(statement.get("Condition"), tags)) {
                 if ("Deny".equals(statement.path("Effect").asText())) {
                     return Decision.DENY;
                 }
@@ -148,6 +183,31 @@ public final class LocalIam {
             }
         }
         return decision;
+    }
+
+    /**
+     * Whether every condition of a statement holds. {@code Null}: {@code "true"} holds when the key is absent from the
+     * request, {@code "false"} when present; only {@code aws:PrincipalTag/*} keys exist here.
+     */
+    private static boolean conditionsHold(JsonNode conditions, Map<String, String> tags) {
+        if (conditions == null) {
+            return true;
+        }
+        for (Map.Entry<String, JsonNode> operator : (Iterable<Map.Entry<String, JsonNode>>) conditions::fields) {
+            if (!operator.getKey().equals("Null")) {
+                throw new IllegalStateException("the local IAM does not evaluate condition operator " + operator.getKey());
+            }
+            for (Map.Entry<String, JsonNode> key : (Iterable<Map.Entry<String, JsonNode>>) operator.getValue()::fields) {
+                if (!key.getKey().startsWith(TAG_KEY)) {
+                    throw new IllegalStateException("the local IAM knows no condition key " + key.getKey());
+                }
+                boolean absent = !tags.containsKey(key.getKey().substring(TAG_KEY.length()));
+                if (absent != Boolean.parseBoolean(key.getValue().asText())) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Fills in principal tags; a tag the principal does not have makes the resource match nothing (null). */

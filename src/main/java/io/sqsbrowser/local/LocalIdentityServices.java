@@ -35,8 +35,9 @@ import java.util.stream.Collectors;
  *       {@code amr} "authenticated" and the principal tags the developer gave.
  *   <li>STS ({@code AssumeRoleWithWebIdentity}, query protocol, XML): only with a live token this Cognito issued,
  *       only for the session role, which trusts this pool's authenticated identities; the token's principal tags
- *       become the credentials' session tags; the credentials are recorded in {@link LocalIam}, where the local
- *       SQS gateway evaluates them.
+ *       become the credentials' session tags, or not ({@link PrincipalTags}: AWS does not say which); the
+ *       credentials are recorded in {@link LocalIam}, where the local SQS gateway evaluates them.
+ *   <li>STS {@code GetCallerIdentity}: for any validly signed request, as AWS (it needs no permission).
  *   <li>Lambda's REST-JSON Invoke, signed, answered 202 for an {@code Event} invocation.
  * </ul>
  * It records every call, so tests can check what was asked (for example the session policy sent to STS).
@@ -51,6 +52,7 @@ public final class LocalIdentityServices implements AutoCloseable {
     private final HttpServer server;
     private final LocalIam iam;
     private final int minCredentialSeconds;
+    private final PrincipalTags principalTags;
     /** Identity id -> its developer user (null for an identity without a developer login). */
     private final Map<String, String> identities = new ConcurrentHashMap<>();
     private final Map<String, String> identityOfDeveloperUser = new ConcurrentHashMap<>();
@@ -81,14 +83,26 @@ public final class LocalIdentityServices implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether Cognito's OpenID token for a developer identity carries the principal tags given to
+     * GetOpenIdTokenForDeveloperIdentity into AssumeRoleWithWebIdentity as session tags. AWS documents principal tags
+     * for identity pools, but not that the basic (classic) flow's token carries them: the product must work either
+     * way, and the post-deployment smoke test reports which holds on AWS. Tests run both.
+     */
+    public enum PrincipalTags { CARRIED, DROPPED }
+
     /** With AWS's own limit: STS issues credentials for at least 900 seconds. */
-    public LocalIdentityServices() throws IOException {
-        this(900);
+    public LocalIdentityServices(String queuePrefix, PrincipalTags principalTags) throws IOException {
+        this(queuePrefix, principalTags, 900);
     }
 
-    /** @param minCredentialSeconds the shortest credentials STS issues; lower than AWS's 900 only for tests of renewal. */
-    public LocalIdentityServices(int minCredentialSeconds) throws IOException {
-        this.iam = new LocalIam();
+    /**
+     * @param queuePrefix the deployment's session-queue prefix, which the session role's policy names
+     * @param minCredentialSeconds the shortest credentials STS issues; lower than AWS's 900 only for tests of renewal
+     */
+    public LocalIdentityServices(String queuePrefix, PrincipalTags principalTags, int minCredentialSeconds) throws IOException {
+        this.iam = new LocalIam(queuePrefix);
+        this.principalTags = principalTags;
         this.minCredentialSeconds = minCredentialSeconds;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newFixedThreadPool(4));
@@ -119,12 +133,13 @@ public final class LocalIdentityServices implements AutoCloseable {
                 signedByDeveloper(exchange, headers, body, "lambda", "lambda:InvokeFunction");
                 String function = path.substring("/2015-03-31/functions/".length(), path.length() - "/invocations".length());
                 calls.add(new Call("Invoke", Map.of("FunctionName", function, "Payload", new String(body, StandardCharsets.UTF_8),
-                        "InvocationType", String.valueOf(headers.get("x-amz-invocation-type")))));
+                        "InvocationType", String.valueOf(headers.get("x-amz-invocation-type")),
+                        "Qualifier", LocalHttp.form(exchange.getRequestURI().getRawQuery()).getOrDefault("Qualifier", "$LATEST"))));
                 LocalHttp.send(exchange, 202, "application/json", "");
             } else if (target != null && target.startsWith("AWSCognitoIdentityService.")) {
                 cognito(exchange, headers, body, target.substring(target.indexOf('.') + 1));
             } else {
-                sts(exchange, LocalHttp.form(new String(body, StandardCharsets.UTF_8)));
+                sts(exchange, headers, body, LocalHttp.form(new String(body, StandardCharsets.UTF_8)));
             }
         } catch (LocalIam.Refusal refused) {
             if (target != null) {
@@ -233,9 +248,21 @@ public final class LocalIdentityServices implements AutoCloseable {
         return token;
     }
 
-    private void sts(HttpExchange exchange, Map<String, String> params) throws IOException, LocalIam.Refusal {
+    private void sts(HttpExchange exchange, Map<String, String> headers, byte[] body, Map<String, String> params)
+            throws IOException, LocalIam.Refusal {
         String action = params.getOrDefault("Action", "");
         calls.add(new Call(action, params));
+        if (action.equals("GetCallerIdentity")) {
+            // Any valid signature will do: AWS requires no permission for it.
+            SigV4Verifier.Signed signed = SigV4Verifier.verify(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestURI().getRawQuery(), headers, body, Emulators.REGION, "sts", iam::secretOf);
+            String arn = iam.callerArn(signed.accessKeyId, signed.sessionToken);
+            LocalHttp.send(exchange, 200, "text/xml", "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                    + "<GetCallerIdentityResult><Arn>" + arn + "</Arn><UserId>AIDALOCAL</UserId><Account>" + LocalIam.ACCOUNT
+                    + "</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>" + UUID.randomUUID()
+                    + "</RequestId></ResponseMetadata></GetCallerIdentityResponse>");
+            return;
+        }
         if (!action.equals("AssumeRoleWithWebIdentity")) {
             throw new LocalIam.Refusal("InvalidAction", 400, "stand-in does not implement " + action);
         }
@@ -261,8 +288,8 @@ public final class LocalIdentityServices implements AutoCloseable {
             }
         }
         Instant expiration = Instant.now().plusSeconds(seconds).truncatedTo(ChronoUnit.SECONDS);
-        LocalIam.SessionCredentials c = iam.issue(SESSION_ROLE_ARN, params.get("RoleSessionName"), policy, token.principalTags,
-                expiration);
+        LocalIam.SessionCredentials c = iam.issue(SESSION_ROLE_ARN, params.get("RoleSessionName"), policy,
+                principalTags == PrincipalTags.CARRIED ? token.principalTags : Map.of(), expiration);
         LocalHttp.send(exchange, 200, "text/xml", "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                 + "<AssumeRoleWithWebIdentityResult>"
                 + "<SubjectFromWebIdentityToken>" + token.identityId + "</SubjectFromWebIdentityToken>"

@@ -25,8 +25,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * UI, adds DynamoDB's TTL and Kinesis streaming destination ({@link LocalDynamoDbFeatures}) and a stand-in
  * for Cognito and STS ({@link LocalIdentityServices}), and serves the APIs over HTTP ({@link LocalApiServer}).
  *
- * <p>{@code LocalStack [run|demo] [--port 8080] [--web-port 8081] [--sqs-port 8082] [--credential-seconds 3600]};
- * Ctrl-C stops everything it started.
+ * <p>{@code LocalStack [run|demo] [--port 8080] [--web-port 8081] [--sqs-port 8082] [--credential-seconds 3600]
+ * [--principal-tags dropped|carried]}; Ctrl-C stops everything it started.
  */
 public final class LocalStack implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +41,8 @@ public final class LocalStack implements AutoCloseable {
     private final LocalApiServer api;
     public final ObjectNode endpoints;
 
-    private LocalStack(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds) throws Exception {
+    private LocalStack(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds,
+            LocalIdentityServices.PrincipalTags principalTags) throws Exception {
         // kinesalite cannot parse CBOR: both Kinesis clients (SDK v2 here, the connector's shaded v1) use JSON.
         System.setProperty("aws.cborEnabled", "false");
         System.setProperty("org.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor", "true");
@@ -51,7 +52,7 @@ public final class LocalStack implements AutoCloseable {
         AwsResources.createSessionTable(emulators.dynamoDb(), names.sessionTable);
         AwsResources.createHistoryTable(emulators.dynamoDb(), names.historyTable);
         String deadLetters = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
-        identity = new LocalIdentityServices(Math.min(900, credentialSeconds));
+        identity = new LocalIdentityServices(names.queuePrefix, principalTags, Math.min(900, credentialSeconds));
         sqsGateway = new LocalSqsGateway(sqsGatewayPort, "http://127.0.0.1:" + emulators.sqsPort, identity.iam());
         dynamoDbFeatures = new LocalDynamoDbFeatures(emulators.dynamoDb(), emulators.kinesis(), names.sessionTable,
                 names.historyTable, names.changeStream, Duration.ofMillis(500));
@@ -75,7 +76,10 @@ public final class LocalStack implements AutoCloseable {
                 .put("dynamodbEndpoint", "http://127.0.0.1:" + emulators.dynamoDbPort)
                 .put("eventStream", names.eventStream).put("sessionChangeStream", names.changeStream)
                 .put("sessionTable", names.sessionTable).put("historyTable", names.historyTable)
-                .put("deadLetter", deadLetters).put("flinkWebUi", "http://127.0.0.1:" + webPort);
+                .put("deadLetter", deadLetters).put("flinkWebUi", "http://127.0.0.1:" + webPort)
+                .put("identityEndpoint", identity.endpoint()).put("identityPoolId", LocalIdentityServices.IDENTITY_POOL_ID)
+                .put("developerProviderName", LocalIdentityServices.DEVELOPER_PROVIDER)
+                .put("sessionRoleArn", LocalIdentityServices.SESSION_ROLE_ARN);
         java.util.Map<String, String> apiEnvironment = new java.util.HashMap<>(
                 StackConfig.apiEnvironment(emulators, names, identity.endpoint(), deadLetters));
         apiEnvironment.put("CREDENTIAL_SECONDS", Integer.toString(credentialSeconds));
@@ -87,15 +91,17 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public static LocalStack start(int apiPort, int webPort) throws Exception {
-        return start(apiPort, webPort, 0, 3600);
+        return start(apiPort, webPort, 0, 3600, LocalIdentityServices.PrincipalTags.DROPPED);
     }
 
     /**
      * @param sqsGatewayPort the browsers' SQS endpoint (0: any free port)
      * @param credentialSeconds how long session credentials last (AWS allows 900 to 3600 here; less only locally)
+     * @param principalTags whether the local Cognito carries principal tags into the credentials (AWS does not say)
      */
-    public static LocalStack start(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds) throws Exception {
-        return new LocalStack(apiPort, webPort, sqsGatewayPort, credentialSeconds);
+    public static LocalStack start(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds,
+            LocalIdentityServices.PrincipalTags principalTags) throws Exception {
+        return new LocalStack(apiPort, webPort, sqsGatewayPort, credentialSeconds, principalTags);
     }
 
     /** The SQS endpoint for session credentials: CORS, signature and IAM checked, as on AWS. */
@@ -168,6 +174,7 @@ public final class LocalStack implements AutoCloseable {
         int webPort = 8081;
         int sqsPort = 8082;
         int credentialSeconds = 3600;
+        LocalIdentityServices.PrincipalTags principalTags = LocalIdentityServices.PrincipalTags.DROPPED;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--port")) {
                 port = Integer.parseInt(args[++i]);
@@ -177,17 +184,19 @@ public final class LocalStack implements AutoCloseable {
                 sqsPort = Integer.parseInt(args[++i]);
             } else if (args[i].equals("--credential-seconds")) {
                 credentialSeconds = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--principal-tags")) {
+                principalTags = LocalIdentityServices.PrincipalTags.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
             } else if (args[i].equals("run") || args[i].equals("demo")) {
                 mode = args[i];
             } else {
                 System.err.println("usage: LocalStack [run|demo] [--port 8080] [--web-port 8081] [--sqs-port 8082] "
-                        + "[--credential-seconds 3600]");
+                        + "[--credential-seconds 3600] [--principal-tags dropped|carried]");
                 System.exit(2);
             }
         }
         exitWithParent();
         long started = System.nanoTime();
-        LocalStack stack = start(port, webPort, sqsPort, credentialSeconds);
+        LocalStack stack = start(port, webPort, sqsPort, credentialSeconds, principalTags);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("Stopping the local stack...");

@@ -49,6 +49,7 @@ public final class StackConfig {
         env.put("DEVELOPER_PROVIDER_NAME", LocalIdentityServices.DEVELOPER_PROVIDER);
         env.put("SESSION_ROLE_ARN", LocalIdentityServices.SESSION_ROLE_ARN);
         env.put("DEAD_LETTER_QUEUE_URL", deadLetterQueueUrl);
+        env.put("DEPLOYMENT_ID", names.deploymentId);
         env.put("ASYNC_MODE", "inline");
         return env;
     }

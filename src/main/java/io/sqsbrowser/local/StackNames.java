@@ -8,6 +8,8 @@ public final class StackNames {
     public final String historyTable;
     public final String deadLetterQueueName;
     public final String queuePrefix;
+    /** The value of the deployment tag on this stack's session queues. */
+    public final String deploymentId;
 
     public StackNames(String suffix) {
         eventStream = "events" + suffix;
@@ -16,5 +18,6 @@ public final class StackNames {
         historyTable = "history" + suffix;
         deadLetterQueueName = "dead-letters" + suffix;
         queuePrefix = "local" + suffix.replace("-", "");
+        deploymentId = "local" + suffix;
     }
 }

@@ -1,5 +1,6 @@
 package io.sqsbrowser.sqs;
 
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -22,6 +23,9 @@ public final class SenderMetrics implements BatchingSender.Listener {
         queueGone = metrics.counter("messagesDroppedQueueGone");
         failed = metrics.counter("messagesFailed");
         latencyMillis = metrics.histogram("sendLatencyMillis", new DescriptiveStatisticsHistogram(1000));
+        ManagedFlinkMetrics.rate(metrics, ManagedFlinkMetrics.MESSAGES_SENT_PER_SECOND, sent);
+        ManagedFlinkMetrics.rate(metrics, ManagedFlinkMetrics.SEND_RETRIES_PER_SECOND, retries);
+        ManagedFlinkMetrics.rate(metrics, ManagedFlinkMetrics.MESSAGES_FAILED_PER_SECOND, failed);
     }
 
     @Override

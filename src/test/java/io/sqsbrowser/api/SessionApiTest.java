@@ -10,6 +10,7 @@ import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.DynamoDbFaultProxy;
 import io.sqsbrowser.testing.TestApi;
+import io.sqsbrowser.local.Emulators;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -207,15 +208,16 @@ class SessionApiTest {
     }
 
     @Test
-    void cleanupDeletesOnlyOldOrphanSessionQueues(TestApi api) {
+    void cleanupDeletesOnlyOldOrphanSessionQueuesOfItsOwnDeployment(TestApi api) {
         String owned = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
         String orphanName = QueueNames.newName(api.queuePrefix);
-        String orphan = api.emulators.sqs().createQueue(b -> b.queueName(orphanName)).queueUrl();
+        String orphan = createTagged(api, orphanName, api.deploymentId);
         String outside = api.emulators.sqs().createQueue(b -> b.queueName("x" + QueueNames.newName(api.queuePrefix))).queueUrl();
         String similar = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "other")).queueUrl();
         String notShaped = api.emulators.sqs().createQueue(b -> b.queueName(api.queuePrefix + "-dead-letters")).queueUrl();
-        // A dead-letter queue is never deleted, even when named like a session queue.
-        String deadLetters = api.emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName(api.queuePrefix))).queueUrl();
+        String untagged = api.emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName(api.queuePrefix))).queueUrl();
+        // A dead-letter queue is never deleted, even when named and tagged like a session queue.
+        String deadLetters = createTagged(api, QueueNames.newName(api.queuePrefix), api.deploymentId);
         api.with("DEAD_LETTER_QUEUE_URL", deadLetters);
 
         TestApi.Response young = api.get("/cleanup");
@@ -226,11 +228,57 @@ class SessionApiTest {
 
         TestApi.Response old = api.with("CLEANUP_MIN_AGE_SECONDS", "0").get("/cleanup");
         assertThat(old.body.get("deleted")).extracting(JsonNode::asText).containsExactly(orphanName);
+        assertThat(old.body.get("keptNotThisDeployment").asInt()).isEqualTo(1);
         assertThat(queueExists(api, orphan)).isFalse();
         assertThat(queueExists(api, owned)).isTrue();
         assertThat(queueExists(api, outside)).isTrue();
         assertThat(queueExists(api, similar)).as("same letters but not the prefix and its dash").isTrue();
         assertThat(queueExists(api, notShaped)).as("under the prefix but not a session queue's shape").isTrue();
+        assertThat(queueExists(api, untagged)).as("a session-shaped queue this deployment did not tag").isTrue();
         assertThat(queueExists(api, deadLetters)).as("the dead-letter queue").isTrue();
+    }
+
+    @Test
+    void aSessionQueueCarriesItsDeploymentsTag(TestApi api) {
+        String url = api.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText();
+        assertThat(api.emulators.sqs().listQueueTags(b -> b.queueUrl(url)).tags())
+                .containsEntry(QueueNames.DEPLOYMENT_TAG, api.deploymentId);
+    }
+
+    /**
+     * Two deployments in one account, side by side: prefixes derived from their environments, one whose prefix
+     * begins with the other's, and two that were given the same prefix by mistake. No clean-up, however old the
+     * queues, deletes another deployment's queue, orphaned or not.
+     */
+    @Test
+    void twoDeploymentsInOneAccountNeverCleanUpEachOthersQueues(TestApi prod, Emulators emulators) throws Exception {
+        try (TestApi staging = new TestApi(emulators);
+             TestApi longerPrefix = new TestApi(emulators).with("QUEUE_PREFIX", prod.queuePrefix + "-x");
+             TestApi samePrefix = new TestApi(emulators).with("QUEUE_PREFIX", prod.queuePrefix)) {
+            List<TestApi> deployments = List.of(prod, staging, longerPrefix, samePrefix);
+            List<String> live = new ArrayList<>();
+            List<String> orphans = new ArrayList<>();
+            for (TestApi d : deployments) {
+                live.add(d.get("/create/100/200/s1").body.get("session").get("sqsUrl").asText());
+                String orphan = d.get("/create/100/200/gone").body.get("session").get("sqsUrl").asText();
+                d.emulators.dynamoDb().deleteItem(b -> b.tableName(d.sessionTable).key(Map.of(
+                        "userId", AttributeValue.builder().s("200").build(), "sessionId", AttributeValue.builder().s("gone").build())));
+                orphans.add(orphan);
+                d.with("CLEANUP_MIN_AGE_SECONDS", "0");
+            }
+            for (int i = 0; i < deployments.size(); i++) {
+                TestApi.Response r = deployments.get(i).get("/cleanup");
+                assertThat(r.body.get("deleted")).as("deployment %d deletes its own orphan only", i)
+                        .extracting(JsonNode::asText).containsExactly(QueueNames.name(orphans.get(i)));
+                for (int j = 0; j < deployments.size(); j++) {
+                    assertThat(queueExists(prod, live.get(j))).as("deployment %d's live session after %d's clean-up", j, i).isTrue();
+                    assertThat(queueExists(prod, orphans.get(j))).as("deployment %d's orphan after %d's clean-up", j, i).isEqualTo(j > i);
+                }
+            }
+        }
+    }
+
+    private static String createTagged(TestApi api, String name, String deployment) {
+        return api.emulators.sqs().createQueue(b -> b.queueName(name).tags(Map.of(QueueNames.DEPLOYMENT_TAG, deployment))).queueUrl();
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.local.LocalIam;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.local.LocalSqsGateway;
@@ -12,8 +13,9 @@ import io.sqsbrowser.testing.TestApi;
 import java.net.URI;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -41,9 +43,12 @@ class SessionCredentialsAttackTest {
     private JsonNode mine;
     private JsonNode other;
 
-    @BeforeEach
-    void twoSessions(TestApi api) throws Exception {
-        this.api = api;
+    /**
+     * A deployment whose Cognito carries principal tags into the credentials, or not (AWS does not say which): each
+     * wall is attacked on its own, the session policy where there is no tag, the tag where there is no session policy.
+     */
+    private void twoSessions(Emulators emulators, LocalIdentityServices.PrincipalTags principalTags) throws Exception {
+        api = new TestApi(emulators, principalTags);
         sqsGateway = new LocalSqsGateway(0, "http://127.0.0.1:" + api.emulators.sqsPort, api.services.iam());
         mine = api.get("/create/100/200/mine").body.get("session");
         other = api.get("/create/100/300/other").body.get("session");
@@ -52,6 +57,7 @@ class SessionCredentialsAttackTest {
     @AfterEach
     void close() {
         sqsGateway.close();
+        api.close();
     }
 
     private AwsCredentialsProvider stolen() {
@@ -69,8 +75,10 @@ class SessionCredentialsAttackTest {
                 e -> assertThat(e.awsErrorDetails().errorCode()).isEqualTo(code));
     }
 
-    @Test
-    void theCredentialsReachTheirOwnQueueAndNothingElse() {
+    @ParameterizedTest
+    @EnumSource(LocalIdentityServices.PrincipalTags.class)
+    void theCredentialsReachTheirOwnQueueAndNothingElse(LocalIdentityServices.PrincipalTags tags, Emulators emulators) throws Exception {
+        twoSessions(emulators, tags);
         String own = mine.get("sqsUrl").asText();
         String others = other.get("sqsUrl").asText();
         api.emulators.sqs().sendMessage(b -> b.queueUrl(own).messageBody("for mine"));
@@ -95,7 +103,8 @@ class SessionCredentialsAttackTest {
     }
 
     @Test
-    void noCognitoOrStsCallTurnsWhatTheClientHoldsIntoMoreAccess() {
+    void noCognitoOrStsCallTurnsWhatTheClientHoldsIntoMoreAccess(Emulators emulators) throws Exception {
+        twoSessions(emulators, LocalIdentityServices.PrincipalTags.CARRIED);
         String identityId = api.emulators.dynamoDb().getItem(b -> b.tableName(api.sessionTable).consistentRead(true)
                 .key(Map.of("userId", AttributeValue.builder().s("200").build(), "sessionId", AttributeValue.builder().s("mine").build())))
                 .item().get("identityId").s();
@@ -124,10 +133,37 @@ class SessionCredentialsAttackTest {
         }
     }
 
+    /** The tag's wall on its own: as if a token leaked, the role assumed without any session policy. */
     @Test
-    void evenARoleAssumedWithoutTheSessionPolicyReachesOnlyTheTaggedQueue() {
-        // As if a token leaked: assumed without any session policy, the role's own policy still names one queue.
-        String queueName = mine.get("sqsQueueName").asText();
+    void withTheTagARoleAssumedWithoutTheSessionPolicyReachesOnlyTheTaggedQueue(Emulators emulators) throws Exception {
+        twoSessions(emulators, LocalIdentityServices.PrincipalTags.CARRIED);
+        try (SqsClient sqs = sqs(StaticCredentialsProvider.create(assumedWithoutSessionPolicy(mine.get("sqsQueueName").asText())))) {
+            assertThat(sqs.receiveMessage(b -> b.queueUrl(mine.get("sqsUrl").asText())).messages()).isEmpty();
+            refused(() -> sqs.receiveMessage(b -> b.queueUrl(other.get("sqsUrl").asText())), "AccessDenied");
+            refused(() -> sqs.receiveMessage(b -> b.queueUrl(api.deadLetterQueue)), "AccessDenied");
+        }
+    }
+
+    /**
+     * Without the tag, what the role alone grants: this deployment's session queues, and not its dead-letter queue nor
+     * another deployment's queues. The session policy is then the wall that keeps a client to one queue, which is
+     * why the token never leaves the Lambda.
+     */
+    @Test
+    void withoutTheTagTheRoleAloneReachesOnlyThisDeploymentsSessionQueues(Emulators emulators) throws Exception {
+        twoSessions(emulators, LocalIdentityServices.PrincipalTags.DROPPED);
+        try (TestApi elsewhere = new TestApi(emulators);
+             SqsClient sqs = sqs(StaticCredentialsProvider.create(assumedWithoutSessionPolicy(mine.get("sqsQueueName").asText())))) {
+            String foreign = elsewhere.get("/create/100/400/foreign").body.get("session").get("sqsUrl").asText();
+            assertThat(sqs.receiveMessage(b -> b.queueUrl(other.get("sqsUrl").asText())).messages()).isEmpty();
+            refused(() -> sqs.receiveMessage(b -> b.queueUrl(api.deadLetterQueue)), "AccessDenied");
+            refused(() -> sqs.receiveMessage(b -> b.queueUrl(foreign)), "AccessDenied");
+            refused(() -> sqs.sendMessage(b -> b.queueUrl(other.get("sqsUrl").asText()).messageBody("forged")), "AccessDenied");
+        }
+    }
+
+    /** What the Lambda does, but without the session policy: a token for the queue, exchanged as it is. */
+    private AwsSessionCredentials assumedWithoutSessionPolicy(String queueName) {
         try (CognitoIdentityClient lambda = CognitoIdentityClient.builder().region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
                 .endpointOverride(URI.create(api.services.endpoint())).build();
@@ -136,19 +172,15 @@ class SessionCredentialsAttackTest {
             String token = lambda.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
                     .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, queueName))
                     .principalTags(Map.of(LocalIam.QUEUE_TAG, queueName))).token();
-            Credentials broad = sts.assumeRoleWithWebIdentity(b -> b.roleArn(LocalIdentityServices.SESSION_ROLE_ARN)
+            Credentials c = sts.assumeRoleWithWebIdentity(b -> b.roleArn(LocalIdentityServices.SESSION_ROLE_ARN)
                     .roleSessionName("leaked").webIdentityToken(token)).credentials();
-            try (SqsClient sqs = sqs(StaticCredentialsProvider.create(AwsSessionCredentials.create(
-                    broad.accessKeyId(), broad.secretAccessKey(), broad.sessionToken())))) {
-                assertThat(sqs.receiveMessage(b -> b.queueUrl(mine.get("sqsUrl").asText())).messages()).isEmpty();
-                refused(() -> sqs.receiveMessage(b -> b.queueUrl(other.get("sqsUrl").asText())), "AccessDenied");
-                refused(() -> sqs.receiveMessage(b -> b.queueUrl(api.deadLetterQueue)), "AccessDenied");
-            }
+            return AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken());
         }
     }
 
     @Test
-    void aForgedOrReusedSignatureIsRefused() {
+    void aForgedOrReusedSignatureIsRefused(Emulators emulators) throws Exception {
+        twoSessions(emulators, LocalIdentityServices.PrincipalTags.DROPPED);
         AwsCredentialsProvider wrongSecret = StaticCredentialsProvider.create(AwsSessionCredentials.create(
                 mine.get("accessKey").asText(), "not-the-secret", mine.get("sessionToken").asText()));
         AwsCredentialsProvider wrongToken = StaticCredentialsProvider.create(AwsSessionCredentials.create(

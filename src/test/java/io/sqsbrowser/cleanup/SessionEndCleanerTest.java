@@ -9,6 +9,7 @@ import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.TestSession;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SessionEndCleanerTest {
     @Test
     void identitiesGoInBatchesOfAtMostSixtyAndGoneQueuesCountAsDeleted(Emulators emulators) throws Exception {
-        try (LocalIdentityServices cognito = new LocalIdentityServices()) {
+        try (LocalIdentityServices cognito = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED)) {
             Map<String, String> endpoints = new HashMap<>(Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort,
                     "cognitoidentity", cognito.endpoint()));
             AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", endpoints);
@@ -63,7 +64,7 @@ class SessionEndCleanerTest {
 
     @Test
     void neverDeletesAQueueThatIsNotASessionQueueNorTheDeadLetterQueue(Emulators emulators) throws Exception {
-        try (LocalIdentityServices cognito = new LocalIdentityServices()) {
+        try (LocalIdentityServices cognito = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED)) {
             AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test",
                     Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort, "cognitoidentity", cognito.endpoint()));
             String deadLetters = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();

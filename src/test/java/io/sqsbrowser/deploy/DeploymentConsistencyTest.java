@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.api.ApiConfig;
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.aws.QueueNames;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.local.LocalIam;
 import io.sqsbrowser.job.JobConfig;
@@ -52,11 +54,18 @@ class DeploymentConsistencyTest {
     private static final Pattern CALL = Pattern.compile("\\b(sqs|dynamoDb|kinesis|cognito|lambda)\\.(\\w+)\\(");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What a build passes (kinesis-analytics/deploy.sh): the jars' keys and the Lambda jar's hash. */
+    private static final Map<String, String> BUILD = Map.of("ArtifactBucket", "artifacts", "JobJarKey", "job-1.jar",
+            "LambdaJarKey", "api-1.jar", "LambdaJarSha256", "0123456789012345678901234567890123456789012=");
+    private static final String QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:";
     private static CloudFormationTemplate template;
+    /** The template as deployed with its defaults (EnvironmentName prod). */
+    private static CloudFormationTemplate.Rendered prod;
 
     @BeforeAll
     static void read() throws IOException {
         template = CloudFormationTemplate.read(TEMPLATE);
+        prod = render(Map.of());
     }
 
     @Test
@@ -66,6 +75,8 @@ class DeploymentConsistencyTest {
         assertThat(template.properties("DeliveryApplication").get("RuntimeEnvironment")).isEqualTo("FLINK-1_19");
         Set<String> names = new TreeSet<>(template.resources().keySet());
         names.addAll(((Map<?, ?>) template.root.get("Parameters")).keySet().stream().map(Object::toString).collect(Collectors.toSet()));
+        Set<String> conditions = ((Map<?, ?>) template.root.get("Conditions")).keySet().stream().map(Object::toString)
+                .collect(Collectors.toSet());
         List<String> unresolved = new ArrayList<>();
         walk(template.resources(), node -> {
             if (node.containsKey("Ref")) {
@@ -74,11 +85,20 @@ class DeploymentConsistencyTest {
             if (node.containsKey("Fn::GetAtt")) {
                 check(names, ((List<?>) node.get("Fn::GetAtt")).get(0).toString(), unresolved);
             }
-            if (node.containsKey("Fn::Sub") && node.get("Fn::Sub") instanceof String) {
-                Matcher m = Pattern.compile("\\$\\{([A-Za-z0-9:]+)(\\.[A-Za-z]+)?}").matcher((String) node.get("Fn::Sub"));
+            if (node.containsKey("Fn::Sub")) {
+                Object sub = node.get("Fn::Sub");
+                Set<String> local = sub instanceof List ? ((Map<?, ?>) ((List<?>) sub).get(1)).keySet().stream()
+                        .map(Object::toString).collect(Collectors.toSet()) : Set.of();
+                Matcher m = Pattern.compile("\\$\\{([A-Za-z0-9:]+)(\\.[A-Za-z]+)?}")
+                        .matcher(sub instanceof List ? ((List<?>) sub).get(0).toString() : sub.toString());
                 while (m.find()) {
-                    check(names, m.group(1), unresolved);
+                    if (!local.contains(m.group(1))) {
+                        check(names, m.group(1), unresolved);
+                    }
                 }
+            }
+            if (node.containsKey("Fn::If")) {
+                check(conditions, ((List<?>) node.get("Fn::If")).get(0).toString(), unresolved);
             }
         });
         assertThat(unresolved).as("references to nothing").isEmpty();
@@ -88,12 +108,12 @@ class DeploymentConsistencyTest {
     void theTemplateDeclaresEveryPropertyTheJobReadsAndNoOther() {
         Map<String, Properties> groups = new HashMap<>();
         Set<String> declared = new TreeSet<>();
-        for (Object g : (List<?>) path(template.properties("DeliveryApplication"), "ApplicationConfiguration",
+        for (Object g : (List<?>) path(prod.properties("DeliveryApplication"), "ApplicationConfiguration",
                 "EnvironmentProperties", "PropertyGroups")) {
             Map<?, ?> group = (Map<?, ?>) g;
             Properties p = new Properties();
             ((Map<?, ?>) group.get("PropertyMap")).forEach((k, v) -> {
-                p.setProperty(k.toString(), value(v));
+                p.setProperty(k.toString(), v.toString());
                 declared.add(group.get("PropertyGroupId") + "." + k);
             });
             groups.put(group.get("PropertyGroupId").toString(), p);
@@ -103,14 +123,12 @@ class DeploymentConsistencyTest {
         assertThat(read).as("keys the template sets that the job never reads").containsAll(declared);
         read.removeAll(JOB_KEYS_NOT_DEPLOYED);
         assertThat(declared).as("keys the job reads that the template does not declare").containsAll(read);
+        assertThat(config.cleanupQueuePrefix).as("the job cleans up the queues the Lambda makes").isEqualTo(lambdaVariables(prod).get("QUEUE_PREFIX"));
     }
 
     @Test
     void theTemplateDeclaresEveryVariableTheLambdaReadsAndNoOther() {
-        Map<?, ?> variables = (Map<?, ?>) path(template.properties("ApiFunction"), "Environment", "Variables");
-        Map<String, String> env = new HashMap<>();
-        variables.forEach((k, v) -> env.put(k.toString(), value(v)));
-        env.put("QUEUE_PREFIX", "prod-sqs-browser");
+        Map<String, String> env = lambdaVariables(prod);
         ApiConfig config = ApiConfig.fromEnvironment(env);
         Set<String> read = new TreeSet<>(config.variablesRead());
         assertThat(read).as("variables the template sets that the Lambda never reads").containsAll(env.keySet());
@@ -121,14 +139,22 @@ class DeploymentConsistencyTest {
     @Test
     void eachRoleAllowsWhatItsCodeCallsAndNothingElse() throws IOException {
         Set<String> job = actionsCalledIn(p -> !p.contains("/api/") && !p.contains("/local/") && !p.contains("/client/")
-                && !p.endsWith("DeadLetterDestinations.java"));
+                && !p.contains("/ops/") && !p.endsWith("DeadLetterDestinations.java"));
         // Dead letters go to SQS, as deployed; to Kinesis only with DeadLetter.type=KINESIS.
         job.add("sqs:SendMessage");
         job.addAll(KINESIS_CONSUMER_ACTIONS);
         Set<String> lambda = actionsCalledIn(p -> p.contains("/api/"));
+        // CreateQueue with tags needs TagQueue as well (SQS API reference, CreateQueue: "To be able to tag a queue on
+        // creation, you must have the sqs:CreateQueue and sqs:TagQueue permissions").
+        lambda.add("sqs:TagQueue");
+        // Lambda itself, as the function, sends the record of failed asynchronous work to the on-failure destination.
+        lambda.add("sqs:SendMessage");
+        assertThat(statements(prod, "ApiFunctionRole")).filteredOn(st -> list(st.get("Action")).contains("sqs:SendMessage"))
+                .allSatisfy(st -> assertThat(st.get("Resource")).as("SendMessage only to the async-failure queue")
+                        .isEqualTo("<AsyncFailureQueue.Arn>"));
         assertThat(job).contains("sqs:SendMessage", "sqs:DeleteQueue", "dynamodb:Scan", "dynamodb:UpdateItem",
                 "cognito-identity:DeleteIdentities");
-        assertThat(lambda).contains("sqs:CreateQueue", "dynamodb:PutItem", "kinesis:PutRecord",
+        assertThat(lambda).contains("sqs:CreateQueue", "sqs:ListQueueTags", "dynamodb:PutItem", "kinesis:PutRecord",
                 "cognito-identity:GetOpenIdTokenForDeveloperIdentity", "lambda:InvokeFunction");
 
         assertThat(allowed("JobRole")).as("the job's role").containsAll(job);
@@ -144,32 +170,116 @@ class DeploymentConsistencyTest {
         Map<?, ?> pool = template.properties("IdentityPool");
         assertThat(pool.get("AllowUnauthenticatedIdentities")).isEqualTo(false);
         assertThat(pool.get("DeveloperProviderName")).as("developer-authenticated identities").isNotNull();
+        assertThat(pool.get("AllowClassicFlow")).as("the Lambda's own AssumeRoleWithWebIdentity is the basic flow").isEqualTo(true);
         assertThat(template.resourcesOfType("AWS::Cognito::IdentityPoolRoleAttachment"))
                 .as("no role attached to the pool: credentials come only from the Lambda's own AssumeRoleWithWebIdentity").isEmpty();
     }
 
+    /**
+     * The session role works whether or not Cognito's basic flow carries the principal tag into the credentials: with
+     * the tag, the one queue it names; without, this deployment's session queues and nothing else (the session policy
+     * narrows that to one). It trusts only authenticated identities of the pool.
+     */
     @Test
-    void theSessionRoleTrustsOnlyAuthenticatedIdentitiesOfThePoolAndEveryResourceIsTagScoped() {
-        Map<?, ?> trust = (Map<?, ?>) ((List<?>) path(template.properties("SessionQueueRole"), "AssumeRolePolicyDocument", "Statement")).get(0);
+    void theSessionRoleReachesTheTaggedQueueOrWithoutTheTagOnlyThisDeploymentsQueues() {
+        Map<?, ?> trust = (Map<?, ?>) ((List<?>) path(prod.properties("SessionQueueRole"), "AssumeRolePolicyDocument", "Statement")).get(0);
         assertThat(list(trust.get("Action"))).containsExactlyInAnyOrder("sts:AssumeRoleWithWebIdentity", "sts:TagSession");
         Map<?, ?> condition = (Map<?, ?>) trust.get("Condition");
-        assertThat(((Map<?, ?>) condition.get("StringEquals")).get("cognito-identity.amazonaws.com:aud")).isEqualTo(Map.of("Ref", "IdentityPool"));
+        assertThat(((Map<?, ?>) condition.get("StringEquals")).get("cognito-identity.amazonaws.com:aud")).isEqualTo("<IdentityPool>");
         assertThat(((Map<?, ?>) condition.get("ForAnyValue:StringLike")).get("cognito-identity.amazonaws.com:amr")).isEqualTo("authenticated");
-        for (Map<?, ?> statement : statements("SessionQueueRole")) {
-            assertThat(statement.get("Effect")).isEqualTo("Allow");
-            for (Object resource : (List<?>) (statement.get("Resource") instanceof List ? statement.get("Resource") : List.of(statement.get("Resource")))) {
-                assertThat(((Map<?, ?>) resource).get("Fn::Sub").toString()).as("a session-role resource")
-                        .endsWith(":${!aws:PrincipalTag/" + QueueNames.SESSION_QUEUE_TAG + "}");
-            }
-        }
+        List<Map<?, ?>> statements = statements(prod, "SessionQueueRole");
+        assertThat(statements).hasSize(2).allSatisfy(st -> assertThat(st.get("Effect")).isEqualTo("Allow"));
+        assertThat(statements.get(0).get("Resource")).isEqualTo(QUEUE_ARN + "${aws:PrincipalTag/" + QueueNames.SESSION_QUEUE_TAG + "}");
+        assertThat(statements.get(0).get("Condition")).isNull();
+        assertThat(statements.get(1).get("Resource")).isEqualTo(QUEUE_ARN + QueueNames.iamPattern("prod-sqs-browser"));
+        assertThat(statements.get(1).get("Condition")).isEqualTo(Map.of("Null", Map.of("aws:PrincipalTag/" + QueueNames.SESSION_QUEUE_TAG, "true")));
     }
 
     @Test
     void theLocalStandInEnforcesTheTemplatesSessionRolePolicy() throws IOException {
-        Map<?, ?> document = (Map<?, ?>) path((Map<?, ?>) ((List<?>) template.properties("SessionQueueRole").get("Policies")).get(0), "PolicyDocument");
-        String asDeployed = JSON.writeValueAsString(resolveSubs(document, Map.of("AWS::Partition", "aws",
-                "AWS::Region", Emulators.REGION, "AWS::AccountId", LocalIam.ACCOUNT)));
-        assertThat(JSON.readTree(asDeployed)).isEqualTo(JSON.readTree(LocalIam.SESSION_ROLE_POLICY));
+        Map<?, ?> document = (Map<?, ?>) path((Map<?, ?>) ((List<?>) prod.properties("SessionQueueRole").get("Policies")).get(0), "PolicyDocument");
+        assertThat(JSON.readTree(JSON.writeValueAsString(document)))
+                .isEqualTo(JSON.readTree(LocalIam.sessionRolePolicy(prod.output("QueuePrefix"))));
+    }
+
+    /**
+     * Two environments in one account: the prefix follows the environment unless given; and no role of one
+     * deployment reaches a session queue of another, whatever their prefixes (one that begins with the other's, one
+     * given by hand), nor the dead-letter or async-failure queues of either.
+     */
+    @Test
+    void twoEnvironmentsInOneAccountNeverReachEachOthersQueues() {
+        List<CloudFormationTemplate.Rendered> deployments = List.of(prod, render(Map.of("EnvironmentName", "staging")),
+                render(Map.of("EnvironmentName", "prod-sqs-browser-x")), render(Map.of("EnvironmentName", "test", "QueuePrefix", "legacy")));
+        assertThat(prod.output("QueuePrefix")).isEqualTo("prod-sqs-browser");
+        assertThat(deployments.get(1).output("QueuePrefix")).isEqualTo("staging-sqs-browser");
+        assertThat(deployments.get(3).output("QueuePrefix")).isEqualTo("legacy");
+        for (CloudFormationTemplate.Rendered a : deployments) {
+            List<String> patterns = new ArrayList<>();
+            for (String role : List.of("JobRole", "ApiFunctionRole", "SessionQueueRole")) {
+                statements(a, role).stream().filter(st -> list(st.get("Action")).stream().anyMatch(x -> x.startsWith("sqs:")))
+                        .flatMap(st -> list(st.get("Resource")).stream())
+                        .filter(r -> !r.contains("PrincipalTag") && !r.endsWith(":*") && !r.startsWith("<"))
+                        .forEach(patterns::add);
+            }
+            assertThat(patterns).as("session-queue patterns of %s", a.parameter("EnvironmentName")).isNotEmpty();
+            for (CloudFormationTemplate.Rendered b : deployments) {
+                String session = QUEUE_ARN + QueueNames.newName(b.output("QueuePrefix"));
+                String deadLetters = QUEUE_ARN + a.properties("DeadLetterQueue").get("QueueName");
+                String asyncFailures = QUEUE_ARN + a.properties("AsyncFailureQueue").get("QueueName");
+                for (String pattern : patterns) {
+                    assertThat(iamMatches(pattern, session)).as("%s's %s on a session queue of %s", a.parameter("EnvironmentName"),
+                            pattern, b.parameter("EnvironmentName")).isEqualTo(a == b);
+                    assertThat(iamMatches(pattern, deadLetters)).as("%s on the dead-letter queue", pattern).isFalse();
+                    assertThat(iamMatches(pattern, asyncFailures)).as("%s on the async-failure queue", pattern).isFalse();
+                }
+            }
+        }
+    }
+
+    /**
+     * A new Lambda jar reaches the API: a new hash publishes a new version (the Version resource is replaced), the
+     * alias API Gateway calls points to it, and asynchronous work is invoked through that same alias, whose
+     * on-failure destination keeps what fails for good. The jars' keys have no default: each build brings its own.
+     */
+    @Test
+    void everyLambdaBuildIsPublishedAndAsyncWorkRunsTheAliasWithAFailureDestination() {
+        Map<?, ?> parameters = (Map<?, ?>) template.root.get("Parameters");
+        for (String key : List.of("JobJarKey", "LambdaJarKey", "LambdaJarSha256")) {
+            assertThat(((Map<?, ?>) parameters.get(key)).containsKey("Default")).as(key).isFalse();
+        }
+        Map<String, Object> version = template.properties("ApiFunctionVersion");
+        assertThat(version.get("CodeSha256")).isEqualTo(Map.of("Ref", "LambdaJarSha256"));
+        Map<String, Object> alias = template.properties("ApiFunctionAlias");
+        assertThat(alias.get("FunctionVersion")).isEqualTo(Map.of("Fn::GetAtt", List.of("ApiFunctionVersion", "Version")));
+        String aliasName = alias.get("Name").toString();
+        assertThat(lambdaVariables(prod)).containsEntry("FUNCTION_ALIAS", aliasName).containsEntry("ASYNC_MODE", "lambda");
+        for (String method : List.of("ProxyMethod", "RootMethod")) {
+            assertThat(path(prod.properties(method), "Integration", "Uri").toString()).endsWith("/functions/<ApiFunctionAlias>/invocations");
+        }
+        Map<String, Object> async = prod.properties("ApiFunctionAsyncConfig");
+        assertThat(async.get("Qualifier")).isEqualTo(aliasName);
+        assertThat(path(async, "DestinationConfig", "OnFailure", "Destination")).isEqualTo("<AsyncFailureQueue.Arn>");
+        assertThat(statements(prod, "ApiFunctionRole")).anySatisfy(st -> {
+            assertThat(list(st.get("Action"))).containsExactly("lambda:InvokeFunction");
+            assertThat(st.get("Resource").toString()).endsWith(":function:prod-sqs-browser-api:" + aliasName);
+        }).anySatisfy(st -> {
+            assertThat(list(st.get("Action"))).containsExactly("sqs:SendMessage");
+            assertThat(st.get("Resource")).isEqualTo("<AsyncFailureQueue.Arn>");
+        });
+    }
+
+    /** An update of the job changes its code and restores it from the snapshot taken for the update. */
+    @Test
+    void anUpdateOfTheJobChangesItsCodeAndRestoresFromTheLatestSnapshot() {
+        Map<String, Object> app = prod.properties("DeliveryApplication");
+        assertThat(path(app, "ApplicationConfiguration", "ApplicationSnapshotConfiguration", "SnapshotsEnabled")).isEqualTo(true);
+        assertThat(path(template.properties("DeliveryApplication"), "ApplicationConfiguration", "ApplicationCodeConfiguration",
+                "CodeContent", "S3ContentLocation", "FileKey")).isEqualTo(Map.of("Ref", "JobJarKey"));
+        assertThat(path(app, "RunConfiguration", "ApplicationRestoreConfiguration", "ApplicationRestoreType"))
+                .isEqualTo("RESTORE_FROM_LATEST_SNAPSHOT");
+        assertThat(path(app, "RunConfiguration", "FlinkRunConfiguration", "AllowNonRestoredState"))
+                .as("state the new code cannot map fails the update instead of vanishing").isEqualTo(false);
     }
 
     @Test
@@ -182,41 +292,18 @@ class DeploymentConsistencyTest {
         }
         assertThat(allowed("ApiFunctionRole")).contains("cognito-identity:GetOpenIdTokenForDeveloperIdentity")
                 .doesNotContain("cognito-identity:GetId", "cognito-identity:GetOpenIdToken");
-        Map<?, ?> parameters = (Map<?, ?>) template.root.get("Parameters");
-        String queuePrefix = ((Map<?, ?>) parameters.get("QueuePrefix")).get("Default").toString();
-        String environment = ((Map<?, ?>) parameters.get("EnvironmentName")).get("Default").toString();
-        String deadLetterQueue = ((Map<?, ?>) template.properties("DeadLetterQueue").get("QueueName")).get("Fn::Sub").toString()
-                .replace("${EnvironmentName}", environment);
-        assertThat(deadLetterQueue).doesNotStartWith(queuePrefix + "-");
-        assertThat(path(template.properties("ApiFunction"), "Environment", "Variables"))
-                .as("the Lambda knows the dead-letter queue, so clean-up never deletes it")
-                .isInstanceOfSatisfying(Map.class, v -> assertThat(v.get("DEAD_LETTER_QUEUE_URL")).isEqualTo(Map.of("Ref", "DeadLetterQueue")));
-    }
-
-    /** Replaces {@code ${Name}} in every Fn::Sub with the given values; {@code ${!x}} becomes the literal {@code ${x}}. */
-    private static Object resolveSubs(Object node, Map<String, String> values) {
-        if (node instanceof Map && ((Map<?, ?>) node).containsKey("Fn::Sub")) {
-            String text = ((Map<?, ?>) node).get("Fn::Sub").toString();
-            for (Map.Entry<String, String> v : values.entrySet()) {
-                text = text.replace("${" + v.getKey() + "}", v.getValue());
-            }
-            return text.replace("${!", "${");
+        String queuePrefix = prod.output("QueuePrefix");
+        for (String queue : List.of("DeadLetterQueue", "AsyncFailureQueue")) {
+            assertThat(QueueNames.isSessionQueue(prod.properties(queue).get("QueueName").toString(), queuePrefix)).as(queue).isFalse();
         }
-        if (node instanceof Map) {
-            Map<Object, Object> out = new java.util.LinkedHashMap<>();
-            ((Map<?, ?>) node).forEach((k, v) -> out.put(k, resolveSubs(v, values)));
-            return out;
-        }
-        if (node instanceof List) {
-            return ((List<?>) node).stream().map(v -> resolveSubs(v, values)).collect(Collectors.toList());
-        }
-        return node;
+        assertThat(lambdaVariables(prod)).as("the Lambda knows the dead-letter queue, so clean-up never deletes it")
+                .containsEntry("DEAD_LETTER_QUEUE_URL", "<DeadLetterQueue>");
     }
 
     @Test
     void noRoleAllowsWildcardActionsOrResourcesItDoesNotNeed() {
         for (String role : template.resourcesOfType("AWS::IAM::Role")) {
-            for (Map<?, ?> statement : statements(role)) {
+            for (Map<?, ?> statement : statements(prod, role)) {
                 List<String> actions = list(statement.get("Action"));
                 assertThat(actions).as("%s actions", role).noneMatch(a -> a.contains("*"));
                 if (list(statement.get("Resource")).contains("*")) {
@@ -226,6 +313,97 @@ class DeploymentConsistencyTest {
                 }
             }
         }
+    }
+
+    /**
+     * Every alarm says what it means and what to do, and notifies the topic; every metric an alarm or the dashboard
+     * reads is one AWS documents for that namespace, or one the job exports ({@link ManagedFlinkMetrics}, whose
+     * names a running job is checked to register in {@code ManagedFlinkMetricsTest}), with the dimensions it has.
+     */
+    @Test
+    void everyAlarmAndWidgetReadsAMetricTheCodeOrAwsEmits() throws IOException {
+        Set<String> custom = ManagedFlinkMetrics.names();
+        Set<String> read = new TreeSet<>();
+        for (String alarm : template.resourcesOfType("AWS::CloudWatch::Alarm")) {
+            Map<String, Object> a = prod.properties(alarm);
+            assertThat(a.get("AlarmDescription").toString()).as("%s says what it means and what to do", alarm).hasSizeGreaterThan(100);
+            assertThat(list(a.get("AlarmActions"))).as(alarm).containsExactly("<AlarmTopic>");
+            assertThat(list(a.get("OKActions"))).as(alarm).containsExactly("<AlarmTopic>");
+            List<Map<?, ?>> metrics = new ArrayList<>();
+            if (a.containsKey("MetricName")) {
+                metrics.add(a);
+            } else {
+                ((List<?>) a.get("Metrics")).stream().map(m -> (Map<?, ?>) ((Map<?, ?>) m).get("MetricStat"))
+                        .filter(java.util.Objects::nonNull).forEach(m -> metrics.add((Map<?, ?>) m.get("Metric")));
+            }
+            assertThat(metrics).as(alarm).isNotEmpty();
+            for (Map<?, ?> m : metrics) {
+                Set<String> dimensions = ((List<?>) m.get("Dimensions")).stream().map(d -> ((Map<?, ?>) d).get("Name").toString())
+                        .collect(Collectors.toCollection(TreeSet::new));
+                read.add(checkMetric(alarm, m.get("Namespace").toString(), m.get("MetricName").toString(), dimensions, custom));
+            }
+        }
+        JsonNode dashboard = JSON.readTree(prod.properties("Dashboard").get("DashboardBody").toString());
+        for (JsonNode widget : dashboard.get("widgets")) {
+            for (JsonNode m : widget.path("properties").path("metrics")) {
+                Set<String> dimensions = new TreeSet<>();
+                for (int i = 2; i + 1 < m.size(); i += 2) {
+                    dimensions.add(m.get(i).asText());
+                }
+                read.add(checkMetric(widget.path("properties").path("title").asText(), m.get(0).asText(), m.get(1).asText(), dimensions, custom));
+            }
+        }
+        assertThat(read).as("every metric the job exports is on an alarm or the dashboard").containsAll(custom);
+    }
+
+    /** AWS's documented metrics of the namespaces the template reads, with their dimensions (one set per namespace). */
+    private static final Map<String, Set<String>> AWS_METRICS = Map.of(
+            // https://docs.aws.amazon.com/managed-flink/latest/java/metrics-dimensions.html (Flink 1.x; fullRestarts until 2.2)
+            "AWS/KinesisAnalytics", Set.of("downtime", "fullRestarts", "numberOfFailedCheckpoints", "lastCheckpointDuration",
+                    "lastCheckpointSize", "cpuUtilization", "heapMemoryUtilization", "KPUs"),
+            // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+            "AWS/SQS", Set.of("ApproximateNumberOfMessagesVisible"),
+            // https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html
+            "AWS/Kinesis", Set.of("SubscribeToShardEvent.MillisBehindLatest", "WriteProvisionedThroughputExceeded", "PutRecord.Success"),
+            // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+            "AWS/Lambda", Set.of("Errors", "Throttles", "Duration", "DestinationDeliveryFailures"),
+            // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
+            "AWS/ApiGateway", Set.of("5XXError", "4XXError"));
+    private static final Map<String, List<Set<String>>> AWS_DIMENSIONS = Map.of(
+            "AWS/KinesisAnalytics", List.of(Set.of("Application")),
+            "AWS/SQS", List.of(Set.of("QueueName")),
+            "AWS/Kinesis", List.of(Set.of("StreamName"), Set.of("StreamName", "ConsumerName")),
+            "AWS/Lambda", List.of(Set.of("FunctionName")),
+            "AWS/ApiGateway", List.of(Set.of("ApiName", "Stage")));
+
+    private static String checkMetric(String where, String namespace, String name, Set<String> dimensions, Set<String> custom) {
+        assertThat(AWS_METRICS).as("%s: namespace", where).containsKey(namespace);
+        boolean exported = namespace.equals("AWS/KinesisAnalytics") && custom.contains(name);
+        assertThat(exported || AWS_METRICS.get(namespace).contains(name)).as("%s: %s %s is emitted by AWS or the job", where,
+                namespace, name).isTrue();
+        assertThat(AWS_DIMENSIONS.get(namespace)).as("%s: dimensions of %s", where, name).contains(dimensions);
+        return name;
+    }
+
+    /** IAM's matching of a resource pattern: {@code *} any run of characters, {@code ?} exactly one. */
+    private static boolean iamMatches(String pattern, String arn) {
+        StringBuilder regex = new StringBuilder();
+        for (char c : pattern.toCharArray()) {
+            regex.append(c == '*' ? ".*" : c == '?' ? "." : Pattern.quote(String.valueOf(c)));
+        }
+        return arn.matches(regex.toString());
+    }
+
+    private static CloudFormationTemplate.Rendered render(Map<String, String> parameters) {
+        Map<String, String> all = new HashMap<>(BUILD);
+        all.putAll(parameters);
+        return template.render(all);
+    }
+
+    private static Map<String, String> lambdaVariables(CloudFormationTemplate.Rendered rendered) {
+        Map<String, String> env = new HashMap<>();
+        ((Map<?, ?>) path(rendered.properties("ApiFunction"), "Environment", "Variables")).forEach((k, v) -> env.put(k.toString(), v.toString()));
+        return env;
     }
 
     private static Set<String> actionsCalledIn(java.util.function.Predicate<String> include) throws IOException {
@@ -259,13 +437,13 @@ class DeploymentConsistencyTest {
 
     private static Set<String> allowed(String role) {
         Set<String> actions = new TreeSet<>();
-        statements(role).forEach(s -> actions.addAll(list(s.get("Action"))));
+        statements(prod, role).forEach(s -> actions.addAll(list(s.get("Action"))));
         return actions;
     }
 
-    private static List<Map<?, ?>> statements(String role) {
+    private static List<Map<?, ?>> statements(CloudFormationTemplate.Rendered rendered, String role) {
         List<Map<?, ?>> statements = new ArrayList<>();
-        Object policies = template.properties(role).get("Policies");
+        Object policies = rendered.properties(role).get("Policies");
         for (Object policy : policies == null ? List.of() : (List<?>) policies) {
             for (Object s : (List<?>) ((Map<?, ?>) ((Map<?, ?>) policy).get("PolicyDocument")).get("Statement")) {
                 statements.add((Map<?, ?>) s);
@@ -285,18 +463,6 @@ class DeploymentConsistencyTest {
             return ((List<?>) value).stream().map(Object::toString).collect(Collectors.toList());
         }
         return List.of(String.valueOf(value));
-    }
-
-    /** A literal, or the default of a referenced parameter, or a stand-in for a value only AWS knows. */
-    private static String value(Object v) {
-        if (v instanceof Map && ((Map<?, ?>) v).containsKey("Ref")) {
-            Object parameter = ((Map<?, ?>) template.root.get("Parameters")).get(((Map<?, ?>) v).get("Ref"));
-            if (parameter instanceof Map && ((Map<?, ?>) parameter).containsKey("Default")) {
-                return ((Map<?, ?>) parameter).get("Default").toString();
-            }
-            return "resolved-by-cloudformation";
-        }
-        return v instanceof Map ? "resolved-by-cloudformation" : v.toString();
     }
 
     private static Object path(Map<?, ?> node, String... keys) {

@@ -39,7 +39,7 @@ class BrowserClientIT {
     @Test
     void browserTestsPassInChromiumAgainstTheLocalStack() throws Exception {
         assertThat(new File(CHROMIUM).canExecute()).as("Chromium from Debian at " + CHROMIUM + " (apt-get install chromium; .ci/run installs it)").isTrue();
-        try (LocalStack stack = LocalStack.start(Emulators.freePort(), Emulators.freePort(), 0, 30)) {
+        try (LocalStack stack = LocalStack.start(Emulators.freePort(), Emulators.freePort(), 0, 30, LocalIdentityServices.PrincipalTags.CARRIED)) {
             stack.awaitHealthy(Duration.ofMinutes(2));
             assertThat(npm("browser-tests", Map.of("LOCAL_API", stack.apiUrl(), "CHROMIUM", CHROMIUM), Duration.ofMinutes(15),
                     "run", "test:browser")).isZero();

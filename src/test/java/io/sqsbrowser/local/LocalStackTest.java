@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sqsbrowser.client.SessionCredentials;
 import io.sqsbrowser.client.SessionQueueClient;
+import io.sqsbrowser.ops.SmokeTest;
 import io.sqsbrowser.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -87,6 +88,21 @@ class LocalStackTest {
         HttpResponse<String> status = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create(api + "/status/100/301/short-lived")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(status.statusCode()).isEqualTo(404);
+    }
+
+    /** The post-deployment smoke test, the same code a user runs against AWS, against the local stack. */
+    @Test
+    void theSmokeTestPassesAgainstTheLocalStack() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int failures = SmokeTest.run(new PrintStream(printed, true, StandardCharsets.UTF_8), "--local", api, "--everyone");
+        String report = printed.toString(StandardCharsets.UTF_8);
+        assertThat(failures).as(report).isZero();
+        for (String check : new String[] {"create-session", "receive-own-queue", "refused-other-queue", "refused-dead-letter-queue",
+            "refused-send", "caller-identity", "sessions-known", "user-message", "account-message", "everyone-message", "history",
+            "read-receipt", "async-read-receipt", "principal-tag", "destroy"}) {
+            assertThat(report).as(report).containsPattern("(?m)^PASS  " + check + " ");
+        }
+        assertThat(report).as("the local Cognito, as the stack starts it, drops principal tags").contains("not carried");
     }
 
     @Test

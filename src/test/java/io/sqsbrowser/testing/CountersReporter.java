@@ -18,6 +18,16 @@ public final class CountersReporter implements MetricReporter {
     private static final Map<String, List<Metric>> METRICS = new ConcurrentHashMap<>();
     /** The task (operator chain) each metric belongs to: Flink's {@code <task_name>}, empty when it has none. */
     private static final Map<Metric, String> TASKS = new ConcurrentHashMap<>();
+    /**
+     * Names of the metrics registered in the group Managed Flink sends to CloudWatch: kept apart, as they repeat some
+     * of the operators' own metrics (a sum over both would count them twice).
+     */
+    private static final java.util.Set<String> CLOUD_WATCH = ConcurrentHashMap.newKeySet();
+
+    /** The names registered in the {@link io.sqsbrowser.aws.ManagedFlinkMetrics#GROUP} group so far. */
+    public static java.util.Set<String> cloudWatchNames() {
+        return java.util.Set.copyOf(CLOUD_WATCH);
+    }
 
     /** Sum of every subtask's counter or numeric gauge of that name. */
     public static long sum(String name) {
@@ -51,6 +61,7 @@ public final class CountersReporter implements MetricReporter {
     public static void clear() {
         METRICS.clear();
         TASKS.clear();
+        CLOUD_WATCH.clear();
     }
 
     @Override
@@ -61,6 +72,10 @@ public final class CountersReporter implements MetricReporter {
 
     @Override
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
+        if (java.util.Arrays.asList(group.getScopeComponents()).contains(io.sqsbrowser.aws.ManagedFlinkMetrics.GROUP)) {
+            CLOUD_WATCH.add(name);
+            return;
+        }
         METRICS.computeIfAbsent(name, k -> new CopyOnWriteArrayList<>()).add(metric);
         TASKS.put(metric, group.getAllVariables().getOrDefault("<task_name>", ""));
     }

@@ -27,24 +27,31 @@ public final class TestApi implements AutoCloseable {
     public final String eventStream;
     public final String queuePrefix;
     public final String deadLetterQueue;
+    public final String deploymentId;
     /** Cognito Identity, STS and Lambda Invoke: the test double. */
     public final LocalIdentityServices services;
     public final Emulators emulators;
     private final Map<String, String> env = new HashMap<>();
     private ApiHandler handler;
 
+    /** With Cognito's basic flow not carrying principal tags into the credentials: the wall that needs no tag. */
     public TestApi(Emulators emulators) throws IOException {
+        this(emulators, LocalIdentityServices.PrincipalTags.DROPPED);
+    }
+
+    public TestApi(Emulators emulators, LocalIdentityServices.PrincipalTags principalTags) throws IOException {
         this.emulators = emulators;
         StackNames names = new StackNames("-" + UUID.randomUUID().toString().substring(0, 8));
         sessionTable = names.sessionTable;
         historyTable = names.historyTable;
         eventStream = names.eventStream;
         queuePrefix = names.queuePrefix;
+        deploymentId = names.deploymentId;
         AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
         AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
         AwsResources.createStream(emulators.kinesis(), eventStream, 1);
         deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
-        services = new LocalIdentityServices();
+        services = new LocalIdentityServices(queuePrefix, principalTags);
         env.putAll(StackConfig.apiEnvironment(emulators, names, services.endpoint(), deadLetterQueue));
     }
 

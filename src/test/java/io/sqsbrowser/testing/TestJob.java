@@ -50,7 +50,7 @@ public final class TestJob {
         AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
         deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
         try {
-            services = new LocalIdentityServices();
+            services = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
