@@ -1,9 +1,6 @@
 package io.sqsbrowser.history;
 
 import io.sqsbrowser.aws.ManagedFlinkMetrics;
-import static io.sqsbrowser.aws.Attributes.n;
-import static io.sqsbrowser.aws.Attributes.s;
-
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
@@ -14,10 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -31,7 +26,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
  * Writes history rows with conditional updates ({@code if_not_exists} on every attribute), so replaying the
@@ -157,27 +152,10 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
 
     private void write(Row row) {
         HistoryRows rows = row.group.rows;
-        Map<String, AttributeValue> values = new HashMap<>();
-        values.put(":created", n(rows.created));
-        values.put(":unread", n(0));
-        values.put(":ttl", n(rows.created + settings.ttlSeconds));
-        values.put(":message", s(rows.message));
-        // Every attribute name through a placeholder: TTL is a reserved word, and others may become one.
-        Map<String, String> names = new HashMap<>(Map.of("#created", "created", "#read", "is_read", "#ttl", "ttl",
-                "#message", "message"));
-        String update = "SET #created = if_not_exists(#created, :created), #read = if_not_exists(#read, :unread), "
-                + "#ttl = if_not_exists(#ttl, :ttl), #message = if_not_exists(#message, :message)";
-        if (rows.type != null) {
-            names.put("#type", "_type");
-            values.put(":type", s(rows.type));
-            update += ", #type = if_not_exists(#type, :type)";
-        }
-        String expression = update;
+        UpdateItemRequest request = HistoryRowUpdate.request(settings.table, settings.ttlSeconds, row.userId, rows.messageId,
+                rows.created, rows.type, rows.message);
         // Whatever the call throws, the SDK's refusal of the request included, completes the future.
-        requests.call(() -> dynamoDb.updateItem(b -> b.tableName(settings.table)
-                .key(Map.of("userId", s(row.userId), "messageId", s(rows.messageId)))
-                .updateExpression(expression).expressionAttributeNames(names).expressionAttributeValues(values)))
-                .whenComplete((ok, error) -> onTaskThread(() -> completed(row, error)));
+        requests.call(() -> dynamoDb.updateItem(request)).whenComplete((ok, error) -> onTaskThread(() -> completed(row, error)));
     }
 
     private void onTaskThread(Runnable action) {

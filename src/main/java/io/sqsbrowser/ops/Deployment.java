@@ -36,11 +36,16 @@ final class Deployment {
     final String functionAlias;
     /** Who runs the tool: the operator's credentials. */
     final AwsCredentialsProvider operator;
-    /** Endpoint overrides by service ({@code sqs} for session credentials, {@code cognito-identity}, {@code sts}, ...); none on AWS. */
+    /** The SQS endpoint for session credentials; null on AWS (the queue URL's region). */
+    final URI sessionSqsEndpoint;
+    /** Endpoint overrides by service ({@code sqs}, {@code kinesis}, {@code dynamodb}, {@code lambda}, ...); none on AWS. */
     private final Map<String, URI> endpoints;
 
-    /** From outputs named as the template's, the operator's credentials and endpoint overrides (none on AWS). */
-    Deployment(Map<String, String> outputs, AwsCredentialsProvider operator, Map<String, URI> endpoints) {
+    /**
+     * From outputs named as the template's, the operator's credentials and endpoint overrides (none on AWS): the
+     * local stack's, or a test's.
+     */
+    Deployment(Map<String, String> outputs, AwsCredentialsProvider operator, URI sessionSqsEndpoint, Map<String, URI> endpoints) {
         apiUrl = required(outputs, "ApiUrl");
         region = required(outputs, "Region");
         deadLetterQueueUrl = required(outputs, "DeadLetterQueueUrl");
@@ -53,6 +58,7 @@ final class Deployment {
         functionName = outputs.get("FunctionName");
         functionAlias = outputs.getOrDefault("FunctionAlias", "live");
         this.operator = operator;
+        this.sessionSqsEndpoint = sessionSqsEndpoint;
         this.endpoints = endpoints;
     }
 
@@ -64,7 +70,7 @@ final class Deployment {
                 outputs.put(o.outputKey(), o.outputValue());
             }
         }
-        return new Deployment(outputs, DefaultCredentialsProvider.builder().build(), Map.of());
+        return new Deployment(outputs, DefaultCredentialsProvider.builder().build(), null, Map.of());
     }
 
     /** The local stack at {@code api}: its endpoints, and the local developer keys as the operator's. */
@@ -83,14 +89,23 @@ final class Deployment {
         outputs.put("HistoryTableName", e.get("historyTable").asText());
         URI identity = URI.create(e.get("identityEndpoint").asText());
         return new Deployment(outputs, StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")),
-                Map.of("sqs", URI.create(e.get("browserSqsEndpoint").asText()), "cognito-identity", identity, "sts", identity,
-                        "kinesis", URI.create(e.get("kinesisEndpoint").asText()), "dynamodb", URI.create(e.get("dynamodbEndpoint").asText()),
-                        "operator-sqs", URI.create(e.get("sqsEndpoint").asText())));
+                URI.create(e.get("browserSqsEndpoint").asText()), Map.of("sqs", URI.create(e.get("sqsEndpoint").asText()),
+                        "cognito-identity", identity, "sts", identity, "kinesis", URI.create(e.get("kinesisEndpoint").asText()),
+                        "dynamodb", URI.create(e.get("dynamodbEndpoint").asText())));
     }
 
-    /** The endpoint override for a service, or null on AWS. */
+    /** The endpoint override for a service the operator's clients call, or null on AWS. */
     URI endpoint(String service) {
         return endpoints.get(service);
+    }
+
+    /** A client of the operator's, for the deployment's region (and endpoint override). */
+    <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>, C> C client(B builder, String service) {
+        builder.region(software.amazon.awssdk.regions.Region.of(region)).credentialsProvider(operator);
+        if (endpoint(service) != null) {
+            builder.endpointOverride(endpoint(service));
+        }
+        return builder.build();
     }
 
     private static String required(Map<String, String> outputs, String name) {

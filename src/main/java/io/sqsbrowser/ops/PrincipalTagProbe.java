@@ -33,12 +33,14 @@ final class PrincipalTagProbe {
 
     Result run(String taggedQueueUrl, String otherQueueUrl) {
         String taggedQueue = QueueNames.name(taggedQueueUrl);
-        try (CognitoIdentityClient cognito = CognitoIdentityClient.builder().region(Region.of(deployment.region))
-                .credentialsProvider(deployment.operator)
-                .applyMutation(b -> override(b, "cognito-identity")).build();
+        try (CognitoIdentityClient cognito = deployment.client(CognitoIdentityClient.builder(), "cognito-identity");
              StsClient sts = StsClient.builder().region(Region.of(deployment.region))
                 .credentialsProvider(AnonymousCredentialsProvider.create())
-                .applyMutation(b -> override(b, "sts")).build()) {
+                .applyMutation(b -> {
+                    if (deployment.endpoint("sts") != null) {
+                        b.endpointOverride(deployment.endpoint("sts"));
+                    }
+                }).build()) {
             GetOpenIdTokenForDeveloperIdentityResponse token = cognito.getOpenIdTokenForDeveloperIdentity(b -> b
                     .identityPoolId(deployment.identityPoolId)
                     .logins(Map.of(deployment.developerProviderName, "smoke-probe-" + UUID.randomUUID()))
@@ -50,7 +52,11 @@ final class PrincipalTagProbe {
                 try (SqsClient sqs = SqsClient.builder().region(Region.of(deployment.region))
                         .credentialsProvider(StaticCredentialsProvider.create(AwsSessionCredentials.create(
                                 c.accessKeyId(), c.secretAccessKey(), c.sessionToken())))
-                        .applyMutation(b -> override(b, "sqs")).build()) {
+                        .applyMutation(b -> {
+                            if (deployment.sessionSqsEndpoint != null) {
+                                b.endpointOverride(deployment.sessionSqsEndpoint);
+                            }
+                        }).build()) {
                     sqs.receiveMessage(b -> b.queueUrl(taggedQueueUrl).waitTimeSeconds(0));
                     try {
                         sqs.receiveMessage(b -> b.queueUrl(otherQueueUrl).waitTimeSeconds(0).visibilityTimeout(0));
@@ -65,12 +71,6 @@ final class PrincipalTagProbe {
             } finally {
                 cognito.deleteIdentities(b -> b.identityIdsToDelete(token.identityId()));
             }
-        }
-    }
-
-    private void override(software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<?, ?> builder, String service) {
-        if (deployment.endpoint(service) != null) {
-            builder.endpointOverride(deployment.endpoint(service));
         }
     }
 }

@@ -104,7 +104,7 @@ public final class SmokeTest {
             if (!a.ok() || !a.body.path("session").hasNonNull("sessionToken")) {
                 throw new CheckFailed("/create answered " + a.status + " " + a.body.path("message").asText());
             }
-            created[0] = new SmokeSession(account, user, session, a.body.get("session"), deployment.endpoint("sqs"));
+            created[0] = new SmokeSession(account, user, session, a.body.get("session"), deployment.sessionSqsEndpoint);
             report.pass("create-session", user + "/" + session + ": queue " + a.body.get("session").get("sqsQueueName").asText()
                     + ", cipher " + a.body.get("session").get("cipher").asText());
         });

@@ -24,6 +24,10 @@ import java.util.regex.Pattern;
  * retention are dropped whenever the user's sessions are written.
  */
 public final class UserSessions {
+    /**
+     * The version of the encoding, its first byte. A release that changes the encoding writes a new version and still
+     * reads every older one (the savepoint fixtures of earlier releases are restored by the tests).
+     */
     private static final byte FORMAT = 1;
     private static final int REMOVED = 1;
     private static final int GCM = 2;
@@ -45,8 +49,10 @@ public final class UserSessions {
         List<SessionRecord> sessions = new ArrayList<>(2);
         if (encoded != null) {
             ByteBuffer in = ByteBuffer.wrap(encoded);
-            if (in.get() != FORMAT) {
-                throw new IllegalStateException("unknown session state format");
+            byte format = in.get();
+            if (format != FORMAT) {
+                throw new IllegalStateException("session state of format " + format + ", which this release cannot read (it reads "
+                        + FORMAT + "): restore it with the release that wrote it, or a later one");
             }
             int count = varint(in);
             for (int i = 0; i < count; i++) {

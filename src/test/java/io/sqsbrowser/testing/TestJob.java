@@ -114,6 +114,11 @@ public final class TestJob {
 
     /** Broadcasts probes until every live session got one: then every subtask knows every session. */
     public void awaitSessionsKnown(Mailboxes mail, List<TestSession> live) {
+        awaitSessionsKnown(emulators, eventStream, mail, live);
+    }
+
+    /** As {@link #awaitSessionsKnown(Mailboxes, List)}, for a job reading {@code eventStream}. */
+    public static void awaitSessionsKnown(Emulators emulators, String eventStream, Mailboxes mail, List<TestSession> live) {
         int[] probe = {0};
         Await.until(Duration.ofSeconds(90), "the job to know every session", () -> {
             String json = "{\"_type\":\"probe\",\"_sqs_only\":true,\"messageId\":\"probe-" + probe[0]++ + "\"}";

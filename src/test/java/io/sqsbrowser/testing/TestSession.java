@@ -28,15 +28,30 @@ public final class TestSession {
     public final long created = System.currentTimeMillis();
 
     private TestSession(String accountId, String userId, String sessionId, String queueUrl, CipherFormat cipher) {
+        this(accountId, userId, sessionId, queueUrl, newKey(), cipher);
+    }
+
+    private TestSession(String accountId, String userId, String sessionId, String queueUrl, String aesKey, CipherFormat cipher) {
         this.accountId = accountId;
         this.userId = userId;
         this.sessionId = sessionId;
         this.queueUrl = queueUrl;
         this.cipher = cipher;
+        this.aesKey = aesKey;
+        this.expires = System.currentTimeMillis() / 1000 + 3600;
+    }
+
+    private static String newKey() {
         byte[] key = new byte[32];
         RANDOM.nextBytes(key);
-        this.aesKey = Base64.getEncoder().encodeToString(key);
-        this.expires = System.currentTimeMillis() / 1000 + 3600;
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    /** A session known from elsewhere (a savepoint fixture's manifest), its queue made again under its old name. */
+    public static TestSession known(SqsClient sqs, String accountId, String userId, String sessionId, String queueName,
+            String aesKey, CipherFormat cipher) {
+        String url = sqs.createQueue(b -> b.queueName(queueName)).queueUrl();
+        return new TestSession(accountId, userId, sessionId, url, aesKey, cipher);
     }
 
     /** Creates the session's queue in SQS, named as the session API names them; credentials valid for an hour. */

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Deploys (or updates) one environment from the jars in target/ (build them first: mvn -B package -DskipTests).
+#
+#   kinesis-analytics/deploy.sh <environment> <artifact bucket> <region> [Key=Value ...]
+#
+# Each jar is uploaded under a key named after its SHA-256, so every build is a new key: CloudFormation then really
+# updates the application's code (a snapshot is taken and the new job restored from it) and publishes a new Lambda
+# version (LambdaJarSha256), which the alias behind API Gateway and the asynchronous work call. Extra Key=Value
+# arguments are further template parameters (e.g. Parallelism=4 AlarmTopicArn=arn:aws:sns:...).
+# A new (or stopped) application is started, restored from its latest snapshot if it has one: CloudFormation
+# creates applications but does not start them.
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: $0 <environment> <artifact bucket> <region> [Key=Value ...]" >&2
+  exit 2
+fi
+env=$1 bucket=$2 region=$3
+shift 3
+cd "$(dirname "$0")/.."
+job=${JOB_JAR:-target/sqs-browser-events-flink-0.1.0-SNAPSHOT.jar}
+api=${API_JAR:-target/sqs-browser-events-api-0.1.0-SNAPSHOT.jar}
+for jar in "$job" "$api"; do
+  [ -f "$jar" ] || { echo "$jar is missing: run mvn -B package -DskipTests first" >&2; exit 1; }
+done
+
+sha256_hex() { openssl dgst -sha256 -binary "$1" | od -An -tx1 | tr -d ' \n'; }
+job_key="sqs-browser-events/$env/job-$(sha256_hex "$job" | cut -c1-32).jar"
+api_key="sqs-browser-events/$env/api-$(sha256_hex "$api" | cut -c1-32).jar"
+# Lambda's CodeSha256: base64 of the package's SHA-256.
+api_sha256=$(openssl dgst -sha256 -binary "$api" | base64)
+
+aws s3 cp --region "$region" "$job" "s3://$bucket/$job_key"
+aws s3 cp --region "$region" "$api" "s3://$bucket/$api_key"
+aws cloudformation deploy --region "$region" --stack-name "$env-sqs-browser-events" \
+  --template-file kinesis-analytics/sqs-browser-events.yaml --capabilities CAPABILITY_NAMED_IAM \
+  --no-fail-on-empty-changeset \
+  --parameter-overrides EnvironmentName="$env" ArtifactBucket="$bucket" JobJarKey="$job_key" \
+    LambdaJarKey="$api_key" LambdaJarSha256="$api_sha256" "$@"
+
+app="$env-sqs-browser-delivery"
+status=$(aws kinesisanalyticsv2 describe-application --region "$region" --application-name "$app" \
+  --query ApplicationDetail.ApplicationStatus --output text)
+if [ "$status" = READY ]; then
+  echo "Starting $app (restored from its latest snapshot, if any)"
+  aws kinesisanalyticsv2 start-application --region "$region" --application-name "$app" \
+    --run-configuration '{"ApplicationRestoreConfiguration":{"ApplicationRestoreType":"RESTORE_FROM_LATEST_SNAPSHOT"},"FlinkRunConfiguration":{"AllowNonRestoredState":false}}'
+else
+  echo "$app is $status"
+fi
+echo "Then check the deployment: mvn -q -Pops compile exec:exec -Dops.args=\"--stack $env-sqs-browser-events --region $region\""
