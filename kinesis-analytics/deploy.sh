@@ -8,7 +8,8 @@
 # version (LambdaJarSha256), which the alias behind API Gateway and the asynchronous work call. Extra Key=Value
 # arguments are further template parameters (e.g. Parallelism=4 AlarmTopicArn=arn:aws:sns:...).
 # A new (or stopped) application is started, restored from its latest snapshot if it has one: CloudFormation
-# creates applications but does not start them.
+# creates applications but does not start them. RESTORE=SKIP_RESTORE_FROM_SNAPSHOT starts it without its state instead
+# (a replay, or a recovery when no snapshot can be restored: see README, Runbook).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: $0 <environment> <artifact bucket> <region> [Key=Value ...]" >&2
@@ -41,9 +42,10 @@ app="$env-sqs-browser-delivery"
 status=$(aws kinesisanalyticsv2 describe-application --region "$region" --application-name "$app" \
   --query ApplicationDetail.ApplicationStatus --output text)
 if [ "$status" = READY ]; then
-  echo "Starting $app (restored from its latest snapshot, if any)"
+  restore=${RESTORE:-RESTORE_FROM_LATEST_SNAPSHOT}
+  echo "Starting $app ($restore)"
   aws kinesisanalyticsv2 start-application --region "$region" --application-name "$app" \
-    --run-configuration '{"ApplicationRestoreConfiguration":{"ApplicationRestoreType":"RESTORE_FROM_LATEST_SNAPSHOT"},"FlinkRunConfiguration":{"AllowNonRestoredState":false}}'
+    --run-configuration "{\"ApplicationRestoreConfiguration\":{\"ApplicationRestoreType\":\"$restore\"},\"FlinkRunConfiguration\":{\"AllowNonRestoredState\":false}}"
 else
   echo "$app is $status"
 fi

@@ -45,6 +45,9 @@ class DeployScriptTest {
         assertThat(deploy(job, api, "RUNNING")).as("the same build again: the same keys; a running application is not restarted")
                 .contains("s3 cp --region eu-west-1 " + job + " s3://artifacts/" + jobKey).noneMatch(c -> c.contains("start-application"));
 
+        assertThat(deploy(job, api, "READY", "SKIP_RESTORE_FROM_SNAPSHOT")).as("a replay or a recovery starts without the state")
+                .anyMatch(c -> c.contains("start-application") && c.contains("\"ApplicationRestoreType\":\"SKIP_RESTORE_FROM_SNAPSHOT\""));
+
         Path api2 = jar("api2.jar", "api build 2");
         String next = deploy(job, api2, "RUNNING").stream().filter(c -> c.startsWith("cloudformation deploy")).findFirst().orElseThrow();
         assertThat(next).as("a new Lambda build: a new key and hash, so a new published version")
@@ -57,6 +60,10 @@ class DeployScriptTest {
 
     /** Runs the script; answers the AWS CLI calls it made, one line of arguments each. */
     private List<String> deploy(Path job, Path api, String status) throws Exception {
+        return deploy(job, api, status, null);
+    }
+
+    private List<String> deploy(Path job, Path api, String status, String restore) throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path calls = dir.resolve("calls-" + System.nanoTime());
         Path aws = bin.resolve("aws");
@@ -71,6 +78,9 @@ class DeployScriptTest {
         pb.environment().put("STATUS", status);
         pb.environment().put("JOB_JAR", job.toString());
         pb.environment().put("API_JAR", api.toString());
+        if (restore != null) {
+            pb.environment().put("RESTORE", restore);
+        }
         Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

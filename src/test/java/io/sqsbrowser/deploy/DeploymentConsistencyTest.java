@@ -38,7 +38,7 @@ class DeploymentConsistencyTest {
     /** Keys only for emulators or replays (endpoints, static keys, pass-through, start time), and what Managed Flink sets itself. */
     private static final Set<String> JOB_KEYS_NOT_DEPLOYED = Set.of("Aws.credentials", "Aws.accessKeyId",
             "Aws.secretAccessKey", "Aws.endpoint.*", "EventSource.consumer.*", "SessionSource.consumer.*",
-            "EventSource.initialTimestamp", "SessionSource.initialTimestamp", "Job.parallelism", "Job.checkpointIntervalMillis");
+            "SessionSource.initialTimestamp", "Job.parallelism", "Job.checkpointIntervalMillis");
     /** Set by the Lambda runtime, or only for emulators. */
     private static final Set<String> LAMBDA_VARIABLES_NOT_DEPLOYED = Set.of("AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME",
             "CREDENTIALS", "STATIC_ACCESS_KEY_ID", "STATIC_SECRET_ACCESS_KEY", "ENDPOINT_SQS", "ENDPOINT_DYNAMODB",
@@ -322,6 +322,8 @@ class DeploymentConsistencyTest {
      */
     @Test
     void everyAlarmAndWidgetReadsAMetricTheCodeOrAwsEmits() throws IOException {
+        assertThat(path(prod.properties("DeliveryApplication"), "ApplicationConfiguration", "FlinkApplicationConfiguration",
+                "MonitoringConfiguration", "MetricsLevel")).as("only the Application dimension on the job's own metrics").isEqualTo("APPLICATION");
         Set<String> custom = ManagedFlinkMetrics.names();
         Set<String> read = new TreeSet<>();
         for (String alarm : template.resourcesOfType("AWS::CloudWatch::Alarm")) {
