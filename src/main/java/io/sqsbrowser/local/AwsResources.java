@@ -14,6 +14,7 @@ import software.amazon.awssdk.services.dynamodb.model.LocalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.Projection;
 import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.dynamodb.model.TableStatus;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.Record;
@@ -33,12 +34,7 @@ public final class AwsResources {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("stream " + name + " did not become active");
             }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted creating stream " + name, e);
-            }
+            sleep("stream " + name);
         }
     }
 
@@ -77,6 +73,7 @@ public final class AwsResources {
                 .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName("accountId-index")
                         .keySchema(key("accountId", KeyType.HASH))
                         .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build()));
+        awaitActive(dynamoDb, name);
     }
 
     /** The history table: userId + messageId, with the local index on created (newest first per user). */
@@ -88,6 +85,27 @@ public final class AwsResources {
                 .localSecondaryIndexes(LocalSecondaryIndex.builder().indexName("created-index")
                         .keySchema(key("userId", KeyType.HASH), key("created", KeyType.RANGE))
                         .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build()));
+        awaitActive(dynamoDb, name);
+    }
+
+    /** dynalite makes a table on a timer of its own, even with no delay: a write at once may find it missing. */
+    private static void awaitActive(DynamoDbClient dynamoDb, String table) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (dynamoDb.describeTable(b -> b.tableName(table)).table().tableStatus() != TableStatus.ACTIVE) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("table " + table + " did not become active");
+            }
+            sleep(table);
+        }
+    }
+
+    private static void sleep(String what) {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted creating " + what, e);
+        }
     }
 
     private static AttributeDefinition attr(String name) {
