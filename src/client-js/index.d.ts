@@ -15,6 +15,10 @@ export interface Session {
   sqsUrl: string;
   sqsQueueName: string;
   region: string;
+  /**
+   * The session's cipher: bodies are decrypted with it only (a body in the other envelope is tampering). Absent for
+   * sessions of the original system, which are `ctr`.
+   */
   cipher?: 'gcm' | 'ctr';
   /** When the credentials expire, in epoch seconds. */
   expires: number;
@@ -117,8 +121,10 @@ export interface SessionClientOptions {
   /** Elects one polling tab. Default `navigator.locks` when there is one; `null`: this client always polls. */
   locks?: LockManagerLike | null;
   /**
-   * Relays messages from the polling tab to the others. Default: a `BroadcastChannel` named after
-   * the queue, closed when the client ends; `null` for none. A given channel is not closed by the client.
+   * Relays messages from the polling tab to the others: the body as received from the queue, with an HMAC under a
+   * key derived from the session's key, which each tab checks before it decrypts the body itself (a message another
+   * script posts on the channel is never shown). Default: a `BroadcastChannel` named after the queue, closed when
+   * the client ends; `null` for none. A given channel is not closed by the client.
    */
   channel?: ChannelLike | null;
   /** Source of `online`/`offline` events. Default `window` when there is one; `null` for none. */
@@ -151,7 +157,10 @@ export interface SessionMessageEvent<T extends EventMessage = EventMessage> exte
 /** Never contains key material or credentials. */
 export interface ClientErrorDetail {
   /**
-   * - `decrypt`: a body that is no valid envelope or fails authentication (deleted, never dispatched)
+   * - `decrypt`: a body that is no valid envelope, fails authentication, or is tampered with (a `TamperingError`:
+   *   not in the session's envelope, as a GCM body re-sent as CTR; a CTR counter of 2^53 or more) (deleted, never
+   *   dispatched)
+   * - `relay`: another tab's relay whose MAC does not hold: not from this session's queue (a `TamperingError`; ignored)
    * - `decode`: decrypts, but is not a JSON object with a string messageId (deleted)
    * - `handler`: a message handler threw or rejected (not deleted: redelivered later)
    * - `delete`: SQS did not delete a message (it comes back and is de-duplicated)
@@ -159,7 +168,7 @@ export interface ClientErrorDetail {
    * - `renew`: `renew()` failed; `fatal` when the client gives up
    * - `lock`: the lock manager failed; this tab polls anyway
    */
-  kind: 'decrypt' | 'decode' | 'handler' | 'delete' | 'sqs' | 'network' | 'renew' | 'lock';
+  kind: 'decrypt' | 'decode' | 'relay' | 'handler' | 'delete' | 'sqs' | 'network' | 'renew' | 'lock';
   error: Error;
   /** The message's messageId (`handler`). */
   messageId?: string;
@@ -255,8 +264,14 @@ export class SqsError extends Error {
   readonly kind: 'gone' | 'auth' | 'retry';
 }
 
+/** A body the job did not send this session: in the other cipher's envelope, or with a CTR counter of 2^53 or more. */
+export class TamperingError extends Error {
+  readonly name: 'TamperingError';
+}
+
 /**
- * Decrypts one message body, either envelope (`g1|…` AES-256-GCM, or `<counter>|…` AES-256-CTR),
- * with the session's base64 AES key. Rejects on a malformed or (GCM) tampered body.
+ * Decrypts one message body with the session's base64 AES key and the session's cipher (`g1|…` AES-256-GCM for
+ * `gcm`, `<counter>|…` AES-256-CTR for `ctr`). Rejects with a `TamperingError` on a body in the other envelope or a
+ * counter of 2^53 or more, and on a malformed or (GCM) tampered body.
  */
-export function decrypt(body: string, aesKey: string): Promise<string>;
+export function decrypt(body: string, aesKey: string, cipher: 'gcm' | 'ctr'): Promise<string>;

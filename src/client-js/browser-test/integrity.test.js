@@ -1,6 +1,7 @@
 // What the page must never show: a tampered body (reported, deleted) and a second copy of a message.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gcmAsCtr } from '../test-support/helpers.js';
 import { createSession, encryptGcm, inject, launch, openHarness, pageLog, queueDepth, shown, tamper, toUser, until, waitInPage, waitShown, warmUp } from './support.js';
 
 let browser;
@@ -40,6 +41,20 @@ test('a tampered GCM body is never shown, is reported as a decrypt error, and is
   const text = JSON.stringify(log.errors);
   assert.ok(!text.includes(s.session.aesKey) && !text.includes(s.session.secretKey), 'no key material in errors');
   await until(async () => (await queueDepth(s)) === 0, 10000, 'the queue to be empty (tampered bodies deleted)');
+});
+
+test('the downgrade: a captured GCM body re-sent as CTR with known bytes flipped is never shown, and is reported', { timeout: 60000 }, async (t) => {
+  const { s, page } = await ready(t);
+  const paid = { messageId: `pay-${Date.now()}`, amount: '100', userId: s.user };
+  const captured = await encryptGcm(s.session.aesKey, JSON.stringify(paid));
+  const at = JSON.stringify(paid).indexOf('"amount":"100"') + '"amount":"'.length;
+  const sqsId = await inject(s, gcmAsCtr(captured, { at, from: '100', to: '999' }));
+  const after = await toUser(s, { message: 'after the forged one' });
+  await waitShown(page, [after]);
+  await waitInPage(page, () => window.log.errors.some((e) => e.kind === 'decrypt'));
+  const log = await pageLog(page);
+  assert.ok(!log.messages.some((m) => m.message.messageId === paid.messageId), 'the forged "999" is never shown');
+  assert.deepEqual(log.errors.map((e) => [e.kind, e.name, e.sqsMessageId]), [['decrypt', 'TamperingError', sqsId]]);
 });
 
 test('a message delivered twice (and re-encrypted, as after a replay) is shown once', { timeout: 60000 }, async (t) => {

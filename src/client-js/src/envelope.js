@@ -1,35 +1,86 @@
-// Decrypts message bodies with WebCrypto only (browsers and Node 20 alike).
+// Decrypts message bodies with WebCrypto only (browsers and Node 20 alike), with the session's own cipher.
 // Envelopes (see the project README, "Message envelopes and decryption"):
 //   GCM: g1|base64(nonce[12] ‖ ciphertext ‖ tag[16])
-//   CTR: <decimal counter>|base64(ciphertext), the counter being the initial 128-bit counter block.
+//   CTR: <decimal counter>|base64(ciphertext), the counter being the initial 128-bit counter block, below 2^53.
+// A body in the other session's envelope is refused as tampering: GCM encrypts with the counter blocks nonce ‖ 2, 3, …,
+// so a GCM body re-sent as a CTR body with the counter nonce ‖ 2 decrypts under the same key, with no tag to check,
+// and whoever can put it in the queue could flip known bytes of it.
 
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const text = new TextDecoder();
+const CTR_COUNTER_BOUND = 2n ** 53n;
 
-/**
- * Returns `body => Promise<string>` for one base64 AES-256 key; keys are imported once, lazily.
- * Rejects when the envelope is malformed or (GCM) fails authentication.
- */
-export function decryptor(aesKey) {
+/** A body that is not what the job sends this session: another envelope, or a counter out of range. */
+export class TamperingError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'TamperingError';
+  }
+}
+
+const importKey = (aesKey) => {
   const raw = bytes(aesKey);
   if (raw.length !== 32) throw new TypeError('aesKey must be 32 bytes of base64');
-  const keys = {};
-  const key = (name) => (keys[name] ??= crypto.subtle.importKey('raw', raw, name, false, ['decrypt']));
+  return raw;
+};
+
+/**
+ * Returns `body => Promise<string>` for one session: its base64 AES-256 key and its cipher, `gcm` or `ctr` (the
+ * session's `cipher`; sessions of the original system, which have none, are `ctr`). Rejects with a TamperingError
+ * when the body is not in the session's envelope, and when it is malformed or (GCM) fails authentication.
+ */
+export function decryptor(aesKey, cipher) {
+  if (cipher !== 'gcm' && cipher !== 'ctr') throw new TypeError("cipher must be the session's: 'gcm' or 'ctr'");
+  const raw = importKey(aesKey);
+  let key;
+  const imported = () => (key ??= crypto.subtle.importKey('raw', raw, cipher === 'gcm' ? 'AES-GCM' : 'AES-CTR', false, ['decrypt']));
   return async (body) => {
-    if (body.startsWith('g1|')) {
+    const gcmBody = body.startsWith('g1|');
+    if (gcmBody !== (cipher === 'gcm')) {
+      throw new TamperingError(`a ${gcmBody ? 'GCM' : 'non-GCM'} body on a ${cipher.toUpperCase()} session: not sent by the job`);
+    }
+    if (gcmBody) {
       const data = bytes(body.slice(3));
-      const iv = data.subarray(0, 12);
-      return text.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, await key('AES-GCM'), data.subarray(12)));
+      return text.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12) }, await imported(), data.subarray(12)));
     }
     const bar = body.indexOf('|');
     const digits = body.slice(0, bar);
     if (bar < 1 || !/^\d+$/.test(digits)) throw new Error('not a message envelope');
+    if (BigInt(digits) >= CTR_COUNTER_BOUND) throw new TamperingError('a CTR counter of 2^53 or more: not sent by the job');
     const counter = new Uint8Array(16);
     for (let n = BigInt(digits), i = 15; i >= 0; i--, n >>= 8n) counter[i] = Number(n & 255n);
     const data = bytes(body.slice(bar + 1));
-    return text.decode(await crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 128 }, await key('AES-CTR'), data));
+    return text.decode(await crypto.subtle.decrypt({ name: 'AES-CTR', counter, length: 128 }, await imported(), data));
   };
 }
 
-/** Decrypts one message body (either envelope) with a base64 AES-256 key. */
-export const decrypt = (body, aesKey) => decryptor(aesKey)(body);
+/** Decrypts one message body with a session's base64 AES-256 key and cipher (`gcm` or `ctr`). */
+export const decrypt = (body, aesKey, cipher) => decryptor(aesKey, cipher)(body);
+
+/**
+ * Signs and checks what one tab relays to the others: an HMAC-SHA256 under a key derived from the session's key
+ * (HKDF-SHA256, info "sqs-browser-events tab relay v1"), so that a tab accepts only what came from the session's
+ * queue, not whatever another script of the origin posts on the channel.
+ */
+export function relayAuthenticator(aesKey) {
+  const raw = importKey(aesKey);
+  let key;
+  const hmacKey = () =>
+    (key ??= crypto.subtle
+      .importKey('raw', raw, 'HKDF', false, ['deriveKey'])
+      .then((base) =>
+        crypto.subtle.deriveKey(
+          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new TextEncoder().encode('sqs-browser-events tab relay v1') },
+          base,
+          { name: 'HMAC', hash: 'SHA-256', length: 256 },
+          false,
+          ['sign', 'verify'],
+        ),
+      ));
+  const data = (body, sentTimestamp) => new TextEncoder().encode(`${sentTimestamp}|${body}`);
+  return {
+    sign: async (body, sentTimestamp) => new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(), data(body, sentTimestamp))),
+    verify: async (body, sentTimestamp, mac) =>
+      mac instanceof Uint8Array && crypto.subtle.verify('HMAC', await hmacKey(), mac, data(body, sentTimestamp)),
+  };
+}

@@ -1,8 +1,8 @@
-import { decryptor, decrypt } from './envelope.js';
+import { decryptor, decrypt, relayAuthenticator, TamperingError } from './envelope.js';
 import { SeenIds } from './dedup.js';
 import { sqsClient, SqsError } from './sqs.js';
 
-export { decrypt, SqsError };
+export { decrypt, SqsError, TamperingError };
 
 const PREFIX = 'sqs-browser-events:';
 const RECEIPT = 'message-read-receipt';
@@ -38,6 +38,7 @@ export class SessionClient extends EventTarget {
   #session;
   #sqs;
   #decrypt;
+  #relay; // signs what this tab relays, checks what the others relay
   #renewAt;
   #name;
   #seen;
@@ -219,34 +220,54 @@ export class SessionClient extends EventTarget {
 
   /** Returns whether the queue message is to be deleted. */
   async #process({ MessageId: sqsMessageId, Body, Attributes }) {
+    const body = String(Body);
+    const message = await this.#open(body, { sqsMessageId });
+    if (!message) return true; // can never be read: redelivering it would only repeat this
+    if (this.#ended) return false;
+    if (this.#seen.has(message.messageId)) return true;
+    const sentTimestamp = Number(Attributes?.SentTimestamp) || Date.now();
+    if (this.#channel) {
+      // The body as it came from the queue, and a MAC the other tabs check: they decrypt it themselves.
+      const mac = await this.#relay.sign(body, sentTimestamp);
+      this.#channel.postMessage({ body, sentTimestamp, mac }); // before the delete, so the other tabs cannot miss it
+    }
+    return this.#dispatch(message, { fromHistory: false, sentTimestamp });
+  }
+
+  /** Decrypts a body with the session's key and cipher: the message, or null (reported) when it is not one. */
+  async #open(body, detail) {
     let text;
     try {
-      text = await this.#decrypt(String(Body));
+      text = await this.#decrypt(body);
     } catch (error) {
-      this.#error('decrypt', error, { sqsMessageId });
-      return true; // can never be read: redelivering it would only repeat this
+      this.#error('decrypt', error, detail);
+      return null;
     }
     let message;
     try {
       message = JSON.parse(text);
     } catch {}
     if (typeof message?.messageId !== 'string' || Array.isArray(message)) {
-      this.#error('decode', new TypeError('not a JSON object with a string messageId'), { sqsMessageId });
-      return true;
+      this.#error('decode', new TypeError('not a JSON object with a string messageId'), detail);
+      return null;
     }
-    if (this.#ended) return false;
-    if (this.#seen.has(message.messageId)) return true;
-    const sentTimestamp = Number(Attributes?.SentTimestamp) || Date.now();
-    this.#channel?.postMessage({ message, sentTimestamp }); // before the delete, so the other tabs cannot miss it
-    return this.#dispatch(message, { fromHistory: false, sentTimestamp });
+    return message;
   }
 
   // --- every tab ---
 
+  // Relayed bodies are checked (the MAC), decrypted and dispatched one after the other, in order.
   #relayed = ({ data }) => {
-    if (typeof data?.message?.messageId !== 'string') return;
-    const { message, sentTimestamp } = data;
-    this.#relays = this.#relays.then(() => this.#dispatch(message, { fromHistory: false, sentTimestamp }));
+    const { body, sentTimestamp, mac } = data ?? {};
+    if (typeof body !== 'string' || typeof sentTimestamp !== 'number') return;
+    this.#relays = this.#relays.then(async () => {
+      if (!(await this.#relay.verify(body, sentTimestamp, mac))) {
+        this.#error('relay', new TamperingError('a relayed message that no tab of this session received from its queue'));
+        return;
+      }
+      const message = await this.#open(body, {});
+      if (message) await this.#dispatch(message, { fromHistory: false, sentTimestamp });
+    });
   };
 
   /** Hands a message to the application; returns false when a handler failed (so: not handled). */
@@ -293,7 +314,14 @@ export class SessionClient extends EventTarget {
     if (!s?.sqsUrl || !s.aesKey || !s.accessKey || !s.secretKey || !(s.expires > 0))
       throw new TypeError('not a session (sqsUrl, aesKey, accessKey, secretKey, expires)');
     const { endpoint, region, renewBeforeSeconds } = this.#o;
-    if (s.aesKey !== this.#session?.aesKey) this.#decrypt = decryptor(s.aesKey);
+    const cipher = s.cipher ?? 'ctr'; // items of the original system name no cipher: theirs is CTR
+    if (!this.#session) {
+      this.#decrypt = decryptor(s.aesKey, cipher);
+      this.#relay = relayAuthenticator(s.aesKey);
+    } else if (s.aesKey !== this.#session.aesKey || cipher !== (this.#session.cipher ?? 'ctr')) {
+      // A session's key and cipher never change: a renewal that says otherwise is not this session's.
+      throw new TypeError('renew() answered another session (its key or cipher differs)');
+    }
     this.#sqs = sqsClient(
       s,
       endpoint ?? new URL('/', s.sqsUrl).href,

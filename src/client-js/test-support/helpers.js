@@ -27,6 +27,20 @@ export async function encryptCtr(keyB64, plaintext, counter = BigInt(Math.floor(
 }
 
 /**
+ * The downgrade attack on a captured GCM body: GCM encrypts the plaintext with the CTR keystream of the counter
+ * blocks nonce ‖ 2, 3, …, so the same ciphertext, without its tag, is a CTR body whose initial counter is the
+ * 128-bit number nonce ‖ 00000002; and CTR ciphertext can be edited where the plaintext is known.
+ */
+export function gcmAsCtr(gcmBody, { at, from, to }) {
+  const raw = Buffer.from(gcmBody.slice(3), 'base64');
+  const nonce = raw.subarray(0, 12);
+  const ciphertext = Buffer.from(raw.subarray(12, raw.length - 16));
+  for (let i = 0; i < from.length; i++) ciphertext[at + i] ^= from.charCodeAt(i) ^ to.charCodeAt(i);
+  const counter = (BigInt('0x' + nonce.toString('hex')) << 32n) | 2n;
+  return `${counter}|${ciphertext.toString('base64')}`;
+}
+
+/**
  * A fake SQS queue speaking the JSON protocol: ReceiveMessage (long poll, visibility timeout,
  * receive counts) and DeleteMessageBatch. Requests must carry the current credentials.
  */
@@ -272,7 +286,7 @@ export async function setup(t, { session: sessionOptions, ...options } = {}) {
   const session = sessionFor(fake, sessionOptions);
   const client = new SessionClient({
     session,
-    renew: async () => sessionFor(fake, { aesKey: session.aesKey }),
+    renew: async () => sessionFor(fake, { aesKey: session.aesKey, cipher: session.cipher }),
     endpoint: fake.endpoint,
     storage: new MemoryStorage(),
     locks: null,

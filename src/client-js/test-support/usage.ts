@@ -27,7 +27,7 @@ client.addEventListener('ended', ({ detail }) => detail.reason === 'queue-gone')
 client.addEventListener('custom', (event: Event) => event.type);
 
 const merged: EventMessage[] = await client.start().catchUp(() => api<HistoryAnswer>(`/messages/user/${ids.userId}`));
-const text: string = await decrypt('9734675727|nw7xCnVR0m/YrGgG', 'LkWUsGQKi8E9QoMJEeY1HLL8rdJNJr3fzDp+F9CpkCY=');
+const text: string = await decrypt('9734675727|nw7xCnVR0m/YrGgG', 'LkWUsGQKi8E9QoMJEeY1HLL8rdJNJr3fzDp+F9CpkCY=', 'ctr');
 console.log(merged.length, text, client.state satisfies 'idle' | 'polling' | 'following' | 'offline' | 'renewing' | 'ended');
 stopListening();
 await client.stop();

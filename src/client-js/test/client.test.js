@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionClient } from '../src/index.js';
-import { delay, encryptGcm, MemoryStorage, newKey, record, setup, until } from '../test-support/helpers.js';
+import { delay, encryptGcm, gcmAsCtr, MemoryStorage, newKey, record, setup, until } from '../test-support/helpers.js';
 
-test('receives, decrypts (GCM and CTR), dispatches in order, then deletes', async (t) => {
-  const { fake, client, log, send } = await setup(t);
-  await send({ messageId: 'm1', message: 'one' }, 'gcm');
-  await send({ messageId: 'm2', message: 'two' }, 'ctr');
+for (const cipher of ['gcm', 'ctr']) {
+test(`receives, decrypts (${cipher}), dispatches in order, then deletes`, async (t) => {
+  const { fake, client, log, send } = await setup(t, { session: { cipher } });
+  await send({ messageId: 'm1', message: 'one' });
+  await send({ messageId: 'm2', message: 'two' });
   const events = [];
   client.addEventListener('message', (e) => events.push(e));
   client.start();
@@ -21,6 +22,7 @@ test('receives, decrypts (GCM and CTR), dispatches in order, then deletes', asyn
   assert.equal(client.state, 'polling');
   assert.equal(fake.calls.DeleteMessageBatch, 1);
 });
+}
 
 test('the known CTR answer decrypts, but a non-JSON plaintext is a decode error and is deleted', async (t) => {
   const aesKey = 'LkWUsGQKi8E9QoMJEeY1HLL8rdJNJr3fzDp+F9CpkCY=';
@@ -31,6 +33,17 @@ test('the known CTR answer decrypts, but a non-JSON plaintext is a decode error 
   assert.equal(log.message.length, 0);
   assert.equal(log.error.length, 1);
   assert.equal(log.error[0].kind, 'decode');
+});
+
+test('a downgraded body (GCM re-sent as CTR, bytes flipped) is reported as tampering and never dispatched', async (t) => {
+  const { fake, session, client, log, send } = await setup(t);
+  const body = await encryptGcm(session.aesKey, JSON.stringify({ messageId: 'pay', amount: '100' }));
+  fake.send(gcmAsCtr(body, { at: '{"messageId":"pay","amount":"'.length, from: '100', to: '999' }));
+  await send({ messageId: 'good' });
+  client.start();
+  await until(() => fake.messages.length === 0);
+  assert.deepEqual(log.message, [{ messageId: 'good' }]);
+  assert.deepEqual(log.error.map((e) => [e.kind, e.error.name]), [['decrypt', 'TamperingError']]);
 });
 
 test('a tampered GCM body is reported, deleted and never dispatched', async (t) => {

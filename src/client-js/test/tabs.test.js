@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionClient } from '../src/index.js';
-import { delay, encryptGcm, FakeSqs, MemoryLocks, MemoryStorage, record, sessionFor, until } from '../test-support/helpers.js';
+import { delay, encryptCtr, encryptGcm, FakeSqs, MemoryLocks, MemoryStorage, record, sessionFor, until } from '../test-support/helpers.js';
 
 /** A fake queue and `count` "tabs": clients sharing one in-memory lock manager and real BroadcastChannels. */
-async function tabs(t, count) {
+async function tabs(t, count, cipher = 'gcm') {
   const fake = await new FakeSqs().listen();
-  const session = sessionFor(fake);
+  const session = sessionFor(fake, { cipher });
   const locks = new MemoryLocks();
   const clients = Array.from({ length: count }, () => {
     const client = new SessionClient({
       session,
-      renew: async () => sessionFor(fake, { aesKey: session.aesKey }),
+      renew: async () => sessionFor(fake, { aesKey: session.aesKey, cipher }),
       endpoint: fake.endpoint,
       storage: new MemoryStorage(), // sessionStorage is per tab
       locks,
@@ -26,7 +26,7 @@ async function tabs(t, count) {
     await Promise.all(clients.map(({ client }) => client.stop()));
     await fake.close();
   });
-  const send = async (message) => fake.send(await encryptGcm(session.aesKey, JSON.stringify(message)));
+  const send = async (message) => fake.send(await (cipher === 'ctr' ? encryptCtr : encryptGcm)(session.aesKey, JSON.stringify(message)));
   return { fake, clients, send };
 }
 
@@ -100,4 +100,48 @@ test('a tab stopped while waiting for the lock never polls', async (t) => {
   await delay(50);
   assert.ok(fake.requests.length <= 2);
   assert.deepEqual(b.log.state.map((s) => s.state), ['following', 'ended']);
+});
+
+test('a tab shows nothing another script posts on the channel: only what the polling tab received and signed', async (t) => {
+  const { fake, clients, send } = await tabs(t, 2);
+  const [a, b] = clients;
+  a.client.start();
+  await until(() => a.client.state === 'polling');
+  b.client.start();
+  const forger = new BroadcastChannel('sqs-browser-events:' + fake.queueName); // same origin, knows the queue name
+  t.after(() => forger.close());
+  forger.postMessage({ message: { messageId: 'forged-plain', amount: '999' }, sentTimestamp: Date.now() }); // the old relay
+  // A body the forger made up, with a MAC it cannot compute.
+  forger.postMessage({ body: 'g1|' + Buffer.alloc(40).toString('base64'), sentTimestamp: Date.now(), mac: new Uint8Array(32) });
+  await send({ messageId: 'real' });
+  await until(() => ids(b.log).includes('real'));
+  await delay(100);
+  assert.deepEqual(ids(b.log), ['real']);
+  assert.deepEqual(b.log.error.map((e) => [e.kind, e.error.name]), [['relay', 'TamperingError']]);
+});
+
+test('a relayed CTR body that another script captured and edited is refused: its MAC no longer holds', async (t) => {
+  const { fake, clients, send } = await tabs(t, 2, 'ctr');
+  const [a, b] = clients;
+  a.client.start();
+  await until(() => a.client.state === 'polling');
+  b.client.start();
+  const forger = new BroadcastChannel('sqs-browser-events:' + fake.queueName);
+  t.after(() => forger.close());
+  const captured = [];
+  forger.addEventListener('message', ({ data }) => captured.push(data));
+  await send({ messageId: 'm1', amount: '100' });
+  await until(() => ids(b.log).includes('m1') && captured.length === 1);
+  // CTR is malleable: where the plaintext is known, the ciphertext can be edited without the key.
+  const [counter, data] = captured[0].body.split('|');
+  const bytes = Buffer.from(data, 'base64');
+  const edit = (at, from, to) => [...from].forEach((c, i) => (bytes[at + i] ^= c.charCodeAt(0) ^ to.charCodeAt(i)));
+  edit('{"messageId":"m'.length, '1', '9');
+  edit('{"messageId":"m1","amount":"'.length, '100', '999');
+  forger.postMessage({ ...captured[0], body: `${counter}|${bytes.toString('base64')}` });
+  await send({ messageId: 'after' });
+  await until(() => ids(b.log).includes('after'));
+  await delay(100);
+  assert.deepEqual(ids(b.log), ['m1', 'after']);
+  assert.deepEqual(b.log.error.map((e) => [e.kind, e.error.name]), [['relay', 'TamperingError']]);
 });

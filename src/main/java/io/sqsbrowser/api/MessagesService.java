@@ -26,6 +26,8 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 final class MessagesService {
     static final String CREATED_INDEX = "created-index";
     static final int MAX_IDS = 100;
+    /** The attributes of a page token of a user's history: the table's key and the index's. */
+    private static final Set<String> HISTORY_PAGE_KEY = Set.of("userId", "messageId", "created");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final DynamoDbClient dynamoDb;
@@ -47,7 +49,7 @@ final class MessagesService {
         QueryRequest.Builder query = QueryRequest.builder().tableName(historyTable).indexName(CREATED_INDEX)
                 .keyConditionExpression("userId = :u AND #created BETWEEN :start AND :end")
                 .scanIndexForward(false).limit(limit != null ? limit : 50)
-                .exclusiveStartKey(next == null ? null : SessionService.PageTokens.decode(next));
+                .exclusiveStartKey(next == null ? null : SessionService.PageTokens.decode(next, HISTORY_PAGE_KEY, userId));
         if (!types.isEmpty()) {
             List<String> placeholders = new ArrayList<>();
             for (int i = 0; i < types.size(); i++) {

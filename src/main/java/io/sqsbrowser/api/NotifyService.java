@@ -42,6 +42,10 @@ final class NotifyService {
             }
         });
         routing.forEach((field, id) -> JsonIds.put(message, field, id));
+        if (routing.isEmpty()) {
+            // /notify means everyone, and says so: the job may require it (EventSource.explicitEveryone).
+            message.put(EventParser.EVERYONE, true);
+        }
         if (!message.has("messageId")) {
             message.put("messageId", newMessageId());
         }
@@ -80,12 +84,15 @@ final class NotifyService {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(id);
     }
 
+    /** Read as strictly as the job reads the stream: no duplicate keys, no trailing data, numbers exact. */
     private static ObjectNode jsonObject(String body) {
         try {
-            JsonNode node = JSON.readTree(body);
+            JsonNode node = EventParser.JSON.readTree(body);
             if (node != null && node.isObject()) {
                 return (ObjectNode) node;
             }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw ApiException.badRequest("body must be a JSON object: " + e.getOriginalMessage());
         } catch (Exception e) {
             // answered below
         }

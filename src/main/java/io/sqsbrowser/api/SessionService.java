@@ -3,6 +3,7 @@ package io.sqsbrowser.api;
 import static io.sqsbrowser.aws.Attributes.n;
 import static io.sqsbrowser.aws.Attributes.s;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,6 +32,8 @@ final class SessionService {
     private static final SecureRandom RANDOM = new SecureRandom();
     static final int MIN_RETENTION = 60;
     static final int MAX_RETENTION = 1_209_600;
+    /** The attributes of a page token of {@code /status}: the table's key. */
+    private static final Set<String> STATUS_PAGE_KEY = Set.of("userId", "sessionId");
 
     private final DynamoDbClient dynamoDb;
     private final SqsClient sqs;
@@ -144,7 +147,7 @@ final class SessionService {
                 .expressionAttributeNames(Map.of("#expires", "expires"))
                 .expressionAttributeValues(Map.of(":now", n(now)))
                 .limit(limit != null ? limit : 100)
-                .exclusiveStartKey(next == null ? null : PageTokens.decode(next)));
+                .exclusiveStartKey(next == null ? null : PageTokens.decode(next, STATUS_PAGE_KEY, null)));
         ObjectNode out = JSON.createObjectNode().put("success", true);
         ArrayNode sessions = out.putArray("sessions");
         page.items().forEach(item -> sessions.add(publicView(item)));
@@ -288,7 +291,11 @@ final class SessionService {
         }
     }
 
-    /** Opaque continuation tokens: base64url of the DynamoDB key as JSON of strings and numbers. */
+    /**
+     * Opaque continuation tokens: base64url of the DynamoDB key as JSON of strings and numbers. A token is checked
+     * before DynamoDB sees it: exactly the key's attributes, each a string or a number, and the asked user's when the
+     * page is of one user's; anything else (a tampered or foreign token) is a 400.
+     */
     static final class PageTokens {
         private PageTokens() {}
 
@@ -298,16 +305,28 @@ final class SessionService {
             return Base64.getUrlEncoder().withoutPadding().encodeToString(o.toString().getBytes(StandardCharsets.UTF_8));
         }
 
-        static Map<String, AttributeValue> decode(String token) {
+        /**
+         * @param names the attributes the page's key has
+         * @param userId the user the pages are of, or null
+         */
+        static Map<String, AttributeValue> decode(String token, Set<String> names, String userId) {
+            Map<String, AttributeValue> key = new HashMap<>();
             try {
                 ObjectNode o = (ObjectNode) JSON.readTree(Base64.getUrlDecoder().decode(token));
-                Map<String, AttributeValue> key = new HashMap<>();
-                o.fields().forEachRemaining(e -> key.put(e.getKey(), e.getValue().has("S")
-                        ? s(e.getValue().get("S").asText()) : AttributeValue.builder().n(e.getValue().get("N").asText()).build()));
-                return key;
+                o.fields().forEachRemaining(e -> {
+                    JsonNode v = e.getValue();
+                    if (v.size() != 1 || !(v.path("S").isTextual() || v.path("N").isTextual() && v.get("N").asText().matches("-?[0-9]{1,38}"))) {
+                        throw new IllegalArgumentException("not a string or a number");
+                    }
+                    key.put(e.getKey(), v.has("S") ? s(v.get("S").asText()) : AttributeValue.builder().n(v.get("N").asText()).build());
+                });
             } catch (Exception e) {
                 throw ApiException.badRequest("invalid next token");
             }
+            if (!key.keySet().equals(names) || userId != null && !userId.equals(key.get("userId").s())) {
+                throw ApiException.badRequest("invalid next token");
+            }
+            return key;
         }
     }
 }

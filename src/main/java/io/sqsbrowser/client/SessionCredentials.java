@@ -1,6 +1,7 @@
 package io.sqsbrowser.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sqsbrowser.crypto.CipherFormat;
 import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -17,7 +18,8 @@ public final class SessionCredentials {
      * @param sqsEndpoint an endpoint override (the local stack's SQS endpoint for sessions), or null for AWS
      */
     public static SessionQueueClient queueClient(JsonNode session, URI sqsEndpoint) {
-        return new SessionQueueClient(sqsClient(session, sqsEndpoint), session.get("sqsUrl").asText(), session.get("aesKey").asText());
+        return new SessionQueueClient(sqsClient(session, sqsEndpoint), session.get("sqsUrl").asText(), session.get("aesKey").asText(),
+                CipherFormat.fromAttribute(session.hasNonNull("cipher") ? session.get("cipher").asText() : null));
     }
 
     /** An SQS client signing with the session's own credentials, for the session's region. */

@@ -1,5 +1,6 @@
 package io.sqsbrowser.client;
 
+import io.sqsbrowser.crypto.CipherFormat;
 import java.util.ArrayList;
 import java.util.List;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -15,10 +16,10 @@ public final class SessionQueueClient implements AutoCloseable {
     private final String queueUrl;
     private final MessageDecryptor decryptor;
 
-    public SessionQueueClient(SqsClient sqs, String queueUrl, String base64Key) {
+    public SessionQueueClient(SqsClient sqs, String queueUrl, String base64Key, CipherFormat cipher) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
-        this.decryptor = new MessageDecryptor(base64Key);
+        this.decryptor = new MessageDecryptor(base64Key, cipher);
     }
 
     /** One long poll of up to {@code waitSeconds}: the decrypted messages (JSON text) received, now deleted. */

@@ -4,7 +4,8 @@ package io.sqsbrowser.crypto;
  * Wire facts of the two message envelopes, shared by the encrypting job and the decrypting client.
  *
  * <p>CTR (seed-compatible): {@code <counter>|<base64 ciphertext>}; the decimal counter is the initial
- * 128-bit big-endian counter block, drawn uniformly below 2^53 so browser clients can read it as a number.
+ * 128-bit big-endian counter block, below 2^53 so browser clients can read it as a number, from a sequence that never
+ * gives two messages of one key a common block ({@link CtrCounters}).
  *
  * <p>GCM: {@code g1|<base64 of nonce ‖ ciphertext ‖ tag>}, a 12-byte random nonce and a 16-byte tag, no
  * associated data. The {@code g1|} prefix versions the format and cannot start a CTR body (digits).
@@ -30,7 +31,7 @@ public final class Envelopes {
     }
 
     /** The 16-byte big-endian counter block for a CTR counter value. */
-    static byte[] counterBlock(long counter) {
+    public static byte[] counterBlock(long counter) {
         byte[] iv = new byte[16];
         for (int i = 15; i >= 8; i--) {
             iv[i] = (byte) counter;

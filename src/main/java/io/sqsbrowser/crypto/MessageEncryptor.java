@@ -10,15 +10,22 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encrypts one plaintext for one session. Not thread-safe: each operator instance owns one, so the
- * {@link Cipher} objects and the random source are made once, not per message.
+ * {@link Cipher} objects, the random source (GCM nonces) and the CTR counter sequence ({@link CtrCounters}) are made
+ * once, not per message.
  */
 public final class MessageEncryptor {
     private final SecureRandom random = new SecureRandom();
     private final Cipher ctr;
     private final Cipher gcm;
     private final byte[] nonce = new byte[Envelopes.GCM_NONCE_BYTES];
+    private final CtrCounters counters;
 
     public MessageEncryptor() {
+        this(new CtrCounters(System::currentTimeMillis));
+    }
+
+    public MessageEncryptor(CtrCounters counters) {
+        this.counters = counters;
         try {
             ctr = Cipher.getInstance("AES/CTR/NoPadding");
             gcm = Cipher.getInstance("AES/GCM/NoPadding");
@@ -38,7 +45,7 @@ public final class MessageEncryptor {
     }
 
     private String ctr(byte[] key, byte[] plaintext) throws GeneralSecurityException {
-        long counter = nextCounter();
+        long counter = counters.next(plaintext.length);
         ctr.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(Envelopes.counterBlock(counter)));
         String body = Base64.getEncoder().encodeToString(ctr.doFinal(plaintext));
         return counter + "|" + body;
@@ -51,10 +58,5 @@ public final class MessageEncryptor {
         System.arraycopy(nonce, 0, out, 0, nonce.length);
         gcm.doFinal(plaintext, 0, plaintext.length, out, nonce.length);
         return Envelopes.GCM_PREFIX + Base64.getEncoder().encodeToString(out);
-    }
-
-    /** Uniform below 2^53: counters under one key must not overlap, and browsers read them as numbers. */
-    private long nextCounter() {
-        return random.nextLong() >>> 11;
     }
 }

@@ -16,7 +16,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Iterator;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -27,20 +26,33 @@ public final class EventParser implements Serializable {
     private static final long serialVersionUID = 1L;
     /**
      * Duplicate keys and trailing data are refused: they would let two readers see two different events. Decimal
-     * numbers are kept exact, so {@code 1e400} goes to clients as written, not as {@code Infinity} (not JSON).
+     * numbers are kept exact, so {@code 1e400} goes to clients as written, not as {@code Infinity} (not JSON). The
+     * notify API reads its bodies with the same reader.
      */
-    private static final ObjectMapper JSON = new ObjectMapper()
+    public static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     public static final String STAGE = "event";
+    /** Marks a broadcast to everyone as meant: {@code true}, {@code 1}, ... as {@code _sqs_only}. */
+    public static final String EVERYONE = "_everyone";
     private static final Set<String> ROUTING_FIELDS = Set.of("accountId", "userId", "sessionId");
 
     private final int maxBodyBytes;
+    private final boolean explicitEveryone;
 
     /** @param maxBodyBytes the largest SQS message body allowed; events that would encrypt larger are refused. */
     public EventParser(int maxBodyBytes) {
+        this(maxBodyBytes, false);
+    }
+
+    /**
+     * @param explicitEveryone when true, an event without routing fields is a broadcast only if it says so
+     *     ({@code "_everyone": true}); otherwise it is refused, as the notify API's {@code /notify} would never make it
+     */
+    public EventParser(int maxBodyBytes, boolean explicitEveryone) {
         this.maxBodyBytes = maxBodyBytes;
+        this.explicitEveryone = explicitEveryone;
     }
 
     public Parsed<DeliveryEvent> parse(byte[] data, String stream, String shardId, String sequenceNumber, long arrivalMillis) {
@@ -69,6 +81,7 @@ public final class EventParser implements Serializable {
             // Session ids are unique per user only: alone, one could reach other users' sessions of the same id.
             throw new InvalidEventException("invalid routing: sessionId needs userId or accountId beside it");
         }
+        checkAudience(event, message);
         event.sqsOnly = optionalFlag(message, "_sqs_only");
         event.type = optionalText(message, "_type");
         JsonNode given = message.get("messageId");
@@ -110,23 +123,44 @@ public final class EventParser implements Serializable {
     }
 
     /**
-     * A key that differs from a routing field only in case, {@code _} or {@code -} ({@code userid}, {@code User_Id})
-     * is a typo that would otherwise turn a targeted event into a broadcast.
+     * A key a person would read as a routing field ({@code userid}, {@code "userId "}, userId with a zero-width space,
+     * {@code usеrId} with a Cyrillic е, {@code userld}: {@link RoutingFieldLookalikes}) is a typo that would otherwise
+     * turn a targeted event into a broadcast.
      */
     private static void refuseMisspeltRoutingFields(ObjectNode message) {
         for (Iterator<String> names = message.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (ROUTING_FIELDS.contains(name)) {
-                continue;
-            }
-            String folded = name.replace("_", "").replace("-", "").toLowerCase(Locale.ROOT);
-            for (String field : ROUTING_FIELDS) {
-                if (folded.equals(field.toLowerCase(Locale.ROOT))) {
-                    throw new InvalidEventException("invalid routing field: '" + abbreviated(name) + "' is not spelt "
-                            + field + " (routing fields are case-sensitive)");
-                }
+            String imitated = RoutingFieldLookalikes.imitated(name, ROUTING_FIELDS);
+            if (imitated != null) {
+                throw new InvalidEventException("invalid routing field: '" + visible(abbreviated(name)) + "' is not spelt "
+                        + imitated + " (routing fields are spelt exactly: no other case, spaces, _ or -, invisible or "
+                        + "look-alike characters, nor a wrong, missing or swapped letter)");
             }
         }
+    }
+
+    /** An event with no routing field: a broadcast, which {@code explicitEveryone} wants said ({@link #EVERYONE}). */
+    private void checkAudience(DeliveryEvent event, ObjectNode message) {
+        boolean routed = event.accountId != null || event.userId != null || event.sessionId != null;
+        if (!message.has(EVERYONE)) {
+            if (!routed && explicitEveryone) {
+                throw new InvalidEventException("no audience: an event with no accountId, userId or sessionId must say "
+                        + EVERYONE + ": true to reach every session");
+            }
+            return;
+        }
+        boolean everyone = optionalFlag(message, EVERYONE);
+        if (everyone == routed) {
+            throw new InvalidEventException(everyone ? "contradictory audience: " + EVERYONE + " with a routing field"
+                    : "no audience: " + EVERYONE + " is false and there is no routing field");
+        }
+    }
+
+    /** Names a key's invisible and non-ASCII characters, so that an operator sees what was sent. */
+    private static String visible(String name) {
+        StringBuilder out = new StringBuilder();
+        name.codePoints().forEach(c -> out.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+        return out.toString();
     }
 
     private static String abbreviated(String name) {

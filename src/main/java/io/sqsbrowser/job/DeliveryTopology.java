@@ -70,7 +70,7 @@ public final class DeliveryTopology {
     /** Events from Kinesis, parsed; invalid ones go to the dead-letter side output. */
     private SingleOutputStreamOperator<DeliveryEvent> events() {
         return env.addSource(KinesisConsumers.consumer(config.aws, config.eventSource,
-                        new EventDeserializationSchema(new EventParser(config.maxMessageBytes))))
+                        new EventDeserializationSchema(new EventParser(config.maxMessageBytes, config.explicitEveryone))))
                 .uid("event-source").name("Event stream")
                 .process(new SplitDeadLetters<DeliveryEvent>()).uid("event-parse").name("Valid events");
     }

@@ -30,7 +30,8 @@ import java.util.TreeSet;
  *   <li>{@code EventSource}: {@code stream} (required), {@code initialPosition} [LATEST | TRIM_HORIZON |
  *       AT_TIMESTAMP], {@code initialTimestamp} (for AT_TIMESTAMP: epoch seconds or ISO-8601),
  *       {@code recordPublisher} [POLLING | EFO], {@code efoConsumerName}, {@code shardDiscoveryIntervalMillis}
- *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix).
+ *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix), {@code explicitEveryone}
+ *       [false: an event with no routing field is a broadcast; true: only if it says {@code "_everyone": true}].
  *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
  *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
  *       {@code scanSegments} [4] parallel segments, before expanding events], {@code tombstoneRetentionHours} [48],
@@ -59,6 +60,8 @@ public final class JobConfig implements Serializable {
 
     public final AwsSettings aws;
     public final KinesisSourceConfig eventSource;
+    /** An event without routing fields reaches everyone only if it says {@code "_everyone": true}. */
+    public final boolean explicitEveryone;
     public final KinesisSourceConfig sessionChanges;
     public final String sessionTable;
     public final boolean bootstrapScan;
@@ -88,6 +91,7 @@ public final class JobConfig implements Serializable {
         AwsSettings.KEYS.forEach(key -> keysRead.add("Aws." + key));
         Group events = new Group("EventSource", group(groups, "EventSource"));
         eventSource = new KinesisSourceConfig(events.required("stream"), events, "LATEST");
+        explicitEveryone = events.bool("explicitEveryone", false);
         Group sessions = new Group("SessionSource", group(groups, "SessionSource"));
         sessionChanges = new KinesisSourceConfig(sessions.required("changeStream"), sessions, "TRIM_HORIZON");
         sessionTable = sessions.required("table");

@@ -58,7 +58,7 @@ class SessionApiTest {
         assertThat(s.get("expires").asLong()).isGreaterThan(System.currentTimeMillis() / 1000 + 3000);
         assertThat(s.get("ttl").asLong()).isGreaterThanOrEqualTo(s.get("expires").asLong());
         assertThat(s.get("cipher").asText()).isEqualTo("gcm");
-        new MessageDecryptor(s.get("aesKey").asText()); // a valid 32-byte key
+        new MessageDecryptor(s.get("aesKey").asText(), io.sqsbrowser.crypto.CipherFormat.GCM); // a valid 32-byte key
 
         String url = s.get("sqsUrl").asText();
         // ElasticMQ keeps no MessageRetentionPeriod to read back; its range is checked in SessionInputTest.

@@ -272,7 +272,7 @@ public final class LatencyBenchmark {
 
     /** Every message in the session's queue: its message id and when SQS took it. */
     private Map<String, Long> sentTimes(TestSession session) {
-        MessageDecryptor decryptor = new MessageDecryptor(session.aesKey);
+        MessageDecryptor decryptor = new MessageDecryptor(session.aesKey, session.cipher);
         Map<String, Long> out = new HashMap<>();
         while (true) {
             List<Message> page = emulators.sqs().receiveMessage(b -> b.queueUrl(session.queueUrl).maxNumberOfMessages(10)

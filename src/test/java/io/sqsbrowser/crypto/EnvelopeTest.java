@@ -23,7 +23,7 @@ class EnvelopeTest {
 
     @Test
     void clientDecryptsTheKnownAnswerOfTheOriginalSystem() {
-        assertThat(new MessageDecryptor(KAT_KEY).decrypt(KAT_COUNTER + "|" + KAT_CIPHERTEXT)).isEqualTo("this is test");
+        assertThat(new MessageDecryptor(KAT_KEY, CipherFormat.CTR).decrypt(KAT_COUNTER + "|" + KAT_CIPHERTEXT)).isEqualTo("this is test");
     }
 
     @Test
@@ -41,7 +41,7 @@ class EnvelopeTest {
             String body = encryptor.encrypt(CipherFormat.CTR, key, utf8("{\"message\":\"héllo " + i + "\"}"));
             long counter = Long.parseLong(body.substring(0, body.indexOf('|')));
             assertThat(counter).isNotNegative().isLessThan(1L << 53);
-            assertThat(decryptor().decrypt(body)).isEqualTo("{\"message\":\"héllo " + i + "\"}");
+            assertThat(decryptor(CipherFormat.CTR).decrypt(body)).isEqualTo("{\"message\":\"héllo " + i + "\"}");
         }
     }
 
@@ -51,8 +51,8 @@ class EnvelopeTest {
         String second = encryptor.encrypt(CipherFormat.GCM, key, utf8("{\"a\":1}"));
         assertThat(first).startsWith("g1|").isNotEqualTo(second);
         assertThat(Base64.getDecoder().decode(first.substring(3))).hasSize(12 + 7 + 16);
-        assertThat(decryptor().decrypt(first)).isEqualTo("{\"a\":1}");
-        assertThat(decryptor().decrypt(second)).isEqualTo("{\"a\":1}");
+        assertThat(decryptor(CipherFormat.GCM).decrypt(first)).isEqualTo("{\"a\":1}");
+        assertThat(decryptor(CipherFormat.GCM).decrypt(second)).isEqualTo("{\"a\":1}");
     }
 
     @Test
@@ -61,9 +61,40 @@ class EnvelopeTest {
         byte[] raw = Base64.getDecoder().decode(body.substring(3));
         raw[14] ^= 1;
         String tampered = "g1|" + Base64.getEncoder().encodeToString(raw);
-        assertThatThrownBy(() -> decryptor().decrypt(tampered)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new MessageDecryptor(Base64.getEncoder().encodeToString(randomKey())).decrypt(body))
+        assertThatThrownBy(() -> decryptor(CipherFormat.GCM).decrypt(tampered)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new MessageDecryptor(Base64.getEncoder().encodeToString(randomKey()), CipherFormat.GCM).decrypt(body))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * The downgrade attack: GCM encrypts with the CTR keystream of the counter blocks nonce ‖ 2, 3, …, so a captured GCM
+     * body, re-sent as the CTR envelope with the counter nonce ‖ 2 and its known bytes flipped, decrypts under the
+     * session's key with no tag to check. A client that decrypts with the session's own cipher refuses it.
+     */
+    @Test
+    void aGcmBodyResentAsCtrIsRefusedAsTampering() throws Exception {
+        String body = encryptor.encrypt(CipherFormat.GCM, key, utf8("{\"messageId\":\"pay\",\"amount\":\"100\"}"));
+        byte[] raw = Base64.getDecoder().decode(body.substring(3));
+        byte[] ciphertext = java.util.Arrays.copyOfRange(raw, 12, raw.length - 16);
+        int at = "{\"messageId\":\"pay\",\"amount\":\"".length();
+        for (int i = 0; i < 3; i++) {
+            ciphertext[at + i] ^= (byte) ("100".charAt(i) ^ "999".charAt(i));
+        }
+        java.math.BigInteger counter = new java.math.BigInteger(1, java.util.Arrays.copyOf(raw, 12)).shiftLeft(32).or(java.math.BigInteger.TWO);
+        String forged = counter + "|" + Base64.getEncoder().encodeToString(ciphertext);
+        // What a client that picks the cipher from the body would show.
+        byte[] block = counter.toByteArray();
+        byte[] iv = new byte[16];
+        System.arraycopy(block, Math.max(0, block.length - 16), iv, Math.max(0, 16 - block.length), Math.min(16, block.length));
+        Cipher naive = Cipher.getInstance("AES/CTR/NoPadding");
+        naive.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(iv));
+        assertThat(new String(naive.doFinal(ciphertext), StandardCharsets.UTF_8)).isEqualTo("{\"messageId\":\"pay\",\"amount\":\"999\"}");
+
+        assertThatThrownBy(() -> decryptor(CipherFormat.GCM).decrypt(forged)).isInstanceOf(MessageDecryptor.TamperedMessageException.class);
+        assertThatThrownBy(() -> decryptor(CipherFormat.CTR).decrypt(forged)).as("and its counter is beyond 2^53")
+                .isInstanceOf(MessageDecryptor.TamperedMessageException.class);
+        assertThatThrownBy(() -> decryptor(CipherFormat.CTR).decrypt(body)).as("a GCM body on a CTR session")
+                .isInstanceOf(MessageDecryptor.TamperedMessageException.class);
     }
 
     @Test
@@ -84,8 +115,8 @@ class EnvelopeTest {
         assertThatThrownBy(() -> CipherFormat.fromAttribute("rot13")).hasMessageContaining("unknown cipher");
     }
 
-    private MessageDecryptor decryptor() {
-        return new MessageDecryptor(Base64.getEncoder().encodeToString(key));
+    private MessageDecryptor decryptor(CipherFormat cipher) {
+        return new MessageDecryptor(Base64.getEncoder().encodeToString(key), cipher);
     }
 
     private static byte[] utf8(String s) {

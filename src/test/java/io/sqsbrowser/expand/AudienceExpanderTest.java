@@ -165,7 +165,7 @@ class AudienceExpanderTest {
         do {
             batch = emulators.sqs().receiveMessage(b -> b.queueUrl(s.queueUrl).maxNumberOfMessages(10)).messages();
             for (Message m : batch) {
-                out.add(JSON.readTree(new io.sqsbrowser.client.MessageDecryptor(KEYS.get(s.queueUrl)).decrypt(m.body())));
+                out.add(JSON.readTree(new io.sqsbrowser.client.MessageDecryptor(KEYS.get(s.queueUrl), s.cipher).decrypt(m.body())));
                 emulators.sqs().deleteMessage(b -> b.queueUrl(s.queueUrl).receiptHandle(m.receiptHandle()));
             }
         } while (!batch.isEmpty());

@@ -67,7 +67,7 @@ class MaxSizeBroadcastIT {
             assertThat(empty).as("sessions without the message").isEmpty();
             TestSession sample = sessions.get(SESSIONS / 2);
             String body = emulators.sqs().receiveMessage(b -> b.queueUrl(sample.queueUrl)).messages().get(0).body();
-            assertThat(new MessageDecryptor(sample.aesKey).decrypt(body)).contains(messageId);
+            assertThat(new MessageDecryptor(sample.aesKey, sample.cipher).decrypt(body)).contains(messageId);
             System.out.printf("Largest broadcast: %,d sessions x %,d-byte message (%,d-byte bodies, %.1f GB in all) in %.0f s on a"
                             + " %s task heap; checkpoint %d mid-broadcast: %,d bytes of state (%d ms); TaskManager heap peak %,d MB%n",
                     SESSIONS, event.length, body.length(), (double) SESSIONS * body.length() / 1e9, (finished - started) / 1e3,

@@ -90,7 +90,7 @@ public final class TestSession {
     }
 
     public SessionQueueClient client(SqsClient sqs) {
-        return new SessionQueueClient(sqs, queueUrl, aesKey);
+        return new SessionQueueClient(sqs, queueUrl, aesKey, cipher);
     }
 
     private static AttributeValue s(String v) {
