@@ -27,6 +27,8 @@ class NotifyApiTest {
         assertThat(events).hasSize(4);
         assertThat(events).extracting(e -> e.get("messageId").asText()).containsExactlyElementsOf(ids);
         assertThat(events.get(0).has("accountId") || events.get(0).has("userId")).isFalse();
+        assertThat(events.get(0).get("_everyone").asBoolean()).as("/notify says everyone, as the job may require").isTrue();
+        assertThat(events.get(1).has("_everyone")).isFalse();
         assertThat(events.get(0).get("message").asText()).isEqualTo("Hello+Everyone");
         assertThat(events.get(1).get("accountId").asLong()).isEqualTo(100);
         assertThat(events.get(2).get("userId").asLong()).isEqualTo(200);
@@ -58,5 +60,37 @@ class NotifyApiTest {
         assertThat(tooBig.status).isEqualTo(413);
         assertThat(tooBig.body.get("message").asText()).startsWith("message too large");
         assertThat(api.events()).isEmpty();
+    }
+
+    /** A body is read exactly as the job reads the stream: duplicate keys refused, numbers kept as written. */
+    @Test
+    void aBodyIsParsedAsStrictlyAsTheStream(TestApi api) {
+        TestApi.Response duplicate = api.call("POST", "/notify/user/200", "{\"userId\":\"300\",\"userId\":\"200\",\"m\":1}");
+        assertThat(duplicate.status).isEqualTo(400);
+        assertThat(duplicate.body.get("message").asText()).contains("Duplicate field 'userId'");
+        assertThat(api.call("POST", "/notify", "{\"m\":1} {\"userId\":2}").status).as("data after the object").isEqualTo(400);
+        TestApi.Response exact = api.call("POST", "/notify/user/200",
+                "{\"huge\":1e400,\"precise\":0.1000000000000000055511151231257827,\"big\":123456789012345678901234567890}");
+        assertThat(exact.status).isEqualTo(200);
+        String raw = new String(io.sqsbrowser.local.AwsResources.readAll(api.emulators.kinesis(), api.eventStream).get(0),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(raw).contains("\"huge\":1E+400", "\"precise\":0.1000000000000000055511151231257827",
+                "\"big\":123456789012345678901234567890");
+    }
+
+    /** An id the API accepts routes the same everywhere: -1 is a string id, never a negative number. */
+    @Test
+    void anIdThatIsNotACanonicalIntegerStaysAStringAndIsRoutable(TestApi api) {
+        TestApi.Response created = api.get("/create/100/-1/s-1");
+        assertThat(created.status).isEqualTo(200);
+        assertThat(created.body.get("session").get("userId").isTextual()).isTrue();
+        assertThat(api.get("/notify/user/-1?m=x").status).isEqualTo(200);
+        assertThat(api.get("/notify/user/007?m=x").status).isEqualTo(200);
+        assertThat(api.get("/notify/account/9223372036854775808?m=x").status).as("beyond 64 bits: a string").isEqualTo(200);
+        List<JsonNode> events = api.events();
+        assertThat(events.get(0).get("userId").asText()).isEqualTo("-1");
+        assertThat(events.get(0).get("userId").isTextual()).isTrue();
+        assertThat(events.get(1).get("userId").isTextual()).isTrue();
+        assertThat(events.get(2).get("accountId").isTextual()).isTrue();
     }
 }

@@ -278,6 +278,26 @@ class SessionApiTest {
         }
     }
 
+    /** A tampered, made-up or foreign page token is a bad request, never an error of DynamoDB's answered 500. */
+    @Test
+    void aTamperedNextTokenIsABadRequest(TestApi api) {
+        api.get("/create/100/200/a");
+        String other = token("{\"userId\":{\"S\":\"300\"},\"messageId\":{\"S\":\"m\"},\"created\":{\"N\":\"1\"}}");
+        for (String next : List.of("garbage!", token("[1]"), token("{\"x\":{\"S\":\"y\"}}"),
+                token("{\"userId\":{\"S\":\"200\"},\"sessionId\":{\"N\":\"abc\"}}"),
+                token("{\"userId\":{\"S\":\"200\"},\"sessionId\":{\"S\":\"a\"},\"extra\":{\"S\":\"b\"}}"))) {
+            TestApi.Response r = api.get("/status?next=" + next);
+            assertThat(r.status).as(next).isEqualTo(400);
+            assertThat(r.body.get("message").asText()).isEqualTo("invalid next token");
+        }
+        assertThat(api.get("/messages/user/200?next=" + other).status).as("another user's history").isEqualTo(400);
+        assertThat(api.get("/status?next=" + token("{\"userId\":{\"S\":\"200\"},\"sessionId\":{\"S\":\"a\"}}")).status).isEqualTo(200);
+    }
+
+    private static String token(String json) {
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private static String createTagged(TestApi api, String name, String deployment) {
         return api.emulators.sqs().createQueue(b -> b.queueName(name).tags(Map.of(QueueNames.DEPLOYMENT_TAG, deployment))).queueUrl();
     }

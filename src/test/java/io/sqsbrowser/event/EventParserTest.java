@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.deadletter.Parsed;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -89,10 +90,68 @@ class EventParserTest {
         assertThat(invalid("{\"userId\":\"1\",\"" + key + "\":\"200\"}").reason).contains("is not spelt");
     }
 
+    /** Keys a person reads as a routing field: spaces, invisible characters, other scripts, one letter off. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "'userId '|a trailing space", "' userId'|a leading space", "user Id|a space inside", "user\tId|a tab",
+        "user\u200bId|a zero-width space", "user\u00adId|a soft hyphen", "\u200euserId|a left-to-right mark",
+        "user\u2060Id|a word joiner", "us\u0435rId|a Cyrillic e", "\u0430ccountId|a Cyrillic a", "sessi\u03bfnId|a Greek o",
+        "\uff55serId|a fullwidth u", "userld|a wrong letter (l for I)", "usrId|a missing letter", "acountId|a missing c",
+        "usreId|two letters swapped", "accuontId|two letters swapped", "sesionId|a missing s", "u\u0455erId|a Cyrillic dze",
+        "'USER_ID '|case, underscore and a space"})
+    void aKeyThatReadsAsARoutingFieldIsADeadLetterNotABroadcast(String escaped, String what) {
+        String key = unescape(escaped);
+        DeadLetter d = invalid(JSON_QUOTE(key) + ":\"200\",\"message\":\"for one user only\"}");
+        assertThat(d.reason).as(what).startsWith("invalid routing field: '").contains("' is not spelt ");
+        assertThat(d.reason).as("the reason shows what was sent, invisible characters named").doesNotContain("\u200b");
+    }
+
     @Test
     void keysThatOnlyResembleRoutingFieldsAreOrdinaryFields() {
-        assertThat(valid("{\"userIds\":[1,2],\"username\":\"x\",\"account\":\"y\",\"session\":1}").scope())
+        assertThat(valid("{\"userIds\":[1,2],\"username\":\"x\",\"account\":\"y\",\"session\":1,\"accounts\":2,"
+                + "\"sessions\":3,\"userIdx\":4,\"myUserId\":5,\"users\":6,\"accountIds\":7}").scope())
                 .isEqualTo(DeliveryEvent.Scope.EVERYONE);
+    }
+
+    @Test
+    void withExplicitEveryoneABroadcastMustSaySoAndNothingElseMaySay() {
+        EventParser explicit = new EventParser(262_144, true);
+        java.util.function.Function<String, Parsed<DeliveryEvent>> parse = json ->
+                explicit.parse(json.getBytes(StandardCharsets.UTF_8), "events", "shard", "1", 1L);
+        assertThat(parse.apply("{\"message\":\"all?\"}").deadLetter.reason).startsWith("no audience: ");
+        assertThat(parse.apply("{\"message\":\"all\",\"_everyone\":true}").value.scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(parse.apply("{\"message\":\"all\",\"_everyone\":1}").value.scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(parse.apply("{\"userId\":1}").value.scope()).isEqualTo(DeliveryEvent.Scope.USER);
+        // In either mode: a marker that contradicts the routing fields, or denies any audience, is refused.
+        for (EventParser p : List.of(explicit, parser)) {
+            assertThat(p.parse("{\"userId\":1,\"_everyone\":true}".getBytes(StandardCharsets.UTF_8), "e", "s", "1", 1L).deadLetter.reason)
+                    .startsWith("contradictory audience");
+            assertThat(p.parse("{\"_everyone\":false}".getBytes(StandardCharsets.UTF_8), "e", "s", "1", 1L).deadLetter.reason)
+                    .startsWith("no audience");
+            assertThat(p.parse("{\"_everyone\":\"yes\"}".getBytes(StandardCharsets.UTF_8), "e", "s", "1", 1L).deadLetter.reason)
+                    .startsWith("invalid _everyone");
+        }
+        assertThat(valid("{\"message\":\"all\"}").scope()).as("by default, as the original system").isEqualTo(DeliveryEvent.Scope.EVERYONE);
+    }
+
+    private static String JSON_QUOTE(String key) {
+        return "{" + new com.fasterxml.jackson.databind.node.TextNode(key).toString();
+    }
+
+    private static String unescape(String s) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) == '\\' && s.charAt(i + 1) == 'u') {
+                out.append((char) Integer.parseInt(s.substring(i + 2, i + 6), 16));
+                i += 5;
+            } else if (s.charAt(i) == '\\' && s.charAt(i + 1) == 't') {
+                out.append('\t');
+                i++;
+            } else {
+                out.append(s.charAt(i));
+            }
+        }
+        return out.toString();
     }
 
     @Test
