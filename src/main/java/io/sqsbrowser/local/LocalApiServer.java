@@ -21,6 +21,12 @@ import java.util.function.BooleanSupplier;
  * everything is), {@code GET /local/sqs-receives} (ReceiveMessage counts per queue at the browsers' SQS endpoint)
  * and {@code GET /health} (200 once the job runs and the APIs are ready); and the demo page ({@code /demo/}) with the
  * browser client's modules ({@code /client-js/}).
+ *
+ * <p>It answers only this machine's own callers: a request whose {@code Host} is not {@code 127.0.0.1} or
+ * {@code localhost} (DNS rebinding: a web page's own name resolving to 127.0.0.1) or that another web page sends
+ * ({@code Origin} other than this server's, or {@code Sec-Fetch-Site} cross-site or same-site) is refused with a 403:
+ * any page open in the developer's browser could otherwise create, destroy and notify (the API has effects on GET),
+ * and read what {@code /create} answers. Its demo page, curl, the SDKs and the tests are same-origin or send neither.
  */
 public final class LocalApiServer implements AutoCloseable {
     private final HttpServer server;
@@ -50,7 +56,10 @@ public final class LocalApiServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getRawPath();
         try {
-            if (path.equals("/local/endpoints")) {
+            String refused = foreignCaller(exchange);
+            if (refused != null) {
+                send(exchange, 403, "{\"success\":false,\"message\":\"" + refused + "\"}");
+            } else if (path.equals("/local/endpoints")) {
                 send(exchange, 200, endpoints.toString());
             } else if (path.equals("/local/sqs-receives")) {
                 send(exchange, 200, sqsGateway.receivesJson().toString());
@@ -73,6 +82,24 @@ public final class LocalApiServer implements AutoCloseable {
         } catch (RuntimeException e) {
             send(exchange, 500, "{\"success\":false,\"message\":\"internal error\"}");
         }
+    }
+
+    /** Why a request is not from this machine's own callers, or null when it is. */
+    private String foreignCaller(HttpExchange exchange) {
+        String host = exchange.getRequestHeaders().getFirst("Host");
+        String port = Integer.toString(port());
+        if (host == null || !host.matches("(127\\.0\\.0\\.1|localhost)(:" + port + ")?")) {
+            return "the local API answers only Host 127.0.0.1 or localhost";
+        }
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        if (origin != null && !origin.equals("http://127.0.0.1:" + port) && !origin.equals("http://localhost:" + port)) {
+            return "the local API answers no other web page";
+        }
+        String site = exchange.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+            return "the local API answers no other web page";
+        }
+        return null;
     }
 
     /** Query parameters as API Gateway passes them: decoded, the last of repeated names winning; null when none. */

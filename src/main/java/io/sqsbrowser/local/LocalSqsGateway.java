@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answers no CORS and checks no credentials. Like SQS it answers CORS (any origin, as SQS does), verifies each
  * request's SigV4 signature against the credentials {@link LocalIdentityServices} issued, and lets a request
  * through only if IAM ({@link LocalIam}) allows its action on its queue: a session's credentials reach their own
- * queue's four actions and nothing else. Speaks SQS's JSON protocol (and the query protocol's {@code Action}).
+ * queue's four actions and nothing else. Speaks SQS's JSON protocol (and the query protocol's {@code Action}). What it
+ * forwards is exactly what it authorized: the request as it read it, written again ({@link Request}), never the raw
+ * bytes, which ElasticMQ might read otherwise (a queue in the path and another in QueueUrl, a key given twice).
  * It counts ReceiveMessage calls per queue, and how many were waiting at once, so a test can tell how many
  * pollers a session had.
  */
@@ -89,13 +91,20 @@ public final class LocalSqsGateway implements AutoCloseable {
         }
         byte[] body = exchange.getRequestBody().readAllBytes();
         Map<String, String> headers = LocalHttp.lowerCaseHeaders(exchange);
-        Request request = Request.of(headers, body, exchange.getRequestURI());
+        Request request;
+        try {
+            request = Request.of(headers, body, exchange.getRequestURI());
+        } catch (IllegalArgumentException ambiguous) {
+            refuse(exchange, headers.getOrDefault("x-amz-target", "").startsWith("AmazonSQS."),
+                    new LocalIam.Refusal("InvalidParameterValue", 400, ambiguous.getMessage()));
+            return;
+        }
         try {
             SigV4Verifier.Signed signed = SigV4Verifier.verify(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
                     exchange.getRequestURI().getRawQuery(), headers, body, Emulators.REGION, "sqs", iam::secretOf);
             iam.authorize(signed.accessKeyId, signed.sessionToken, request.iamAction(), request.resourceArn());
         } catch (LocalIam.Refusal refused) {
-            refuse(exchange, request, refused);
+            refuse(exchange, request.json, refused);
             return;
         }
         Receives counted = request.action.equals("ReceiveMessage") ? receives(request.queueName()) : null;
@@ -104,7 +113,7 @@ public final class LocalSqsGateway implements AutoCloseable {
             counted.mostAtOnce.accumulateAndGet(counted.waiting.incrementAndGet(), Math::max);
         }
         try {
-            forward(exchange, request, body);
+            forward(exchange, request);
         } finally {
             if (counted != null) {
                 counted.waiting.decrementAndGet();
@@ -112,9 +121,9 @@ public final class LocalSqsGateway implements AutoCloseable {
         }
     }
 
-    private void forward(HttpExchange exchange, Request request, byte[] body) throws IOException {
-        HttpRequest.Builder out = HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
-                .method(exchange.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
+    private void forward(HttpExchange exchange, Request request) throws IOException {
+        HttpRequest.Builder out = HttpRequest.newBuilder(URI.create(target + "/"))
+                .method("POST", HttpRequest.BodyPublishers.ofByteArray(request.forwarded()));
         exchange.getRequestHeaders().forEach((name, values) -> {
             if (!NOT_FORWARDED.contains(name.toLowerCase())) {
                 values.forEach(v -> out.header(name, v));
@@ -182,9 +191,9 @@ public final class LocalSqsGateway implements AutoCloseable {
         out.set("Access-Control-Max-Age", "600");
     }
 
-    private static void refuse(HttpExchange exchange, Request request, LocalIam.Refusal refused) throws IOException {
+    private static void refuse(HttpExchange exchange, boolean json, LocalIam.Refusal refused) throws IOException {
         exchange.getResponseHeaders().set("x-amzn-query-error", refused.code + ";Sender");
-        if (request.json) {
+        if (json) {
             LocalHttp.send(exchange, refused.status, "application/x-amz-json-1.0", JSON.createObjectNode()
                     .put("__type", "com.amazon.coral.service#" + refused.code).put("message", refused.getMessage()).toString());
         } else {
@@ -193,34 +202,91 @@ public final class LocalSqsGateway implements AutoCloseable {
         }
     }
 
-    /** What a request asks for: its SQS action and the queue it names. */
+    /**
+     * What a request asks for, read strictly: its SQS action, the queue it names, and its parameters, which are what is
+     * forwarded. A JSON body with a key twice, a query parameter given twice, or a queue named by the path and by a
+     * different QueueUrl is refused: two readers could see two requests in it.
+     */
     private static final class Request {
+        private static final ObjectMapper STRICT = new ObjectMapper().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         final boolean json;
         final String action;
         final String queueUrl;
+        /** The JSON body, or the query parameters, as read. */
+        private final JsonNode body;
+        private final Map<String, String> parameters;
 
-        private Request(boolean json, String action, String queueUrl) {
+        private Request(boolean json, String action, String queueUrl, JsonNode body, Map<String, String> parameters) {
             this.json = json;
             this.action = action;
             this.queueUrl = queueUrl;
+            this.body = body;
+            this.parameters = parameters;
         }
 
         static Request of(Map<String, String> headers, byte[] body, URI uri) {
             String target = headers.get("x-amz-target");
             if (target != null && target.startsWith("AmazonSQS.")) {
-                String queueUrl = null;
-                try {
-                    JsonNode node = JSON.readTree(body);
-                    queueUrl = node != null && node.hasNonNull("QueueUrl") ? node.get("QueueUrl").asText() : null;
-                } catch (IOException e) {
-                    // ElasticMQ will answer the malformed body itself, once IAM lets it through
+                if (uri.getRawQuery() != null || uri.getPath().length() > 1) {
+                    throw new IllegalArgumentException("the JSON protocol names its queue in the body only");
                 }
-                return new Request(true, target.substring("AmazonSQS.".length()), queueUrl);
+                JsonNode node;
+                try {
+                    node = body.length == 0 ? STRICT.createObjectNode() : STRICT.readTree(body);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("not one JSON object: " + e.getMessage());
+                }
+                if (node == null || !node.isObject()) {
+                    throw new IllegalArgumentException("not a JSON object");
+                }
+                String queueUrl = node.hasNonNull("QueueUrl") ? node.get("QueueUrl").asText() : null;
+                return new Request(true, target.substring("AmazonSQS.".length()), queueUrl, node, null);
             }
-            Map<String, String> form = LocalHttp.form(new String(body, StandardCharsets.UTF_8));
-            form.putAll(LocalHttp.form(uri.getRawQuery()));
-            String queueUrl = form.getOrDefault("QueueUrl", uri.getPath().length() > 1 ? uri.toString() : null);
-            return new Request(false, form.getOrDefault("Action", ""), queueUrl);
+            Map<String, String> form = strictForm(new String(body, StandardCharsets.UTF_8));
+            for (Map.Entry<String, String> q : strictForm(uri.getRawQuery()).entrySet()) {
+                if (form.putIfAbsent(q.getKey(), q.getValue()) != null) {
+                    throw new IllegalArgumentException("parameter " + q.getKey() + " given twice");
+                }
+            }
+            String inPath = uri.getPath().length() > 1 ? uri.toString() : null;
+            String queueUrl = form.get("QueueUrl");
+            if (inPath != null && queueUrl != null && !URI.create(queueUrl).getPath().equals(uri.getPath())) {
+                throw new IllegalArgumentException("the path and QueueUrl name different queues");
+            }
+            if (queueUrl == null && inPath != null) {
+                queueUrl = inPath;
+                form.put("QueueUrl", queueUrl);
+            }
+            return new Request(false, form.getOrDefault("Action", ""), queueUrl, null, form);
+        }
+
+        private static Map<String, String> strictForm(String raw) {
+            Map<String, String> params = new java.util.LinkedHashMap<>();
+            if (raw == null || raw.isEmpty()) {
+                return params;
+            }
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                if (params.put(name, value) != null) {
+                    throw new IllegalArgumentException("parameter " + name + " given twice");
+                }
+            }
+            return params;
+        }
+
+        /** The body sent on to ElasticMQ (at its root): the request exactly as read and authorized. */
+        byte[] forwarded() {
+            if (json) {
+                return body.toString().getBytes(StandardCharsets.UTF_8);
+            }
+            StringBuilder out = new StringBuilder();
+            parameters.forEach((name, value) -> out.append(out.length() == 0 ? "" : "&")
+                    .append(java.net.URLEncoder.encode(name, StandardCharsets.UTF_8)).append('=')
+                    .append(java.net.URLEncoder.encode(value, StandardCharsets.UTF_8)));
+            return out.toString().getBytes(StandardCharsets.UTF_8);
         }
 
         /** Batch calls are authorized as their single action, as SQS does. */

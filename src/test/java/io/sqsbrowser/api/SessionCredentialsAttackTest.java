@@ -11,6 +11,7 @@ import io.sqsbrowser.local.LocalSqsGateway;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -160,6 +161,56 @@ class SessionCredentialsAttackTest {
             refused(() -> sqs.receiveMessage(b -> b.queueUrl(foreign)), "AccessDenied");
             refused(() -> sqs.sendMessage(b -> b.queueUrl(other.get("sqsUrl").asText()).messageBody("forged")), "AccessDenied");
         }
+    }
+
+    /**
+     * The local SQS endpoint authorizes the queue it reads from a request: it must forward exactly that request, so
+     * that ElasticMQ cannot read another queue from it (the query protocol's queue in the path against its QueueUrl
+     * parameter; a JSON body naming QueueUrl twice).
+     */
+    @Test
+    void theLocalEndpointForwardsExactlyTheQueueItAuthorized(Emulators emulators) throws Exception {
+        twoSessions(emulators, LocalIdentityServices.PrincipalTags.DROPPED);
+        String own = mine.get("sqsUrl").asText();
+        String others = other.get("sqsUrl").asText();
+        api.emulators.sqs().sendMessage(b -> b.queueUrl(others).messageBody("the other session's secret"));
+        String othersPath = java.net.URI.create(others).getPath();
+        List<java.net.http.HttpResponse<String>> answers = List.of(
+                signedPost(othersPath, "application/x-www-form-urlencoded", null,
+                        "Action=ReceiveMessage&Version=2012-11-05&QueueUrl=" + java.net.URLEncoder.encode(own, java.nio.charset.StandardCharsets.UTF_8)),
+                signedPost("/", "application/x-amz-json-1.0", "AmazonSQS.ReceiveMessage",
+                        "{\"QueueUrl\":\"" + others + "\",\"QueueUrl\":\"" + own + "\"}"),
+                signedPost("/", "application/x-amz-json-1.0", "AmazonSQS.ReceiveMessage",
+                        "{\"QueueUrl\":\"" + own + "\",\"QueueUrl\":\"" + others + "\"}"));
+        for (java.net.http.HttpResponse<String> answer : answers) {
+            assertThat(answer.body()).as("answer %s", answer.statusCode()).doesNotContain("the other session's secret");
+        }
+        assertThat(api.emulators.sqs().receiveMessage(b -> b.queueUrl(others)).messages()).as("still there, never received")
+                .extracting(software.amazon.awssdk.services.sqs.model.Message::body).containsExactly("the other session's secret");
+    }
+
+    /** A request to the local SQS endpoint, signed with the session's credentials as any SDK would sign it. */
+    private java.net.http.HttpResponse<String> signedPost(String path, String contentType, String target, String body) throws Exception {
+        java.net.URI uri = java.net.URI.create(sqsGateway.endpoint() + path);
+        software.amazon.awssdk.http.SdkHttpRequest.Builder request = software.amazon.awssdk.http.SdkHttpRequest.builder().uri(uri)
+                .method(software.amazon.awssdk.http.SdkHttpMethod.POST).putHeader("Content-Type", contentType);
+        if (target != null) {
+            request.putHeader("X-Amz-Target", target);
+        }
+        var signed = software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.create().sign(r -> r
+                .identity(AwsSessionCredentials.create(mine.get("accessKey").asText(), mine.get("secretKey").asText(),
+                        mine.get("sessionToken").asText()))
+                .request(request.build()).payload(software.amazon.awssdk.http.ContentStreamProvider.fromUtf8String(body))
+                .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.SERVICE_SIGNING_NAME, "sqs")
+                .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.REGION_NAME, "us-east-1"));
+        java.net.http.HttpRequest.Builder out = java.net.http.HttpRequest.newBuilder(uri)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        signed.request().headers().forEach((name, values) -> {
+            if (!name.equalsIgnoreCase("host")) {
+                values.forEach(v -> out.header(name, v));
+            }
+        });
+        return java.net.http.HttpClient.newHttpClient().send(out.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     /** What the Lambda does, but without the session policy: a token for the queue, exchanged as it is. */

@@ -105,6 +105,37 @@ class LocalStackTest {
         assertThat(report).as("the local Cognito, as the stack starts it, drops principal tags").contains("not carried");
     }
 
+    /**
+     * A web page open in the developer's browser cannot drive the local API: not by its own name resolving to
+     * 127.0.0.1 (DNS rebinding), not by a cross-origin request, not by a navigation or an image from another site.
+     */
+    @Test
+    void noOtherWebPageCanDriveTheLocalApi() throws Exception {
+        String port = api.substring(api.lastIndexOf(':') + 1);
+        String[][] attacks = {
+            {"Host: attacker.example:" + port},
+            {"Host: 127.0.0.1:" + port, "Origin: http://attacker.example"},
+            {"Host: 127.0.0.1:" + port, "Origin: http://localhost:" + (Integer.parseInt(port) + 1)},
+            {"Host: localhost:" + port, "Sec-Fetch-Site: cross-site"},
+            {"Host: localhost:" + port, "Sec-Fetch-Site: same-site"},
+        };
+        for (String[] headers : attacks) {
+            assertThat(rawGet(port, "/create/100/666/from-a-page", headers)).as(String.join(", ", headers)).startsWith("HTTP/1.1 403");
+        }
+        assertThat(LocalHttp.get(api + "/status?limit=1000").toString()).doesNotContain("from-a-page");
+        assertThat(rawGet(port, "/health", "Host: localhost:" + port, "Sec-Fetch-Site: same-origin")).startsWith("HTTP/1.1 200");
+        assertThat(rawGet(port, "/health", "Host: 127.0.0.1:" + port, "Origin: http://127.0.0.1:" + port)).startsWith("HTTP/1.1 200");
+    }
+
+    /** An HTTP/1.1 GET with exactly these headers (a client library would set Host itself); answers the status line. */
+    private static String rawGet(String port, String path, String... headers) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", Integer.parseInt(port))) {
+            String request = "GET " + path + " HTTP/1.1\r\n" + String.join("\r\n", headers) + "\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        }
+    }
+
     @Test
     void theDemoPrintsTheThreeMessages() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
@@ -112,6 +143,6 @@ class LocalStackTest {
         assertThat(printed.toString(StandardCharsets.UTF_8))
                 .contains("{\"message\":\"Hello User\",\"userId\":200,\"messageId\":")
                 .contains("{\"message\":\"Hello Account\",\"accountId\":100,\"messageId\":")
-                .contains("{\"message\":\"Hello Everyone\",\"messageId\":");
+                .contains("{\"message\":\"Hello Everyone\",\"_everyone\":true,\"messageId\":");
     }
 }
