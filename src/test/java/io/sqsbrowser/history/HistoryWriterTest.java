@@ -54,6 +54,28 @@ class HistoryWriterTest {
                 .map(item -> item.get("userId").s()).sorted().collect(Collectors.toList());
     }
 
+    /** A replay of the stream writes its rows again: a row already read stays read, and nothing of it changes. */
+    @Test
+    void aRowWrittenAgainKeepsItsReadStateAndEveryAttribute(Emulators emulators) throws Exception {
+        String table = newTable(emulators);
+        try (var h = harness(emulators.aws(), table, 1 << 20, null)) {
+            h.processElement(new StreamRecord<>(rows("u1")));
+            HarnessMails.runUntil(h, "the row", () -> usersWritten(emulators, table).size() == 1);
+        }
+        Map<String, AttributeValue> key = Map.of("userId", AttributeValue.builder().s("u1").build(),
+                "messageId", AttributeValue.builder().s("m-1").build());
+        emulators.dynamoDb().updateItem(b -> b.tableName(table).key(key).updateExpression("SET is_read = :one")
+                .expressionAttributeValues(Map.of(":one", AttributeValue.builder().n("1").build())));
+        Map<String, AttributeValue> read = emulators.dynamoDb().getItem(b -> b.tableName(table).key(key).consistentRead(true)).item();
+        try (var h = harness(emulators.aws(), table, 1 << 20, null)) {
+            // The same message replayed: another arrival time, even another text and type.
+            h.processElement(new StreamRecord<>(new HistoryRows("m-1", 1_900_000_000L, "other", "{\"messageId\":\"m-1\"}", List.of("u1"))));
+            HarnessMails.runFor(h, Duration.ofMillis(500));
+        }
+        assertThat(emulators.dynamoDb().getItem(b -> b.tableName(table).key(key).consistentRead(true)).item()).isEqualTo(read)
+                .containsEntry("is_read", AttributeValue.builder().n("1").build());
+    }
+
     @Test
     void writesOneRowPerUserWithTheMessageOnce(Emulators emulators) throws Exception {
         String table = newTable(emulators);

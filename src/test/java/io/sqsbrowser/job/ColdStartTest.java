@@ -27,8 +27,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A first start: 1,000 sessions are in the table and nowhere else, and events flow from the moment the job is
- * submitted, while each subtask is still reading the table. No probing first: every live session must receive
- * every event meant for it.
+ * submitted, while each subtask is still reading the table, which answers each Scan 4 s late (a test double in front of
+ * dynalite: a large table), so that events certainly arrive before the scan ends and must wait for it. No probing
+ * first: every live session must receive every event meant for it.
  */
 @ExtendWith(EmulatorsExtension.class)
 class ColdStartTest {
@@ -37,7 +38,13 @@ class ColdStartTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setConfiguration(reporter()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private static org.apache.flink.configuration.Configuration reporter() {
+        org.apache.flink.configuration.Configuration c = new org.apache.flink.configuration.Configuration();
+        c.setString("metrics.reporter.counters.factory.class", io.sqsbrowser.testing.CountersReporter.Factory.class.getName());
+        return c;
+    }
 
     @Test
     void eventsArrivingDuringTheBootstrapScanReachEverySessionAlreadyInTheTable(Emulators emulators) throws Exception {
@@ -79,9 +86,25 @@ class ColdStartTest {
                 }
             }
         });
-        JobClient client = job.start(2);
+        io.sqsbrowser.testing.CountersReporter.clear();
+        try (io.sqsbrowser.testing.DynamoDbFaultProxy slowTable = new io.sqsbrowser.testing.DynamoDbFaultProxy(emulators.dynamoDbPort)) {
+            slowTable.delayScans(Duration.ofSeconds(4));
+            java.util.Map<String, java.util.Properties> groups = job.propertyGroups(2);
+            groups.get("Aws").setProperty("endpoint.dynamodb", slowTable.endpoint());
+            JobClient client = TestJob.start(org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment(), groups);
+            long mostWaiting = 0;
+            while (!producing.isDone()) {
+                mostWaiting = Math.max(mostWaiting, io.sqsbrowser.testing.CountersReporter.sum("eventsWaitingForSessions"));
+                Thread.sleep(20);
+            }
+            assertThat(mostWaiting).as("events waited for the scan").isPositive();
+            deliveredAll(emulators, client, sessions, expected);
+        }
+    }
+
+    private static void deliveredAll(Emulators emulators, JobClient client, List<TestSession> sessions,
+            Map<TestSession, Set<String>> expected) throws Exception {
         try {
-            producing.get();
             Mailboxes mail = new Mailboxes(emulators.sqs(), sessions);
             mail.awaitAtLeast(expected, Duration.ofSeconds(120));
             for (TestSession s : sessions) {

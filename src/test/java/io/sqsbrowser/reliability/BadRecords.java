@@ -13,7 +13,10 @@ import java.util.Random;
  */
 final class BadRecords {
     private static final String[] NEAR_MISSES = {"userid", "user_id", "UserId", "USERID", "user-id", "Userid", "accountid",
-        "account_id", "AccountID", "Account-Id", "sessionid", "session_id", "SessionId", "_userId", "userId_"};
+        "account_id", "AccountID", "Account-Id", "sessionid", "session_id", "SessionId", "_userId", "userId_",
+        // What a person reads as the field: spaces, invisible characters, other scripts, one letter off.
+        "userId ", " userId", "user\u200bId", "user\u00adId", "us\u0435rId", "\u0430ccountId", "userld", "acountId", "usreId",
+        "sesionId", "\uff55serId"};
     private static final String[] WRONG_VALUES = {"{\"x\":1}", "[1,2]", "true", "false", "null", "1.5", "-7", "\"\"",
         "\"a b\"", "\"x/y\"", "\"*\"", "1e400", "99999999999999999999", "\"" + "u".repeat(300) + "\""};
     private final Random random;

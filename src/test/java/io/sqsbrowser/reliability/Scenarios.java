@@ -83,7 +83,7 @@ final class Scenarios {
         try {
             putAll(job, records);
             Mailboxes mail = new Mailboxes(emulators.sqs(), sessions);
-            mail.awaitAtLeast(expected, Duration.ofMinutes(10));
+            mail.awaitExactly(expected, Duration.ofMinutes(10));
             List<JsonNode> deadLetters = deadLetters(job, bad, Duration.ofMinutes(10));
             mail.poll();
             List<String> problems = new ArrayList<>();

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A TEST DOUBLE for DynamoDB faults that dynalite cannot produce: an HTTP proxy in front of dynalite that
  * passes every request through, except that while {@link #throttle} is on it answers UpdateItem with the
  * real protocol's ProvisionedThroughputExceededException (HTTP 400), as a throttled table does; and it can
- * carry out one request but answer it with a 500, as when the answer is lost, so that the SDK retries it.
+ * carry out one request but answer it with a 500, as when the answer is lost, so that the SDK retries it; and it can
+ * answer Scans late, as a large or busy table does.
  */
 public final class DynamoDbFaultProxy implements AutoCloseable {
     private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "content-length", "expect", "upgrade");
@@ -28,6 +29,8 @@ public final class DynamoDbFaultProxy implements AutoCloseable {
     private volatile boolean throttling;
     /** A target (e.g. PutItem) whose next request is carried out but answered with a 500, as when a response is lost. */
     private volatile String loseNextAnswerTo;
+    /** How long each Scan answer is held back: a slow table, to make a cold start's scan last. */
+    private volatile long scanDelayMillis;
     public final AtomicInteger throttled = new AtomicInteger();
 
     public DynamoDbFaultProxy(int dynamoDbPort) throws IOException {
@@ -44,6 +47,11 @@ public final class DynamoDbFaultProxy implements AutoCloseable {
 
     public void throttle(boolean on) {
         throttling = on;
+    }
+
+    /** From now on each Scan is answered this much later. */
+    public void delayScans(java.time.Duration delay) {
+        scanDelayMillis = delay.toMillis();
     }
 
     /** The next {@code operation} (e.g. "PutItem") reaches dynalite, but its answer is replaced by a 500. */
@@ -69,6 +77,9 @@ public final class DynamoDbFaultProxy implements AutoCloseable {
             }
         });
         try {
+            if ("DynamoDB_20120810.Scan".equals(target) && scanDelayMillis > 0) {
+                Thread.sleep(scanDelayMillis);
+            }
             HttpResponse<byte[]> response = client.send(forward.build(), HttpResponse.BodyHandlers.ofByteArray());
             if (target != null && target.equals(loseNextAnswerTo)) {
                 loseNextAnswerTo = null;

@@ -72,6 +72,28 @@ public final class Mailboxes {
         });
     }
 
+    /**
+     * As {@link #awaitAtLeast}, but fails at once, without waiting out the timeout, when a session holds a message it
+     * was not meant to have: a misroute is never fixed by waiting.
+     */
+    public void awaitExactly(Map<TestSession, Set<String>> expected, Duration timeout) {
+        Await.until(timeout, () -> "every session to receive its messages; missing " + summary(missing(expected)), () -> {
+            poll();
+            Map<String, Set<String>> extra = new HashMap<>();
+            expected.forEach((s, ids) -> {
+                Set<String> more = new TreeSet<>(received.get(s).keySet());
+                more.removeAll(ids);
+                if (!more.isEmpty()) {
+                    extra.put(s.toString(), more);
+                }
+            });
+            if (!extra.isEmpty()) {
+                throw new AssertionError("message(s) reached a session they were not for: " + summary(extra));
+            }
+            return missing(expected).isEmpty();
+        });
+    }
+
     /** At most five sessions' missing messages, and how many sessions miss some. */
     private static String summary(Map<String, Set<String>> missing) {
         return missing.size() + " session(s), e.g. " + missing.entrySet().stream().limit(5)
