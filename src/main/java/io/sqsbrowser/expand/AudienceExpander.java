@@ -23,7 +23,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -109,9 +111,13 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         /** The session table to scan at a cold start; null for no scan. */
         final String scanTable;
         final int scanSegments;
+        /** How long, and how many payload bytes of, recent events are kept for sessions learnt of late ({@link RecentEvents}). */
+        final long graceWindowMillis;
+        final long graceWindowBytes;
 
         public Settings(AwsSettings aws, SenderSettings sqs, long maxInFlightBytes, long maxWaitingEventBytes,
-                long fanOutMessagesPerSecond, long tombstoneRetentionMillis, String scanTable, int scanSegments) {
+                long fanOutMessagesPerSecond, long tombstoneRetentionMillis, String scanTable, int scanSegments,
+                long graceWindowMillis, long graceWindowBytes) {
             this.aws = aws;
             this.sqs = sqs;
             this.maxInFlightBytes = maxInFlightBytes;
@@ -120,6 +126,8 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
             this.tombstoneRetentionMillis = tombstoneRetentionMillis;
             this.scanTable = scanTable;
             this.scanSegments = scanSegments;
+            this.graceWindowMillis = graceWindowMillis;
+            this.graceWindowBytes = graceWindowBytes;
         }
     }
 
@@ -129,6 +137,10 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private final ValueStateDescriptor<byte[]> sessionsDescriptor;
     private transient ValueState<byte[]> sessions;
     private transient ListState<ExpansionProgress> progressState;
+    private transient ListState<RecentEvent> recentState;
+    /** The grace window: events taken recently, for sessions the job learns of late. */
+    private transient RecentEvents recent;
+    private transient Counter catchUps;
     private transient ListState<Boolean> bootstrappedState;
     private transient ListState<String> stemsState;
     private transient QueueUrlStems stems;
@@ -184,6 +196,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         progressState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("expansions", ExpansionProgress.class));
+        recentState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("recent-events", RecentEvent.class));
         bootstrappedState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("bootstrapped", Boolean.class));
         stemsState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("queue-url-stems", String.class));
         stems = new QueueUrlStems();
@@ -205,6 +218,24 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                 restored.add(e);
             }
         }
+        recent = new RecentEvents(settings.graceWindowMillis, settings.graceWindowBytes);
+        restoreRecentEvents();
+    }
+
+    /**
+     * The window's events from the union of every subtask's: the events of this subtask's users, and the fan-out events
+     * (each subtask had them all: kept once), oldest first, linked to the expansions restored with them.
+     */
+    private void restoreRecentEvents() throws Exception {
+        Map<String, RecentEvent> kept = new LinkedHashMap<>();
+        for (RecentEvent r : recentState.get()) {
+            if (r.event.userId == null || ownKeyGroups.contains(keyGroup(r.event.userId))) {
+                kept.putIfAbsent(r.event.messageId + '\u0000' + r.event.arrivalMillis + '\u0000' + r.event.userId, r);
+            }
+        }
+        kept.values().stream().sorted(java.util.Comparator.comparingLong(r -> r.takenAtMillis))
+                .forEach(r -> recent.add(r.event, r.takenAtMillis, null));
+        recent.link(restored);
     }
 
     /** The part of a checkpointed expansion that falls in this subtask's key groups, or null. */
@@ -244,6 +275,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         receiptsDelivered = metrics.counter("receiptsDelivered");
         scanned = metrics.counter("sessionsScanned");
         forgotten = metrics.counter("usersForgotten");
+        catchUps = metrics.counter("lateSessionCatchUps");
+        metrics.gauge("graceWindowBytes", () -> recent.bytes());
+        metrics.gauge("graceWindowEvicted", () -> recent.evicted());
         metrics.gauge("sessionsIndexed", () -> liveSessions);
         metrics.gauge("eventsWaitingForSessions", () -> gateOpen ? 0 : pending.size());
         metrics.gauge("expansionsInProgress", () -> pending.size());
@@ -340,6 +374,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
      * of the subtask at most once per {@link #SWEEP_PASS_MILLIS}, {@link #SWEEP_SLICE} users a second.
      */
     private void sweepSlice(long processingTime) throws Exception {
+        recent.evict(processingTime);
         if (sweeping == null || !sweeping.hasNext()) {
             if (processingTime - sweepStarted < SWEEP_PASS_MILLIS) {
                 return;
@@ -376,7 +411,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                         DeliveryEvent event = record.getValue();
                         eventAgeMillis = System.currentTimeMillis() - event.arrivalMillis;
                         awaitRoomForEvent();
-                        accept(new Expansion(event, event.userId, ownKeyGroups));
+                        taken(new Expansion(event, event.userId, ownKeyGroups));
                     }
                 },
                 new AbstractInput<DeliveryEvent, DeadLetter>(this, FAN_OUT_EVENTS) {
@@ -384,7 +419,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                     public void processElement(StreamRecord<DeliveryEvent> record) throws Exception {
                         eventAgeMillis = System.currentTimeMillis() - record.getValue().arrivalMillis;
                         awaitRoomForEvent();
-                        accept(new Expansion(record.getValue(), null, ownKeyGroups));
+                        taken(new Expansion(record.getValue(), null, ownKeyGroups));
                     }
                 });
     }
@@ -394,6 +429,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         UserSessions us = UserSessions.decode(change.userId, sessions.value(), stems);
         Set<String> accountsBefore = us.accounts();
         int before = us.notRemoved();
+        SessionRecord known = us.session(change.sessionId);
         if (us.apply(change, System.currentTimeMillis(), settings.tombstoneRetentionMillis) == UserSessions.Change.STALE) {
             staleChanges.inc();
             return;
@@ -405,6 +441,32 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         }
         accounts.update(change.userId, accountsBefore, us.accounts());
         liveSessions += us.notRemoved() - before;
+        boolean learntOfNow = !change.removed && (known == null || known.created != change.created);
+        if (learntOfNow && gateOpen) {
+            catchUp(change);
+        }
+    }
+
+    /**
+     * A session the job learns of only now (the change stream lags) gets the events it missed: those of the grace
+     * window sent after it was created ({@link RecentEvents#dueTo}), each aimed at it alone, with the history row of
+     * its user for a fan-out event (a user or session event wrote its user's row when it was expanded).
+     */
+    private void catchUp(SessionRecord session) throws InterruptedException {
+        for (DeliveryEvent event : recent.dueTo(session)) {
+            catchUps.inc();
+            if (event.userId == null && !event.sqsOnly && !READ_RECEIPT.equals(event.type)) {
+                output.collect(HISTORY, new StreamRecord<>(new HistoryRows(event.messageId, event.arrivalMillis / 1000, event.type,
+                        new String(event.payload, java.nio.charset.StandardCharsets.UTF_8), new ArrayList<>(List.of(session.userId)))));
+            }
+            accept(Expansion.catchUp(event, session.userId, session.sessionId, ownKeyGroups));
+        }
+    }
+
+    /** An event from the stream: into the grace window, and to be expanded. */
+    private void taken(Expansion e) throws InterruptedException {
+        recent.add(e.event, getProcessingTimeService().getCurrentProcessingTime(), e);
+        accept(e);
     }
 
     /**
@@ -625,6 +687,7 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         progressState.update(pending.stream().map(Expansion::progress).collect(Collectors.toList()));
+        recentState.update(recent.snapshot());
         bootstrappedState.update(List.of(gateOpen));
         stemsState.update(stems.stems());
     }

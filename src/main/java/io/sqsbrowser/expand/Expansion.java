@@ -52,6 +52,29 @@ final class Expansion {
         return e;
     }
 
+    /**
+     * An event for one session the job learnt of late ({@link RecentEvents}): handed out to that session only, as a
+     * message to send again is, in the lane of user events.
+     */
+    static Expansion catchUp(DeliveryEvent event, String userId, String sessionId, KeyGroupRange keyGroups) {
+        Expansion e = new Expansion(event, userId, keyGroups);
+        e.targetHandedOut = true;
+        e.handedOutThrough = userId;
+        e.resend.add(recipientKey(userId, sessionId));
+        return e;
+    }
+
+    /**
+     * Whether this expansion has passed the user: handed it out already, or (a fan-out event that has listed its users)
+     * will not, as the user was not among them. A session of the user learnt of now gets nothing from it.
+     */
+    boolean passed(String userId) {
+        if (!isFanOut()) {
+            return targetHandedOut;
+        }
+        return users != null && Arrays.binarySearch(users, next, users.length, userId) < 0;
+    }
+
     static String recipientKey(String userId, String sessionId) {
         return userId + '\u0000' + sessionId;
     }

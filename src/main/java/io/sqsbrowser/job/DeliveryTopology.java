@@ -92,7 +92,7 @@ public final class DeliveryTopology {
                 .uid("split-by-audience").name("Split by audience");
         AudienceExpander.Settings settings = new AudienceExpander.Settings(config.aws, config.sqs, config.maxInFlightBytes,
                 config.maxWaitingEventBytes, config.fanOutMessagesPerSecond, config.tombstoneRetentionMillis, config.bootstrapScan ? config.sessionTable : null,
-                config.scanSegments);
+                config.scanSegments, config.graceWindowMillis, config.graceWindowBytes);
         KeyedMultipleInputTransformation<DeadLetter> expand = new KeyedMultipleInputTransformation<>(
                 "Expand audience + encrypt + send to SQS",
                 new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class,

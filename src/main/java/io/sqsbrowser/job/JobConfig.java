@@ -36,7 +36,9 @@ import java.util.TreeSet;
  *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
  *       {@code scanSegments} [4] parallel segments, before expanding events], {@code tombstoneRetentionHours} [48],
  *       {@code maxWaitingEventBytes} [64 MiB: events held at a cold start until the scan ends, and events taken and
- *       not finished, before the job stops reading events], and the other consumer keys of {@code EventSource}.
+ *       not finished, before the job stops reading events], {@code graceWindowMillis} [120000] and
+ *       {@code graceWindowBytes} [64 MiB: recent events kept, so that a session the job learns of late (the change
+ *       stream lags) still gets every event sent after its creation], and the other consumer keys of {@code EventSource}.
  *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxInFlightBytes} [64 MiB: encrypted messages
  *       handed to SQS and not yet answered, per subtask], {@code fanOutMessagesPerSecond} [0, no limit: messages
  *       of account and everyone events handed to SQS per second and subtask, at most; user events are not held],
@@ -68,6 +70,9 @@ public final class JobConfig implements Serializable {
     public final int scanSegments;
     public final long tombstoneRetentionMillis;
     public final long maxWaitingEventBytes;
+    /** How long, and how many payload bytes of, recent events are kept for sessions the job learns of late. */
+    public final long graceWindowMillis;
+    public final long graceWindowBytes;
     public final SenderSettings sqs;
     public final long maxInFlightBytes;
     public final long fanOutMessagesPerSecond;
@@ -99,6 +104,11 @@ public final class JobConfig implements Serializable {
         scanSegments = (int) sessions.integer("scanSegments", 4);
         tombstoneRetentionMillis = sessions.integer("tombstoneRetentionHours", 48) * 3_600_000L;
         maxWaitingEventBytes = sessions.integer("maxWaitingEventBytes", 64L << 20);
+        graceWindowMillis = sessions.integer("graceWindowMillis", 120_000);
+        graceWindowBytes = sessions.integer("graceWindowBytes", 64L << 20);
+        if (graceWindowMillis < 0 || graceWindowBytes < 0) {
+            throw new IllegalArgumentException("SessionSource.graceWindowMillis and graceWindowBytes must be 0 (none) or more");
+        }
         Group sqsGroup = new Group("Sqs", group(groups, "Sqs"));
         maxMessageBytes = (int) sqsGroup.integer("maxMessageBytes", 262_144);
         sqs = new SenderSettings((int) sqsGroup.integer("maxInFlightRequests", 128), sqsGroup.integer("retryForMillis", 900_000),

@@ -26,7 +26,9 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
  *       the Kinesis Data Streams destination (INSERT / MODIFY / REMOVE with images), TTL removals marked as
  *       done by the DynamoDB service.
  * </ul>
- * Changes are found by comparing scans, so a change undone within one tick is not seen: fine on one machine.
+ * Changes are found by comparing scans, so a change undone within one tick is not seen: fine on one machine. The
+ * change stream's own lag (on AWS, records reach the stream some time after the write) can be made longer by a delay,
+ * to test what the job does with sessions it learns of late.
  */
 public final class LocalDynamoDbFeatures implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDynamoDbFeatures.class);
@@ -37,9 +39,31 @@ public final class LocalDynamoDbFeatures implements AutoCloseable {
     private final String changeStream;
     private final ScheduledExecutorService ticker;
     private Map<String, Map<String, AttributeValue>> previous = new HashMap<>();
+    private final long delayMillis;
+    /** Change records not yet due on the stream, in the order they were made. */
+    private final java.util.ArrayDeque<DelayedRecord> delayed = new java.util.ArrayDeque<>();
+
+    private static final class DelayedRecord {
+        final long due;
+        final String partitionKey;
+        final byte[] data;
+
+        DelayedRecord(long due, String partitionKey, byte[] data) {
+            this.due = due;
+            this.partitionKey = partitionKey;
+            this.data = data;
+        }
+    }
 
     public LocalDynamoDbFeatures(DynamoDbClient dynamoDb, KinesisClient kinesis, String sessionTable, String historyTable,
             String changeStream, Duration interval) {
+        this(dynamoDb, kinesis, sessionTable, historyTable, changeStream, interval, Duration.ZERO);
+    }
+
+    /** @param delay how much later than the tick that sees a change its record reaches the change stream */
+    public LocalDynamoDbFeatures(DynamoDbClient dynamoDb, KinesisClient kinesis, String sessionTable, String historyTable,
+            String changeStream, Duration interval, Duration delay) {
+        this.delayMillis = delay.toMillis();
         this.dynamoDb = dynamoDb;
         this.kinesis = kinesis;
         this.sessionTable = sessionTable;
@@ -95,10 +119,14 @@ public final class LocalDynamoDbFeatures implements AutoCloseable {
                 partitionKeys.add(before.get("userId").s());
             }
         });
+        long due = System.currentTimeMillis() + delayMillis;
         for (int i = 0; i < records.size(); i++) {
-            String partitionKey = partitionKeys.get(i);
-            byte[] data = records.get(i);
-            kinesis.putRecord(b -> b.streamName(changeStream).partitionKey(partitionKey).data(SdkBytes.fromByteArray(data)));
+            delayed.add(new DelayedRecord(due, partitionKeys.get(i), records.get(i)));
+        }
+        while (!delayed.isEmpty() && delayed.peek().due <= System.currentTimeMillis()) {
+            DelayedRecord r = delayed.peek();
+            kinesis.putRecord(b -> b.streamName(changeStream).partitionKey(r.partitionKey).data(SdkBytes.fromByteArray(r.data)));
+            delayed.poll();
         }
         previous = current;
     }

@@ -72,7 +72,7 @@ class AudienceExpanderTest {
     private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes,
             long fanOutMessagesPerSecond) {
         return new AudienceExpander.Settings(emulators.aws(), new SenderSettings(16, 10_000, 1, 20, maxMessageBytes, SenderClients.Http.APACHE),
-                maxInFlightBytes, 1024, fanOutMessagesPerSecond, HOUR, scanTable, 2);
+                maxInFlightBytes, 1024, fanOutMessagesPerSecond, HOUR, scanTable, 2, 60_000, 1 << 20);
     }
 
     /** Where keyed state lives: the heap (Flink's default) or RocksDB, incremental (as Managed Flink runs). */
@@ -122,7 +122,22 @@ class AudienceExpanderTest {
     private static final Map<String, String> KEYS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static DeliveryEvent event(String json) {
-        return new EventParser(262_144).parse(json.getBytes(StandardCharsets.UTF_8), "e", "shard", "1", 1_000).value;
+        return event(json, 1_000);
+    }
+
+    /** An event that arrived on the stream at {@code arrivalMillis}. */
+    private static DeliveryEvent event(String json, long arrivalMillis) {
+        return new EventParser(262_144).parse(json.getBytes(StandardCharsets.UTF_8), "e", "shard", "1", arrivalMillis).value;
+    }
+
+    private static void send(KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h, String json, long arrivalMillis)
+            throws Exception {
+        DeliveryEvent e = event(json, arrivalMillis);
+        h.processElement((e.userId != null ? AudienceExpander.USER_EVENTS : AudienceExpander.FAN_OUT_EVENTS) - 1, new StreamRecord<>(e));
+    }
+
+    private static Set<String> idsIn(SessionRecord s) throws Exception {
+        return drain(s).stream().map(m -> m.get("messageId").asText()).collect(Collectors.toCollection(TreeSet::new));
     }
 
     /** Users u0, u1, ... of account A with one GCM session each (s0, s1, ...). */
@@ -242,6 +257,83 @@ class AudienceExpanderTest {
             assertThat(rows).doesNotHaveDuplicates().hasSize(20 + 10 + 1 + 1)
                     .contains("u0/all", "u19/all", "u12/b", "u5/one-session", "nobody/direct")
                     .noneMatch(r -> r.endsWith("/ephemeral") || r.endsWith("/r"));
+        }
+    }
+
+    /**
+     * The grace window: a session the job learns of late (the change stream lags) gets every event sent after its
+     * creation that the job expanded before it knew of it: user, session, account and everyone events, each once,
+     * with its user's history row; not what arrived before its creation, nor what was meant for others; a record of it
+     * seen again, or a renewal, gives nothing again. After a restore the window is still there.
+     */
+    @Test
+    void aSessionLearntOfLateGetsWhatWasSentAfterItWasCreatedOnce() throws Exception {
+        SessionRecord late = session("A", "u1", "s1", CipherFormat.GCM);
+        SessionRecord other = session("A", "u2", "s2", CipherFormat.GCM);
+        long after = late.created + 10;
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            change(h, other);
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"before-creation\"}", late.created - 5_000);
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"late-user\"}", after);
+            send(h, "{\"userId\":\"u1\",\"sessionId\":\"s1\",\"messageId\":\"late-session\"}", after);
+            send(h, "{\"userId\":\"u1\",\"sessionId\":\"s9\",\"messageId\":\"another-session\"}", after);
+            send(h, "{\"accountId\":\"A\",\"messageId\":\"late-account\"}", after);
+            send(h, "{\"accountId\":\"B\",\"messageId\":\"other-account\"}", after);
+            send(h, "{\"messageId\":\"late-everyone\"}", after);
+            send(h, "{\"userId\":\"u2\",\"messageId\":\"for-u2\"}", after);
+            runMailsUntil(h, "u2's messages", () -> messagesIn(other) == 3);
+            assertThat(messagesIn(late)).isZero();
+
+            change(h, late);
+            runMailsUntil(h, "what the late session missed", () -> messagesIn(late) == 4);
+            change(h, late); // the change record again (at least once)
+            SessionRecord renewed = session("A", "u1", "s1", CipherFormat.GCM);
+            renewed.created = late.created;
+            renewed.version = 2;
+            change(h, renewed);
+            runMailsFor(h, Duration.ofMillis(300));
+            assertThat(idsIn(late)).containsExactlyInAnyOrder("late-user", "late-session", "late-account", "late-everyone");
+            assertThat(historyRows(h)).contains("u1/late-account", "u1/late-everyone", "u1/late-user", "u1/late-session")
+                    .doesNotHaveDuplicates();
+            snapshot = h.snapshot(1, 1);
+        }
+        SessionRecord later = session("A", "u1", "s3", CipherFormat.CTR);
+        later.created = late.created; // created at the same moment, learnt of only after the restore
+        try (var h = harness(settings(64 << 20, null, 262_144), 1, 0, snapshot)) {
+            change(h, later);
+            runMailsUntil(h, "the restored window's events", () -> messagesIn(later) == 3);
+            runMailsFor(h, Duration.ofMillis(200));
+            assertThat(idsIn(later)).as("late-session was for s1 only").containsExactlyInAnyOrder("late-user", "late-account", "late-everyone");
+        }
+    }
+
+    /**
+     * A broadcast still going out when a session becomes known: a new user it did not list gets it from the window; a
+     * user it still has to reach gets it from the broadcast: each once.
+     */
+    @Test
+    void aBroadcastInProgressReachesASessionLearntOfLateExactlyOnce() throws Exception {
+        List<SessionRecord> sessions = oneSessionPerUser(20);
+        SessionRecord newUser = session("A", "u99", "s99", CipherFormat.GCM);
+        SessionRecord lastUsersSecond = session("A", "u9", "s9b", CipherFormat.GCM);
+        try (var h = harness(settings(64 << 20, null, 262_144, 10), 1, 0, null)) {
+            h.setProcessingTime(1_000);
+            changeAll(h, sessions);
+            send(h, "{\"messageId\":\"paced\"}", Math.max(newUser.created, lastUsersSecond.created) + 10);
+            runMailsFor(h, Duration.ofMillis(200));
+            assertThat(sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum()).as("the broadcast is under way").isLessThan(20);
+            change(h, newUser);
+            change(h, lastUsersSecond);
+            for (long t = 1_100; t <= 4_000; t += 100) {
+                h.setProcessingTime(t);
+                runMailsFor(h, Duration.ofMillis(10));
+            }
+            runMailsUntil(h, "the whole broadcast", () -> sessions.stream().allMatch(s -> messagesIn(s) == 1)
+                    && messagesIn(newUser) == 1 && messagesIn(lastUsersSecond) == 1);
+            runMailsFor(h, Duration.ofMillis(300));
+            assertThat(messagesIn(newUser)).isEqualTo(1);
+            assertThat(messagesIn(lastUsersSecond)).as("u9 had not been reached: the broadcast brings it").isEqualTo(1);
         }
     }
 

@@ -24,6 +24,8 @@ public final class Mailboxes {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final SqsClient sqs;
     private final Map<TestSession, Map<String, JsonNode>> received = new ConcurrentHashMap<>();
+    /** Messages received again (the same messageId in the same queue): at-least-once delivery's copies. */
+    private int copies;
 
     public Mailboxes(SqsClient sqs, Collection<TestSession> sessions) {
         this.sqs = sqs;
@@ -41,12 +43,19 @@ public final class Mailboxes {
                 messages = e.getKey().client(sqs).receive(0);
                 for (String m : messages) {
                     JsonNode node = parse(m);
-                    e.getValue().put(node.get("messageId").asText(), node);
+                    if (e.getValue().put(node.get("messageId").asText(), node) != null) {
+                        copies++;
+                    }
                     count++;
                 }
             } while (!messages.isEmpty());
         }
         return count;
+    }
+
+    /** How many messages arrived more than once in their queue so far. */
+    public int copies() {
+        return copies;
     }
 
     public Set<String> messageIds(TestSession s) {

@@ -54,6 +54,12 @@ public final class TestSession {
         return new TestSession(accountId, userId, sessionId, url, aesKey, cipher);
     }
 
+    /** A session the session API created: its {@code /create} answer's {@code session}. */
+    public static TestSession ofCreateAnswer(com.fasterxml.jackson.databind.JsonNode session) {
+        return new TestSession(session.get("accountId").asText(), session.get("userId").asText(), session.get("sessionId").asText(),
+                session.get("sqsUrl").asText(), session.get("aesKey").asText(), CipherFormat.fromAttribute(session.get("cipher").asText()));
+    }
+
     /** Creates the session's queue in SQS, named as the session API names them; credentials valid for an hour. */
     public static TestSession create(SqsClient sqs, String accountId, String userId, String sessionId, CipherFormat cipher) {
         String queueName = QueueNames.newName(QUEUE_PREFIX);

@@ -1,0 +1,85 @@
+package io.sqsbrowser.expand;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sqsbrowser.event.DeliveryEvent;
+import io.sqsbrowser.event.EventParser;
+import io.sqsbrowser.session.SessionRecord;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.junit.jupiter.api.Test;
+
+/** The grace window alone: what it keeps, for how long, in how many bytes, and what a session learnt of late is due. */
+class RecentEventsTest {
+    private static final long CREATED = 1_800_000_000_000L;
+
+    private static DeliveryEvent event(String json, long arrival) {
+        return new EventParser(262_144).parse(json.getBytes(StandardCharsets.UTF_8), "e", "s", "1", arrival).value;
+    }
+
+    private static SessionRecord session(String account, String user, String sessionId, long created) {
+        SessionRecord s = new SessionRecord();
+        s.accountId = account;
+        s.userId = user;
+        s.sessionId = sessionId;
+        s.created = created;
+        return s;
+    }
+
+    private static List<String> ids(List<DeliveryEvent> events) {
+        return events.stream().map(e -> e.messageId).collect(Collectors.toList());
+    }
+
+    @Test
+    void aSessionIsDueWhatMatchesItAndArrivedAfterItsCreationLessTheClockAllowance() {
+        RecentEvents recent = new RecentEvents(60_000, 1 << 20);
+        recent.add(event("{\"userId\":\"u\",\"messageId\":\"too-early\"}", CREATED - RecentEvents.CLOCK_ALLOWANCE_MILLIS - 1), 0, null);
+        recent.add(event("{\"userId\":\"u\",\"messageId\":\"within-allowance\"}", CREATED - RecentEvents.CLOCK_ALLOWANCE_MILLIS), 0, null);
+        recent.add(event("{\"userId\":\"u\",\"messageId\":\"user\"}", CREATED + 1), 0, null);
+        recent.add(event("{\"userId\":\"v\",\"messageId\":\"other-user\"}", CREATED + 1), 0, null);
+        recent.add(event("{\"userId\":\"u\",\"sessionId\":\"t\",\"messageId\":\"other-session\"}", CREATED + 1), 0, null);
+        recent.add(event("{\"accountId\":\"A\",\"messageId\":\"account\"}", CREATED + 1), 0, null);
+        recent.add(event("{\"accountId\":\"B\",\"messageId\":\"other-account\"}", CREATED + 1), 0, null);
+        recent.add(event("{\"messageId\":\"everyone\"}", CREATED + 1), 0, null);
+        assertThat(ids(recent.dueTo(session("A", "u", "s", CREATED)))).containsExactly("within-allowance", "user", "account", "everyone");
+        assertThat(recent.dueTo(session("A", "u", "s", 0))).as("no creation time: due nothing").isEmpty();
+    }
+
+    @Test
+    void anEventWhoseExpansionHasNotReachedTheUserIsNotDue() {
+        RecentEvents recent = new RecentEvents(60_000, 1 << 20);
+        DeliveryEvent waiting = event("{\"userId\":\"u\",\"messageId\":\"waiting\"}", CREATED + 1);
+        DeliveryEvent broadcast = event("{\"messageId\":\"broadcast\"}", CREATED + 1);
+        Expansion notHandedOut = new Expansion(waiting, "u", new KeyGroupRange(0, 127));
+        Expansion broadcasting = new Expansion(broadcast, null, new KeyGroupRange(0, 127));
+        broadcasting.start(List.of("a", "b", "u", "z"));
+        broadcasting.nextUser(); // a
+        recent.add(waiting, 0, notHandedOut);
+        recent.add(broadcast, 0, broadcasting);
+        assertThat(recent.dueTo(session("A", "u", "s", CREATED))).as("both will reach u").isEmpty();
+        assertThat(ids(recent.dueTo(session("A", "new", "s", CREATED)))).as("a user the broadcast did not list").containsExactly("broadcast");
+        notHandedOut.nextUser();
+        broadcasting.nextUser(); // b
+        broadcasting.nextUser(); // u
+        assertThat(ids(recent.dueTo(session("A", "u", "s", CREATED)))).containsExactly("waiting", "broadcast");
+    }
+
+    @Test
+    void eventsLeaveAfterTheWindowOrOldestFirstBeyondTheBytesCounted() {
+        DeliveryEvent one = event("{\"userId\":\"u\",\"messageId\":\"one\"}", CREATED + 1);
+        RecentEvents recent = new RecentEvents(10_000, 3L * one.payload.length);
+        recent.add(one, 1_000, null);
+        recent.add(event("{\"userId\":\"u\",\"messageId\":\"two\"}", CREATED + 1), 2_000, null);
+        recent.add(event("{\"messageId\":\"all\"}", CREATED + 1), 3_000, null);
+        recent.evict(11_000);
+        assertThat(ids(recent.dueTo(session("A", "u", "s", CREATED)))).as("one was taken 10 s ago").containsExactly("two", "all");
+        assertThat(recent.evicted()).isZero();
+        recent.add(event("{\"userId\":\"u\",\"messageId\":\"three\"}", CREATED + 1), 11_000, null);
+        recent.add(event("{\"userId\":\"u\",\"messageId\":\"four\"}", CREATED + 1), 11_000, null);
+        assertThat(recent.bytes()).isLessThanOrEqualTo(3L * one.payload.length);
+        assertThat(ids(recent.dueTo(session("A", "u", "s", CREATED)))).containsExactly("three", "four", "all");
+        assertThat(recent.evicted()).as("two left before its time, for room").isEqualTo(1);
+    }
+}
