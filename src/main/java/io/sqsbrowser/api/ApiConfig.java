@@ -82,6 +82,11 @@ public final class ApiConfig {
         }
         sessionRoleArn = required("SESSION_ROLE_ARN");
         credentialSeconds = integer("CREDENTIAL_SECONDS", 3600);
+        if (credentialSeconds < 1 || credentialSeconds > 3600) {
+            // STS issues web-identity credentials for 900 s at least, and the session role allows at most 3600 s.
+            throw new IllegalArgumentException("CREDENTIAL_SECONDS must be at most 3600 (the session role's MaxSessionDuration); "
+                    + "AWS STS issues them for 900 or more, got " + credentialSeconds);
+        }
         sessionTtlSeconds = integer("SESSION_TTL_SECONDS", 7200);
         messageRetentionSeconds = integer("MESSAGE_RETENTION_SECONDS", 345_600);
         cleanupMinAgeSeconds = integer("CLEANUP_MIN_AGE_SECONDS", 3600);

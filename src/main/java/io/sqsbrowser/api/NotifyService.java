@@ -3,11 +3,11 @@ package io.sqsbrowser.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.aws.FreshRandom;
 import io.sqsbrowser.deadletter.Parsed;
 import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.event.EventParser;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import software.amazon.awssdk.core.SdkBytes;
@@ -20,7 +20,6 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
  */
 final class NotifyService {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final int MAX_SQS_BODY = 262_144;
 
     private final KinesisClient kinesis;
@@ -79,9 +78,7 @@ final class NotifyService {
     }
 
     static String newMessageId() {
-        byte[] id = new byte[20];
-        RANDOM.nextBytes(id);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(FreshRandom.bytes(20));
     }
 
     /** Read as strictly as the job reads the stream: no duplicate keys, no trailing data, numbers exact. */

@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.aws.FreshRandom;
 import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.crypto.CipherFormat;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,7 +29,6 @@ import software.amazon.awssdk.services.sts.model.Credentials;
 /** Sessions (SPEC §2): each a private queue, a key, a Cognito identity and an item in the session table. */
 final class SessionService {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final SecureRandom RANDOM = new SecureRandom();
     static final int MIN_RETENTION = 60;
     static final int MAX_RETENTION = 1_209_600;
     /** The attributes of a page token of {@code /status}: the table's key. */
@@ -235,8 +234,7 @@ final class SessionService {
 
     private Map<String, AttributeValue> newItem(SessionKey key, String queueUrl, String queueName, String identityId,
             Credentials issued, CipherFormat cipher) {
-        byte[] aesKey = new byte[32];
-        RANDOM.nextBytes(aesKey);
+        byte[] aesKey = FreshRandom.bytes(32);
         Map<String, AttributeValue> item = new HashMap<>(key.dynamoKey());
         item.put("accountId", s(key.accountId));
         item.put("sqsUrl", s(queueUrl));

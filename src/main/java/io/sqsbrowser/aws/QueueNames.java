@@ -1,7 +1,6 @@
 package io.sqsbrowser.aws;
 
 import java.net.URI;
-import java.security.SecureRandom;
 import java.util.Base64;
 
 /** Session queue names, their shape, and the ARNs that session policies name. */
@@ -16,7 +15,6 @@ public final class QueueNames {
      * its own deployment's value, so two deployments in one account never delete each other's queues.
      */
     public static final String DEPLOYMENT_TAG = "sqs-browser-deployment";
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** 256 random bits in unpadded base64url. */
     private static final int RANDOM_CHARS = 43;
 
@@ -24,9 +22,7 @@ public final class QueueNames {
 
     /** {@code <prefix>-<43 chars of base64url of 256 random bits>}: unguessable, at most 80 characters. */
     public static String newName(String prefix) {
-        byte[] random = new byte[32];
-        RANDOM.nextBytes(random);
-        return prefix + "-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        return prefix + "-" + Base64.getUrlEncoder().withoutPadding().encodeToString(FreshRandom.bytes(32));
     }
 
     /** Whether {@code name} has the exact shape {@link #newName} gives: {@code <prefix>-} and 43 base64url characters. */

@@ -98,7 +98,7 @@ class LocalStackTest {
         String report = printed.toString(StandardCharsets.UTF_8);
         assertThat(failures).as(report).isZero();
         for (String check : new String[] {"create-session", "receive-own-queue", "refused-other-queue", "refused-dead-letter-queue",
-            "refused-send", "caller-identity", "sessions-known", "user-message", "account-message", "everyone-message", "history",
+            "refused-send", "caller-identity", "first-moments", "user-message", "account-message", "everyone-message", "history",
             "read-receipt", "async-read-receipt", "principal-tag", "destroy"}) {
             assertThat(report).as(report).containsPattern("(?m)^PASS  " + check + " ");
         }
