@@ -131,8 +131,7 @@ public final class JobProcess {
 
     public static void main(String[] args) throws Exception {
         LocalStack.exitWithParent();
-        Configuration conf = new Configuration();
-        conf.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
+        Configuration conf = CountersReporter.configuration();
         // Checkpoints to files, as on a cluster: the JobManager's memory takes at most 5 MB of state.
         conf.setString("state.checkpoint-storage", "filesystem");
         conf.setString("state.checkpoints.dir", Path.of("target/bench/checkpoints").toAbsolutePath().toUri().toString());

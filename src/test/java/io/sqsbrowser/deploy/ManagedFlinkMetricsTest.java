@@ -26,13 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ManagedFlinkMetricsTest {
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(reporter()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
-
-    private static Configuration reporter() {
-        Configuration c = new Configuration();
-        c.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
-        return c;
-    }
+            .setConfiguration(CountersReporter.configuration()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
 
     @Test
     void theRunningJobRegistersEveryMetricTheTemplateReadsInTheGroupSentToCloudWatch(Emulators emulators) throws Exception {

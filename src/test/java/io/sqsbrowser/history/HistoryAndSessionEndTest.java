@@ -37,13 +37,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 class HistoryAndSessionEndTest {
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(reporter()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    private static Configuration reporter() {
-        Configuration c = new Configuration();
-        c.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
-        return c;
-    }
+            .setConfiguration(CountersReporter.configuration()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
     private static void put(Emulators emulators, TestJob job, String json) {
         AwsResources.put(emulators.kinesis(), job.eventStream, Integer.toString(json.hashCode()), json.getBytes(StandardCharsets.UTF_8));

@@ -38,13 +38,8 @@ class ColdStartTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(reporter()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setConfiguration(io.sqsbrowser.testing.CountersReporter.configuration()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-    private static org.apache.flink.configuration.Configuration reporter() {
-        org.apache.flink.configuration.Configuration c = new org.apache.flink.configuration.Configuration();
-        c.setString("metrics.reporter.counters.factory.class", io.sqsbrowser.testing.CountersReporter.Factory.class.getName());
-        return c;
-    }
 
     @Test
     void eventsArrivingDuringTheBootstrapScanReachEverySessionAlreadyInTheTable(Emulators emulators) throws Exception {

@@ -1,6 +1,7 @@
 package io.sqsbrowser.reliability;
 
 import io.sqsbrowser.local.Emulators;
+import io.sqsbrowser.testing.CountersReporter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,7 @@ public final class ReliabilitySuite {
     public static void main(String[] args) throws Exception {
         Emulators emulators = Emulators.start(true);
         MiniClusterWithClientResource flink = new MiniClusterWithClientResource(new MiniClusterResourceConfiguration.Builder()
-                .setConfiguration(ReliabilityTest.withCounters()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+                .setConfiguration(CountersReporter.configuration()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
         flink.before();
         List<Scenarios.Figures> results = new ArrayList<>();
         try {

@@ -24,13 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReliabilityTest {
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setConfiguration(withCounters()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
-
-    static Configuration withCounters() {
-        Configuration conf = new Configuration();
-        conf.setString("metrics.reporter.counters.factory.class", CountersReporter.Factory.class.getName());
-        return conf;
-    }
+            .setConfiguration(CountersReporter.configuration()).setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
     private static Scenarios.Figures report(Scenarios.Figures figures) {
         System.out.println(figures);

@@ -58,6 +58,13 @@ public final class CountersReporter implements MetricReporter {
         return max;
     }
 
+    /** A cluster configuration with this reporter: the tests' MiniClusters read their job's metrics through it. */
+    public static org.apache.flink.configuration.Configuration configuration() {
+        org.apache.flink.configuration.Configuration c = new org.apache.flink.configuration.Configuration();
+        c.setString("metrics.reporter.counters.factory.class", Factory.class.getName());
+        return c;
+    }
+
     public static void clear() {
         METRICS.clear();
         TASKS.clear();
