@@ -21,7 +21,7 @@ public final class ManagedFlinkMetrics {
     public static final String EVENT_AGE_MILLIS = "eventAgeMillis";
     /** Split stage (in the source's task): how long the last event read had been on the stream. */
     public static final String EVENT_AGE_READ_MILLIS = "eventAgeReadMillis";
-    /** Expander: payloads of events taken and not finished; at {@code maxWaitingEventBytes} the job stops reading. */
+    /** Expander: payloads of events taken and not finished; at {@code HeldEvents.maxBytes} the job stops reading. */
     public static final String HELD_EVENT_BYTES = "heldEventBytes";
     public static final String IN_FLIGHT_BYTES = "inFlightBytes";
     public static final String MESSAGES_SENT_PER_SECOND = "messagesSentPerSecond";

@@ -7,17 +7,13 @@ import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.session.SessionRecord;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.configuration.Configuration;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
+import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.cognitoidentity.CognitoIdentityClient;
@@ -29,62 +25,50 @@ import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
  * Deletes what an ended session leaves behind (SPEC §6): its queue, and its Cognito identity in DeleteIdentities
  * batches of at most 60, on the cleaner's own thread (at once, and every second for what waits). A queue that is
  * already gone counts as deleted. What fails after the SDK's retries and may pass is tried again a second later,
- * what is refused for good is logged and dropped, and what is not yet done is kept in the checkpoint.
+ * what is refused for good is logged and dropped, and what is not yet done is kept in the checkpoint. The writer of
+ * {@link SessionEndCleanup}, one per subtask.
  */
-public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> implements CheckpointedFunction {
-    private static final long serialVersionUID = 1L;
+final class SessionEndCleaner implements StatefulSinkWriter<SessionRecord, Leftover> {
     private static final Logger LOG = LoggerFactory.getLogger(SessionEndCleaner.class);
     static final int MAX_IDENTITIES_PER_CALL = 60;
 
-    private final AwsSettings aws;
     private final String queuePrefix;
     private final String deadLetterQueueUrl;
-    private transient SqsClient sqs;
-    private transient CognitoIdentityClient cognito;
-    private transient ScheduledExecutorService timer;
-    private transient ListState<String> queuesState;
-    private transient ListState<String> identitiesState;
+    private final SqsClient sqs;
+    private final CognitoIdentityClient cognito;
+    private final ScheduledExecutorService timer = DaemonThreads.scheduler("session-end-cleaner");
     /** Guarded by {@code this}. */
-    private transient List<String> queues;
-    private transient List<String> identities;
-    private transient Counter queuesDeleted;
-    private transient Counter identitiesDeleted;
-    private transient Counter failures;
+    private final List<String> queues = new ArrayList<>();
+    private final List<String> identities = new ArrayList<>();
+    private final Counter queuesDeleted;
+    private final Counter identitiesDeleted;
+    private final Counter failures;
 
     /**
      * @param queuePrefix session queues are {@code <queuePrefix>-<43 characters>}: no other queue is ever deleted
      * @param deadLetterQueueUrl never deleted, whatever its name (null when dead letters go to Kinesis)
      */
-    public SessionEndCleaner(AwsSettings aws, String queuePrefix, String deadLetterQueueUrl) {
-        this.aws = aws;
+    SessionEndCleaner(AwsSettings aws, String queuePrefix, String deadLetterQueueUrl, MetricGroup metrics, Collection<Leftover> restored) {
         this.queuePrefix = queuePrefix;
         this.deadLetterQueueUrl = deadLetterQueueUrl;
-    }
-
-    @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
-        queuesState = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("queues-to-delete", String.class));
-        identitiesState = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("identities-to-delete", String.class));
-        queues = new ArrayList<>();
-        identities = new ArrayList<>();
-        queuesState.get().forEach(queues::add);
-        identitiesState.get().forEach(identities::add);
-    }
-
-    @Override
-    public void open(Configuration parameters) {
-        queuesDeleted = getRuntimeContext().getMetricGroup().counter("sessionQueuesDeleted");
-        identitiesDeleted = getRuntimeContext().getMetricGroup().counter("identitiesDeleted");
-        failures = getRuntimeContext().getMetricGroup().counter("sessionCleanupFailures");
+        queuesDeleted = metrics.counter("sessionQueuesDeleted");
+        identitiesDeleted = metrics.counter("identitiesDeleted");
+        failures = metrics.counter("sessionCleanupFailures");
+        for (Leftover l : restored) {
+            if (l.queueUrl != null) {
+                queues.add(l.queueUrl);
+            } else {
+                identities.add(l.identityId);
+            }
+        }
         sqs = AwsClients.sqs(aws);
         cognito = AwsClients.cognito(aws);
-        timer = DaemonThreads.scheduler("session-end-cleaner");
-        timer.scheduleWithFixedDelay(this::catchUpSafely, 1, 1, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(this::catchUpSafely, 0, 1, TimeUnit.SECONDS);
     }
 
     /** Only notes the work: the calls run on the cleaner's own thread, so a slow AWS API never stalls the job. */
     @Override
-    public void invoke(SessionRecord ended, Context context) {
+    public void write(SessionRecord ended, Context context) {
         synchronized (this) {
             if (ended.queueUrl != null && isSessionQueue(ended.queueUrl)) {
                 queues.add(ended.queueUrl);
@@ -177,22 +161,22 @@ public final class SessionEndCleaner extends RichSinkFunction<SessionRecord> imp
         }
     }
 
+    /** Nothing to wait for: what is not deleted yet is in the checkpoint ({@link #snapshotState}). */
     @Override
-    public synchronized void snapshotState(FunctionSnapshotContext context) throws Exception {
-        queuesState.update(new ArrayList<>(queues));
-        identitiesState.update(new ArrayList<>(identities));
+    public void flush(boolean endOfInput) {}
+
+    @Override
+    public synchronized List<Leftover> snapshotState(long checkpointId) {
+        List<Leftover> leftovers = new ArrayList<>(queues.size() + identities.size());
+        queues.forEach(q -> leftovers.add(Leftover.queue(q)));
+        identities.forEach(i -> leftovers.add(Leftover.identity(i)));
+        return leftovers;
     }
 
     @Override
     public void close() {
-        if (timer != null) {
-            timer.shutdownNow();
-        }
-        if (sqs != null) {
-            sqs.close();
-        }
-        if (cognito != null) {
-            cognito.close();
-        }
+        timer.shutdownNow();
+        sqs.close();
+        cognito.close();
     }
 }

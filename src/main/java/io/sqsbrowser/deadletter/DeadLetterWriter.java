@@ -1,6 +1,8 @@
 package io.sqsbrowser.deadletter;
 
 import io.sqsbrowser.aws.AwsFailures;
+import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.aws.DaemonThreads;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -9,6 +11,9 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * failure and a restart loop. A dead letter the destination refuses for its content is written again
  * without its payload (its size and SHA-256 stay); only if that is refused too is it dropped, counted.
  */
-final class DeadLetterWriter implements AutoCloseable {
+public final class DeadLetterWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterWriter.class);
     private static final long BACKOFF_BASE_MILLIS = 100;
     private static final long BACKOFF_MAX_MILLIS = 30_000;
@@ -42,13 +47,16 @@ final class DeadLetterWriter implements AutoCloseable {
 
     enum Outcome { WRITTEN, RETRY, REFUSED }
 
-    /** What the writer reports, for metrics. */
+    /** What the writer reports: for metrics, and to wake a caller waiting for room. */
     interface Listener {
         void written(int count);
 
         void retried();
 
         void dropped();
+
+        /** Some were written (or dropped) while the buffer was full: there may be room now. Called on the writer's thread. */
+        void roomFreed();
     }
 
     private final Destination destination;
@@ -60,23 +68,71 @@ final class DeadLetterWriter implements AutoCloseable {
     private long waitingBytes;
     private int failedAttempts;
     private long lastLogMillis;
+    /** The task's mailbox, to yield to while waiting for room. */
+    private final MailboxExecutor mailbox;
 
-    DeadLetterWriter(Destination destination, long maxBufferedBytes, Listener listener) {
+    DeadLetterWriter(Destination destination, long maxBufferedBytes, MailboxExecutor mailbox, Listener listener) {
         this.destination = destination;
         this.maxBufferedBytes = maxBufferedBytes;
+        this.mailbox = mailbox;
         this.listener = listener;
     }
 
     /**
-     * Accepts a dead letter at once. Only when the destination has been down long enough for
-     * {@code maxBufferedBytes} to wait does the caller wait: the last resort before losing one.
+     * A writer for a sink writer on the task thread, its counts in {@code metrics}: waiting for room yields to the
+     * task's mailbox, and the writer's thread posts a mail when room frees.
      */
-    void add(DeadLetter deadLetter) throws InterruptedException {
+    public static DeadLetterWriter open(AwsSettings aws, DeadLetterDestination destination, long maxBufferedBytes,
+            MetricGroup metrics, MailboxExecutor mailbox) {
+        Counter written = metrics.counter("deadLetters");
+        Counter retries = metrics.counter("deadLetterRetries");
+        Counter dropped = metrics.counter("deadLettersDropped");
+        DeadLetterWriter writer = new DeadLetterWriter(DeadLetterDestinations.of(aws, destination), maxBufferedBytes, mailbox, new Listener() {
+            @Override
+            public void written(int count) {
+                written.inc(count);
+            }
+
+            @Override
+            public void retried() {
+                retries.inc();
+            }
+
+            @Override
+            public void dropped() {
+                dropped.inc();
+            }
+
+            @Override
+            public void roomFreed() {
+                try {
+                    mailbox.execute(() -> {}, "room for dead letters");
+                } catch (RejectedExecutionException closing) {
+                    // The task is stopping: nothing waits for room any more.
+                }
+            }
+        });
+        ManagedFlinkMetrics.gauge(metrics, ManagedFlinkMetrics.DEAD_LETTERS_WAITING, writer::waitingCount);
+        ManagedFlinkMetrics.rate(metrics, ManagedFlinkMetrics.DEAD_LETTERS_PER_SECOND, written);
+        return writer;
+    }
+
+    /**
+     * Takes a dead letter on the task thread; only when the destination has been down long enough for
+     * {@code maxBufferedBytes} to wait does the task wait (the last resort before losing one): yielding to its mailbox,
+     * so its timers, the answers of operators chained with it and a cancellation still run, and it reads no input.
+     */
+    public void write(DeadLetter deadLetter) throws InterruptedException {
+        while (!hasRoom()) {
+            mailbox.yield();
+        }
+        add(deadLetter);
+    }
+
+    /** Accepts a dead letter at once, whatever waits: the caller decides whether to wait for {@link #hasRoom()} first. */
+    public void add(DeadLetter deadLetter) {
         Entry entry = new Entry(deadLetter, deadLetter.toJson(destination.maxBytes()));
         synchronized (this) {
-            while (waitingBytes >= maxBufferedBytes) {
-                wait(100);
-            }
             waiting.add(entry);
             waitingBytes += entry.bytes();
             if (waiting.size() > 1) {
@@ -86,7 +142,15 @@ final class DeadLetterWriter implements AutoCloseable {
         schedule(0);
     }
 
-    synchronized List<DeadLetter> unwritten() {
+    /**
+     * False once {@code maxBufferedBytes} wait: the destination has been down long enough that the caller should wait
+     * (the last resort before losing one); {@link Listener#roomFreed()} says when it may look again.
+     */
+    synchronized boolean hasRoom() {
+        return waitingBytes < maxBufferedBytes;
+    }
+
+    public synchronized List<DeadLetter> unwritten() {
         List<DeadLetter> out = new ArrayList<>(waiting.size());
         waiting.forEach(e -> out.add(e.deadLetter));
         return out;
@@ -139,7 +203,9 @@ final class DeadLetterWriter implements AutoCloseable {
     private boolean settle(List<Entry> batch, List<Outcome> outcomes) {
         boolean allSettled = true;
         int written = 0;
+        boolean wasFull;
         synchronized (this) {
+            wasFull = !hasRoom();
             for (int i = 0; i < batch.size(); i++) {
                 Entry e = batch.get(i);
                 switch (outcomes.get(i)) {
@@ -166,9 +232,11 @@ final class DeadLetterWriter implements AutoCloseable {
             if (allSettled) {
                 failedAttempts = 0;
             }
-            notifyAll();
         }
         listener.written(written);
+        if (wasFull) {
+            listener.roomFreed();
+        }
         return allSettled;
     }
 

@@ -6,6 +6,9 @@ package io.sqsbrowser.event;
  * A Flink POJO: public fields and a no-argument constructor keep its serializer fast.
  */
 public class DeliveryEvent {
+    /** The {@code _type} of a read receipt: sent to the user's sessions, never a history row of its own. */
+    public static final String READ_RECEIPT = "message-read-receipt";
+
     public String messageId;
     /** Routing fields; null when absent. */
     public String accountId;
@@ -37,6 +40,11 @@ public class DeliveryEvent {
         return (accountId == null || accountId.equals(sessionAccountId))
                 && (userId == null || userId.equals(sessionUserId))
                 && (sessionId == null || sessionId.equals(sessionSessionId));
+    }
+
+    /** Whether recipients get a history row: not for {@code _sqs_only} events, nor for read receipts. */
+    public boolean keepsHistory() {
+        return !sqsOnly && !READ_RECEIPT.equals(type);
     }
 
     /** The audience an event reaches, picked by its most specific routing field. */

@@ -54,13 +54,17 @@ final class Expansion {
 
     /**
      * An event for one session the job learnt of late ({@link RecentEvents}): handed out to that session only, as a
-     * message to send again is, in the lane of user events.
+     * message to send again is, in the lane of user events. A fan-out event notes its user for the history at once
+     * (a user or session event wrote its user's row when it was expanded).
      */
     static Expansion catchUp(DeliveryEvent event, String userId, String sessionId, KeyGroupRange keyGroups) {
         Expansion e = new Expansion(event, userId, keyGroups);
         e.targetHandedOut = true;
         e.handedOutThrough = userId;
         e.resend.add(recipientKey(userId, sessionId));
+        if (event.userId == null && event.keepsHistory()) {
+            e.historyUsers.add(userId);
+        }
         return e;
     }
 
@@ -77,6 +81,14 @@ final class Expansion {
 
     static String recipientKey(String userId, String sessionId) {
         return userId + '\u0000' + sessionId;
+    }
+
+    static String userOfRecipientKey(String key) {
+        return key.substring(0, key.indexOf('\u0000'));
+    }
+
+    static String sessionOfRecipientKey(String key) {
+        return key.substring(key.indexOf('\u0000') + 1);
     }
 
     boolean isFanOut() {

@@ -1,130 +1,95 @@
 package io.sqsbrowser.history;
 
-import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.aws.CallThreads;
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.deadletter.DeadLetter;
-import java.io.Serializable;
+import io.sqsbrowser.deadletter.DeadLetterWriter;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.operators.ProcessingTimeService;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.runtime.state.StateSnapshotContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.metrics.MetricGroup;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
 /**
- * Writes history rows with conditional updates ({@code if_not_exists} on every attribute), so replaying the
- * event stream adds no duplicates and never resets {@code is_read} of a message already read; a batch put
- * would replace the whole item. SQS is the live path and history may lag:
+ * Writes history rows with conditional updates ({@code if_not_exists} on every attribute, {@link HistoryRowUpdate}),
+ * so replaying the event stream adds no duplicates and never resets {@code is_read} of a message already read; a batch
+ * put would replace the whole item. SQS is the live path and history may lag:
  * <ul>
- *   <li>rows are accepted at once, never by waiting: the operator never holds back a checkpoint barrier or the
- *       delivery it is chained to. They wait in a buffer bounded in bytes (each message is held once for all
- *       its users), written with a bounded number of requests; what does not fit while the table is
- *       unavailable becomes a dead letter, as does a row the table refuses for good (access denied, missing
- *       table, validation): the dead letter holds the row, to replay it;
- *   <li>throttling and 5xx are retried with backoff for as long as they last;
- *   <li>rows not yet written are kept in the checkpoint, so a restart loses none.
+ *   <li>rows are accepted at once, never by waiting: the writer never holds back a checkpoint barrier or the delivery
+ *       upstream. They wait in a buffer bounded in bytes (each message is held once for all its users), written with a
+ *       bounded number of requests; what does not fit while the table is unavailable becomes a dead letter, as does a
+ *       row the table refuses for good (access denied, missing table, validation): the dead letter holds the row, to
+ *       replay it, and is written to the job's dead-letter destination by a {@link DeadLetterWriter} of this writer;
+ *   <li>throttling and 5xx are retried with backoff (processing-time timers) for as long as they last;
+ *   <li>rows not yet written, and dead letters not yet written, are kept in the checkpoint, so a restart loses none.
  * </ul>
- * Requests are made on threads of their own ({@link CallThreads}); DynamoDB's answers are handed to the task thread through the mailbox.
+ * Requests are made on threads of their own ({@link CallThreads}); DynamoDB's answers come back to the task thread
+ * through the mailbox, and everything else happens there.
  */
-public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> implements OneInputStreamOperator<HistoryRows, DeadLetter> {
-    private static final long serialVersionUID = 1L;
-    public static final String STAGE = "history";
+final class HistoryWriter implements StatefulSinkWriter<HistoryRows, UnwrittenHistory> {
+    static final String STAGE = "history";
     /** What one user of a group costs beside the message: its id and the bookkeeping. */
     private static final int BYTES_PER_USER = 64;
 
-    /** How the writer talks to the history table. */
-    public static final class Settings implements Serializable {
-        private static final long serialVersionUID = 1L;
-        public final String table;
-        public final long ttlSeconds;
-        public final int maxInFlightRequests;
-        public final long maxBufferedBytes;
-        public final long backoffBaseMillis;
-        public final long backoffMaxMillis;
-        /** At a drained stop, how long rows may take before the rest become dead letters. */
-        public final Duration finishWait;
-
-        public Settings(String table, long ttlSeconds, int maxInFlightRequests, long maxBufferedBytes,
-                long backoffBaseMillis, long backoffMaxMillis, Duration finishWait) {
-            this.table = table;
-            this.ttlSeconds = ttlSeconds;
-            this.maxInFlightRequests = maxInFlightRequests;
-            this.maxBufferedBytes = maxBufferedBytes;
-            this.backoffBaseMillis = backoffBaseMillis;
-            this.backoffMaxMillis = backoffMaxMillis;
-            this.finishWait = finishWait;
-        }
-    }
-
-    private final AwsSettings aws;
-    private final Settings settings;
-    private final transient MailboxExecutor mailbox;
-    private transient DynamoDbClient dynamoDb;
+    private final HistorySettings settings;
+    private final MailboxExecutor mailbox;
+    private final ProcessingTimeService time;
+    private final DeadLetterWriter deadLetters;
+    private final DynamoDbClient dynamoDb;
     /** Requests are made on threads of their own: the task thread only hands rows out and takes answers. */
-    private transient CallThreads requests;
-    private transient ListState<HistoryRows> checkpointed;
+    private final CallThreads requests;
     /** Groups with users still to write. */
-    private transient Set<Group> groups;
-    private transient ArrayDeque<Row> waiting;
-    private transient int inFlight;
-    private transient long bufferedBytes;
-    private transient Counter written;
-    private transient Counter retried;
-    private transient Counter failed;
+    private final Set<Group> groups = new LinkedHashSet<>();
+    private final ArrayDeque<Row> waiting = new ArrayDeque<>();
+    private int inFlight;
+    private long bufferedBytes;
+    private final Counter written;
+    private final Counter retried;
+    private final Counter failed;
 
-    public HistoryWriter(AwsSettings aws, Settings settings, MailboxExecutor mailbox) {
-        this.aws = aws;
+    HistoryWriter(AwsSettings aws, HistorySettings settings, MailboxExecutor mailbox, ProcessingTimeService time,
+            DeadLetterWriter deadLetters, MetricGroup metrics, Collection<UnwrittenHistory> restored) {
         this.settings = settings;
         this.mailbox = mailbox;
-    }
-
-    @Override
-    public void initializeState(StateInitializationContext context) throws Exception {
-        super.initializeState(context);
-        checkpointed = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("history-unwritten", HistoryRows.class));
-        groups = new LinkedHashSet<>();
-        waiting = new ArrayDeque<>();
-        for (HistoryRows rows : checkpointed.get()) {
-            add(rows);
-        }
-    }
-
-    @Override
-    public void open() throws Exception {
-        super.open();
-        written = getMetricGroup().counter("historyRowsWritten");
-        retried = getMetricGroup().counter("historyRowRetries");
-        failed = getMetricGroup().counter("historyRowsFailed");
-        getMetricGroup().gauge("historyRowsUnwritten", () -> groups.stream().mapToInt(g -> g.users.size()).sum());
-        ManagedFlinkMetrics.gauge(getMetricGroup(), ManagedFlinkMetrics.HISTORY_BUFFERED_BYTES, () -> bufferedBytes);
+        this.time = time;
+        this.deadLetters = deadLetters;
+        written = metrics.counter("historyRowsWritten");
+        retried = metrics.counter("historyRowRetries");
+        failed = metrics.counter("historyRowsFailed");
+        metrics.gauge("historyRowsUnwritten", () -> groups.stream().mapToInt(g -> g.users.size()).sum());
+        ManagedFlinkMetrics.gauge(metrics, ManagedFlinkMetrics.HISTORY_BUFFERED_BYTES, () -> bufferedBytes);
         dynamoDb = AwsClients.dynamoDbForHistory(aws, settings.maxInFlightRequests);
         requests = new CallThreads("history-writer", settings.maxInFlightRequests);
+        for (UnwrittenHistory u : restored) {
+            if (u.rows != null) {
+                add(u.rows);
+            } else {
+                deadLetters.add(u.deadLetter);
+            }
+        }
         pump();
     }
 
     @Override
-    public void processElement(StreamRecord<HistoryRows> record) {
-        HistoryRows rows = record.getValue();
+    public void write(HistoryRows rows, Context context) throws InterruptedException {
         if (bufferedBytes + bytes(rows) > settings.maxBufferedBytes) {
             for (String user : rows.userIds) {
-                refused(rows, user, "history table unavailable: " + (bufferedBytes >> 20) + " MiB of rows already wait to be written");
+                deadLetters.write(refused(rows, user, "history table unavailable: " + (bufferedBytes >> 20)
+                        + " MiB of rows already wait to be written"));
             }
             return;
         }
@@ -146,16 +111,16 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
     private void pump() {
         while (inFlight < settings.maxInFlightRequests && !waiting.isEmpty()) {
             inFlight++;
-            write(waiting.poll());
+            request(waiting.poll());
         }
     }
 
-    private void write(Row row) {
+    private void request(Row row) {
         HistoryRows rows = row.group.rows;
         UpdateItemRequest request = HistoryRowUpdate.request(settings.table, settings.ttlSeconds, row.userId, rows.messageId,
                 rows.created, rows.type, rows.message);
         // Whatever the call throws, the SDK's refusal of the request included, completes the future.
-        requests.call(() -> dynamoDb.updateItem(request)).whenComplete((ok, error) -> onTaskThread(() -> completed(row, error)));
+        requests.call(() -> dynamoDb.updateItem(request)).whenComplete((ok, error) -> onTaskThread(() -> answered(row, error)));
     }
 
     private void onTaskThread(Runnable action) {
@@ -166,7 +131,7 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         }
     }
 
-    private void completed(Row row, Throwable error) {
+    private void answered(Row row, Throwable error) {
         inFlight--;
         if (error == null) {
             written.inc();
@@ -176,7 +141,8 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
             if (AwsFailures.retryable(cause)) {
                 retry(row);
             } else {
-                refused(row.group.rows, row.userId, "history table refused the row: " + AwsFailures.describe(cause));
+                // In a mail: taken at once (waiting for the dead-letter destination's room would nest mails).
+                deadLetters.add(refused(row.group.rows, row.userId, "history table refused the row: " + AwsFailures.describe(cause)));
                 done(row);
             }
         }
@@ -189,7 +155,7 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         long delay = AwsFailures.backoffMillis(settings.backoffBaseMillis, settings.backoffMaxMillis, row.retries,
                 ThreadLocalRandom.current().nextDouble());
         try {
-            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime() + delay, time -> {
+            time.registerTimer(time.getCurrentProcessingTime() + delay, now -> {
                 waiting.add(row);
                 pump();
             });
@@ -207,32 +173,24 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
     }
 
     /** A row that will not be written: a dead letter with the row, to replay it into the table. */
-    private void refused(HistoryRows rows, String userId, String reason) {
+    private DeadLetter refused(HistoryRows rows, String userId, String reason) {
         failed.inc();
         DeadLetter d = DeadLetter.of(STAGE, reason, rows.message.getBytes(StandardCharsets.UTF_8));
         d.messageId = rows.messageId;
         d.userId = userId;
-        output.collect(new StreamRecord<>(d));
-    }
-
-    @Override
-    public void snapshotState(StateSnapshotContext context) throws Exception {
-        super.snapshotState(context);
-        List<HistoryRows> unwritten = new ArrayList<>(groups.size());
-        for (Group g : groups) {
-            HistoryRows rows = g.rows;
-            unwritten.add(new HistoryRows(rows.messageId, rows.created, rows.type, rows.message, new ArrayList<>(g.users)));
-        }
-        checkpointed.update(unwritten);
+        return d;
     }
 
     /**
-     * At the end of input (a drained stop) the rows still waiting are written, for at most {@code finishWait};
-     * what the table still does not take by then becomes dead letters, so a stop never waits for a table that is
-     * down.
+     * At the end of input (a drained stop) the rows still waiting are written, for at most {@code finishWait}; what the
+     * table still does not take by then becomes dead letters, so a stop never waits for a table that is down. A
+     * checkpoint waits for nothing: what is unwritten is in it.
      */
     @Override
-    public void finish() throws Exception {
+    public void flush(boolean endOfInput) throws InterruptedException {
+        if (!endOfInput) {
+            return;
+        }
         long deadline = System.nanoTime() + settings.finishWait.toNanos();
         while (!groups.isEmpty() && System.nanoTime() < deadline) {
             if (!mailbox.tryYield()) {
@@ -241,23 +199,29 @@ public final class HistoryWriter extends AbstractStreamOperator<DeadLetter> impl
         }
         for (Group g : List.copyOf(groups)) {
             for (String user : List.copyOf(g.users)) {
-                refused(g.rows, user, "history table still unavailable when the job stopped");
+                deadLetters.add(refused(g.rows, user, "history table still unavailable when the job stopped"));
             }
         }
         groups.clear();
         waiting.clear();
-        super.finish();
     }
 
     @Override
-    public void close() throws Exception {
-        if (requests != null) {
-            requests.close();
+    public List<UnwrittenHistory> snapshotState(long checkpointId) {
+        List<UnwrittenHistory> unwritten = new ArrayList<>(groups.size());
+        for (Group g : groups) {
+            HistoryRows rows = g.rows;
+            unwritten.add(UnwrittenHistory.rows(new HistoryRows(rows.messageId, rows.created, rows.type, rows.message, new ArrayList<>(g.users))));
         }
-        if (dynamoDb != null) {
-            dynamoDb.close();
-        }
-        super.close();
+        deadLetters.unwritten().forEach(d -> unwritten.add(UnwrittenHistory.deadLetter(d)));
+        return unwritten;
+    }
+
+    @Override
+    public void close() {
+        requests.close();
+        dynamoDb.close();
+        deadLetters.close();
     }
 
     /** One message and the users it still has to be written for. */

@@ -2,7 +2,7 @@ package io.sqsbrowser.job;
 
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.cleanup.FirstRemovalOnly;
-import io.sqsbrowser.cleanup.SessionEndCleaner;
+import io.sqsbrowser.cleanup.SessionEndCleanup;
 import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.deadletter.DeadLetterDestination;
 import io.sqsbrowser.deadletter.DeadLetterSink;
@@ -11,11 +11,16 @@ import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.event.EventDeserializationSchema;
 import io.sqsbrowser.event.EventParser;
 import io.sqsbrowser.expand.AudienceExpander;
+import io.sqsbrowser.expand.DeliverySettings;
 import io.sqsbrowser.expand.SplitByAudience;
 import io.sqsbrowser.history.HistoryRows;
-import io.sqsbrowser.history.HistoryWriter;
+import io.sqsbrowser.history.HistorySink;
 import io.sqsbrowser.session.ChangeRecordDeserializationSchema;
 import io.sqsbrowser.session.SessionRecord;
+import io.sqsbrowser.session.SessionScan;
+import io.sqsbrowser.session.SessionTableScan;
+import io.sqsbrowser.sqs.MessageSender;
+import io.sqsbrowser.sqs.SenderClients;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -34,12 +39,14 @@ import org.apache.flink.streaming.api.transformations.KeyedMultipleInputTransfor
  *                                                                                      ▼
  *        expand audience + encrypt + send to SQS (sessions in keyed state, bounded bytes in flight;
  *        on a cold start each subtask first reads the session table, and events wait for it)
- *          ├──▶ history rows (one per recipient user) ──▶ history table (conditional writes; may lag)
+ *          ├──▶ history rows (one per recipient user) ──▶ history table (conditional writes; may lag;
+ *          │                                              rows it refuses ──▶ dead letters)
  *          └──▶ messages SQS refused ─┐
- *   invalid events, invalid session records, refused history rows ──▶ dead letters ◀┘
+ *   invalid events, invalid session records ──▶ dead letters ◀┘
  *   removed sessions ──▶ keyed by session, first removal only ──▶ delete queue + Cognito identity
  * </pre>
- * Every stateful operator has a fixed uid, so savepoints survive changes to the code.
+ * Every stateful operator has a fixed uid, so savepoints survive changes to the code; the sinks are Sink V2 sinks, each
+ * behind the operator that takes over what release 1's sink left in a savepoint ({@link Release1Sinks}).
  */
 public final class DeliveryTopology {
     private final StreamExecutionEnvironment env;
@@ -59,12 +66,12 @@ public final class DeliveryTopology {
         SingleOutputStreamOperator<DeliveryEvent> events = events();
         SingleOutputStreamOperator<SessionRecord> changes = sessionChanges();
         SingleOutputStreamOperator<DeadLetter> undeliverable = expandEncryptAndSend(events, changes);
-        SingleOutputStreamOperator<DeadLetter> historyRefused = writeHistory(undeliverable.getSideOutput(AudienceExpander.HISTORY));
+        writeHistory(undeliverable.getSideOutput(AudienceExpander.HISTORY));
         if (config.cleanup) {
             cleanUpEndedSessions(changes);
         }
         writeDeadLetters(events.getSideOutput(SplitDeadLetters.DEAD_LETTERS)
-                .union(changes.getSideOutput(SplitDeadLetters.DEAD_LETTERS), undeliverable, historyRefused));
+                .union(changes.getSideOutput(SplitDeadLetters.DEAD_LETTERS), undeliverable));
     }
 
     /** Events from Kinesis, parsed; invalid ones go to the dead-letter side output. */
@@ -90,13 +97,13 @@ public final class DeliveryTopology {
             DataStream<SessionRecord> changes) {
         SingleOutputStreamOperator<DeliveryEvent> userEvents = events.process(new SplitByAudience())
                 .uid("split-by-audience").name("Split by audience");
-        AudienceExpander.Settings settings = new AudienceExpander.Settings(config.aws, config.sqs, config.maxInFlightBytes,
-                config.maxWaitingEventBytes, config.fanOutMessagesPerSecond, config.tombstoneRetentionMillis, config.bootstrapScan ? config.sessionTable : null,
-                config.scanSegments, config.graceWindowMillis, config.graceWindowBytes);
+        DeliverySettings settings = config.delivery;
+        MessageSender.Factory senders = SenderClients.batching(config.aws, config.sqs);
+        SessionScan.Factory scans = config.bootstrapScan ? SessionTableScan.of(config.aws, config.sessionTable, config.scanSegments) : null;
         KeyedMultipleInputTransformation<DeadLetter> expand = new KeyedMultipleInputTransformation<>(
                 "Expand audience + encrypt + send to SQS",
                 new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class,
-                        (parameters, mailbox) -> new AudienceExpander(parameters, mailbox, settings)),
+                        (parameters, mailbox) -> new AudienceExpander(parameters, mailbox, settings, senders, scans)),
                 TypeInformation.of(DeadLetter.class), env.getParallelism(), Types.STRING);
         KeySelector<SessionRecord, String> sessionUser = session -> session.userId;
         KeySelector<DeliveryEvent, String> eventUser = event -> event.userId;
@@ -109,28 +116,30 @@ public final class DeliveryTopology {
         return new MultipleConnectedStreams(env).transform(expand);
     }
 
-    /** History rows leave the expander beside its sends; their writer never holds delivery back. */
-    private SingleOutputStreamOperator<DeadLetter> writeHistory(DataStream<HistoryRows> rows) {
-        AwsSettings aws = config.aws;
-        HistoryWriter.Settings settings = config.history;
-        return rows.transform("Write history", TypeInformation.of(DeadLetter.class),
-                        new MailboxOperatorFactory<HistoryRows, DeadLetter>(HistoryWriter.class,
-                                (parameters, mailbox) -> new HistoryWriter(aws, settings, mailbox)))
-                .uid("history-writer");
+    /**
+     * History rows leave the expander beside its sends; their writer never holds delivery back. Rows the table refuses
+     * become dead letters, written by the history sink to the dead-letter destination.
+     */
+    private void writeHistory(DataStream<HistoryRows> rows) {
+        Release1Sinks.historyRows(rows)
+                .sinkTo(new HistorySink(config.aws, config.history, config.deadLetter, config.deadLetterMaxBufferedBytes))
+                .uid("history").name("Write history");
     }
 
     /** Each removed session, once, loses its queue and Cognito identity. */
     private void cleanUpEndedSessions(DataStream<SessionRecord> changes) {
-        changes.filter(session -> session.removed).name("Removed sessions")
+        DataStream<SessionRecord> firstRemovals = changes.filter(session -> session.removed).name("Removed sessions")
                 .keyBy(SessionRecord::key)
-                .process(new FirstRemovalOnly(config.tombstoneRetentionMillis)).uid("session-end-dedup").name("First removal only")
-                .addSink(new SessionEndCleaner(config.aws, config.cleanupQueuePrefix,
+                .process(new FirstRemovalOnly(config.tombstoneRetentionMillis)).uid("session-end-dedup").name("First removal only");
+        Release1Sinks.endedSessions(firstRemovals)
+                .sinkTo(new SessionEndCleanup(config.aws, config.cleanupQueuePrefix,
                         config.deadLetter.type == DeadLetterDestination.Type.SQS ? config.deadLetter.target : null))
-                .uid("session-end-cleaner").name("Delete queue and identity");
+                .uid("session-end-cleanup").name("Delete queue and identity");
     }
 
     private void writeDeadLetters(DataStream<DeadLetter> deadLetters) {
-        deadLetters.addSink(new DeadLetterSink(config.aws, config.deadLetter, config.deadLetterMaxBufferedBytes))
-                .uid("dead-letter-sink").name("Dead letters");
+        Release1Sinks.deadLetters(deadLetters)
+                .sinkTo(new DeadLetterSink(config.aws, config.deadLetter, config.deadLetterMaxBufferedBytes))
+                .uid("dead-letters").name("Dead letters");
     }
 }

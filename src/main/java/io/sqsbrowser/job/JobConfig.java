@@ -2,13 +2,14 @@ package io.sqsbrowser.job;
 
 import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.config.Checks;
 import io.sqsbrowser.deadletter.DeadLetterDestination;
-import io.sqsbrowser.history.HistoryWriter;
+import io.sqsbrowser.expand.DeliverySettings;
+import io.sqsbrowser.history.HistorySettings;
 import io.sqsbrowser.sqs.SenderClients;
 import io.sqsbrowser.sqs.SenderSettings;
 import java.io.IOException;
 import java.io.Serializable;
-import java.time.Duration;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -35,10 +36,12 @@ import java.util.TreeSet;
  *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
  *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
  *       {@code scanSegments} [4] parallel segments, before expanding events], {@code tombstoneRetentionHours} [48],
- *       {@code maxWaitingEventBytes} [64 MiB: events held at a cold start until the scan ends, and events taken and
- *       not finished, before the job stops reading events], {@code graceWindowMillis} [120000] and
+ *       {@code graceWindowMillis} [120000] and
  *       {@code graceWindowBytes} [64 MiB: recent events kept, so that a session the job learns of late (the change
  *       stream lags) still gets every event sent after its creation], and the other consumer keys of {@code EventSource}.
+ *   <li>{@code HeldEvents}: {@code maxBytes} [64 MiB: payloads of the events a subtask holds, the events waiting for a
+ *       cold start's scan and the events being delivered together; at it the subtask reads no more events until some
+ *       finish]. (Earlier releases called it {@code SessionSource.maxWaitingEventBytes}, now refused with a pointer here.)
  *   <li>{@code Sqs}: {@code maxInFlightRequests} [128], {@code maxInFlightBytes} [64 MiB: encrypted messages
  *       handed to SQS and not yet answered, per subtask], {@code fanOutMessagesPerSecond} [0, no limit: messages
  *       of account and everyone events handed to SQS per second and subtask, at most; user events are not held],
@@ -69,17 +72,13 @@ public final class JobConfig implements Serializable {
     public final boolean bootstrapScan;
     public final int scanSegments;
     public final long tombstoneRetentionMillis;
-    public final long maxWaitingEventBytes;
-    /** How long, and how many payload bytes of, recent events are kept for sessions the job learns of late. */
-    public final long graceWindowMillis;
-    public final long graceWindowBytes;
     public final SenderSettings sqs;
-    public final long maxInFlightBytes;
-    public final long fanOutMessagesPerSecond;
+    /** What the expander holds and hands out, its bounds checked against each other. */
+    public final DeliverySettings delivery;
     public final int maxMessageBytes;
     public final DeadLetterDestination deadLetter;
     public final long deadLetterMaxBufferedBytes;
-    public final HistoryWriter.Settings history;
+    public final HistorySettings history;
     public final boolean cleanup;
     /** Session queues are {@code <cleanupQueuePrefix>-<43 characters>}; clean-up deletes no other queue. */
     public final String cleanupQueuePrefix;
@@ -102,30 +101,37 @@ public final class JobConfig implements Serializable {
         sessionTable = sessions.required("table");
         bootstrapScan = sessions.bool("bootstrapScan", true);
         scanSegments = (int) sessions.integer("scanSegments", 4);
+        Checks.atLeast("SessionSource.scanSegments", scanSegments, 1);
         tombstoneRetentionMillis = sessions.integer("tombstoneRetentionHours", 48) * 3_600_000L;
-        maxWaitingEventBytes = sessions.integer("maxWaitingEventBytes", 64L << 20);
-        graceWindowMillis = sessions.integer("graceWindowMillis", 120_000);
-        graceWindowBytes = sessions.integer("graceWindowBytes", 64L << 20);
-        if (graceWindowMillis < 0 || graceWindowBytes < 0) {
-            throw new IllegalArgumentException("SessionSource.graceWindowMillis and graceWindowBytes must be 0 (none) or more");
-        }
         Group sqsGroup = new Group("Sqs", group(groups, "Sqs"));
         maxMessageBytes = (int) sqsGroup.integer("maxMessageBytes", 262_144);
-        sqs = new SenderSettings((int) sqsGroup.integer("maxInFlightRequests", 128), sqsGroup.integer("retryForMillis", 900_000),
-                sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000), maxMessageBytes,
-                SenderClients.Http.parse(sqsGroup.get("httpClient", "APACHE")));
-        maxInFlightBytes = sqsGroup.integer("maxInFlightBytes", 64L << 20);
-        fanOutMessagesPerSecond = sqsGroup.integer("fanOutMessagesPerSecond", 0);
-        if (fanOutMessagesPerSecond < 0) {
-            throw new IllegalArgumentException("Sqs.fanOutMessagesPerSecond must be 0 (no limit) or more, got " + fanOutMessagesPerSecond);
-        }
+        sqs = SenderSettings.builder()
+                .maxInFlightRequests((int) sqsGroup.integer("maxInFlightRequests", 128))
+                .retryForMillis(sqsGroup.integer("retryForMillis", 900_000))
+                .backoff(sqsGroup.integer("backoffBaseMillis", 100), sqsGroup.integer("backoffMaxMillis", 20_000))
+                .maxMessageBytes(maxMessageBytes)
+                .http(SenderClients.Http.parse(sqsGroup.get("httpClient", "APACHE")))
+                .build();
+        Group held = new Group("HeldEvents", group(groups, "HeldEvents"));
+        delivery = DeliverySettings.builder()
+                .maxHeldEventBytes(held.integer("maxBytes", 64L << 20))
+                .maxInFlightBytes(sqsGroup.integer("maxInFlightBytes", 64L << 20))
+                .maxInFlightRequests(sqs.maxInFlightRequests)
+                .maxMessageBytes(maxMessageBytes)
+                .fanOutMessagesPerSecond(sqsGroup.integer("fanOutMessagesPerSecond", 0))
+                .tombstoneRetentionMillis(tombstoneRetentionMillis)
+                .graceWindow(sessions.integer("graceWindowMillis", 120_000), sessions.integer("graceWindowBytes", 64L << 20))
+                .build();
         Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
         deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
         deadLetterMaxBufferedBytes = dlq.integer("maxBufferedBytes", 64L << 20);
         Group historyGroup = new Group("History", group(groups, "History"));
-        history = new HistoryWriter.Settings(historyGroup.required("table"), historyGroup.integer("ttlHours", 24) * 3600,
-                (int) historyGroup.integer("maxInFlightRequests", 32), historyGroup.integer("maxBufferedBytes", 256L << 20),
-                historyGroup.integer("backoffBaseMillis", 100), historyGroup.integer("backoffMaxMillis", 30_000), Duration.ofMinutes(1));
+        history = HistorySettings.builder(historyGroup.required("table"))
+                .ttlHours(historyGroup.integer("ttlHours", 24))
+                .maxInFlightRequests((int) historyGroup.integer("maxInFlightRequests", 32))
+                .maxBufferedBytes(historyGroup.integer("maxBufferedBytes", 256L << 20))
+                .backoff(historyGroup.integer("backoffBaseMillis", 100), historyGroup.integer("backoffMaxMillis", 30_000))
+                .build();
         Group cleanupGroup = new Group("Cleanup", group(groups, "Cleanup"));
         cleanup = cleanupGroup.bool("enabled", true);
         String queuePrefix = cleanupGroup.get("queuePrefix", null);
@@ -136,12 +142,24 @@ public final class JobConfig implements Serializable {
         Group job = new Group("Job", group(groups, "Job"));
         parallelism = (int) job.integer("parallelism", 0);
         maxParallelism = (int) job.integer("maxParallelism", 128);
+        Checks.atLeastSetting("Job.maxParallelism", maxParallelism, "Job.parallelism", parallelism,
+                "each subtask needs a key group of its own");
         checkpointIntervalMillis = job.integer("checkpointIntervalMillis", 0);
         refuseUnknownKeys(groups);
     }
 
+    /** Keys of earlier releases, and what to set instead. */
+    private static final Map<String, String> RENAMED = Map.of("SessionSource.maxWaitingEventBytes",
+            "HeldEvents.maxBytes: it bounds the events waiting for a cold start's scan and the events being delivered, together");
+
     /** A key the job does not read is a typo or a setting that no longer exists: better refused than ignored. */
     private void refuseUnknownKeys(Map<String, Properties> groups) {
+        RENAMED.forEach((old, now) -> {
+            String group = old.substring(0, old.indexOf('.'));
+            if (group(groups, group).containsKey(old.substring(group.length() + 1))) {
+                throw new IllegalArgumentException(old + " is no longer read; set " + now);
+            }
+        });
         Set<String> groupsRead = new TreeSet<>();
         keysRead.forEach(key -> groupsRead.add(key.substring(0, key.indexOf('.'))));
         for (String group : groupsRead) {
@@ -263,7 +281,14 @@ public final class JobConfig implements Serializable {
                 throw new IllegalArgumentException(g.name + ".initialTimestamp is required with AT_TIMESTAMP");
             }
             recordPublisher = g.get("recordPublisher", "POLLING").toUpperCase(Locale.ROOT);
+            if (!recordPublisher.equals("POLLING") && !recordPublisher.equals("EFO")) {
+                throw new IllegalArgumentException(g.name + ".recordPublisher must be POLLING or EFO, got " + recordPublisher);
+            }
             efoConsumerName = g.get("efoConsumerName", null);
+            if (recordPublisher.equals("EFO") && efoConsumerName == null) {
+                throw new IllegalArgumentException(g.name + ".efoConsumerName is required with recordPublisher EFO: "
+                        + "it names the stream consumer that enhanced fan-out registers");
+            }
             shardDiscoveryIntervalMillis = g.integer("shardDiscoveryIntervalMillis", 10_000);
             consumerOverrides = new TreeMap<>(g.withPrefix("consumer."));
         }

@@ -2,7 +2,9 @@ package io.sqsbrowser.session;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsFailures;
+import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.deadletter.Parsed;
 import java.nio.charset.StandardCharsets;
@@ -24,21 +26,12 @@ import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
  * fails is read again with backoff for as long as it fails (a table that is missing for a while delays the
  * start, it does not stop the job).
  */
-public final class SessionTableScan implements AutoCloseable {
+public final class SessionTableScan implements SessionScan {
     private static final Logger LOG = LoggerFactory.getLogger(SessionTableScan.class);
     public static final String STAGE = "session-scan";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long BACKOFF_BASE_MILLIS = 200;
     private static final long BACKOFF_MAX_MILLIS = 20_000;
-
-    /** Where the scan's items go; called from the scan's threads. */
-    public interface Receiver {
-        /** A page of parsed items; may block to slow the scan down. */
-        void items(List<Parsed<SessionRecord>> page) throws InterruptedException;
-
-        /** Every segment has been read. */
-        void finished();
-    }
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -52,6 +45,12 @@ public final class SessionTableScan implements AutoCloseable {
         this.segments = segments;
     }
 
+    /** Scans of the table, each with a DynamoDB client of its own. */
+    public static SessionScan.Factory of(AwsSettings aws, String table, int segments) {
+        return () -> new SessionTableScan(AwsClients.dynamoDb(aws), table, segments);
+    }
+
+    @Override
     public void start(Receiver receiver) {
         AtomicInteger remaining = new AtomicInteger(segments);
         long scanMillis = System.currentTimeMillis();

@@ -29,7 +29,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  * no longer exists drops its messages; what is refused for good, or still fails when the budget is spent,
  * is reported as {@link SendOutcome.Kind#FAILED} to the caller, which dead-letters it. Thread-safe.
  */
-public final class BatchingSender implements AutoCloseable {
+public final class BatchingSender implements MessageSender {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingSender.class);
 
     /** What the sender reports, for metrics. */
@@ -61,7 +61,7 @@ public final class BatchingSender implements AutoCloseable {
         this.retryTimer = DaemonThreads.scheduler("sqs-retry-timer");
     }
 
-    /** Sends one message; {@code done} is called exactly once, from any thread. */
+    @Override
     public void send(SqsMessage message, Consumer<SendOutcome> done) {
         if (message.body().length() > settings.maxBatchBytes) {
             listener.failed();
@@ -245,6 +245,7 @@ public final class BatchingSender implements AutoCloseable {
         p.done.accept(SendOutcome.failed(reason));
     }
 
+    /** Stops retrying; the client is its owner's to close. */
     @Override
     public void close() {
         retryTimer.shutdownNow();

@@ -10,8 +10,8 @@ public final class SendOutcome {
         FAILED
     }
 
-    static final SendOutcome SENT = new SendOutcome(Kind.SENT, null);
-    static final SendOutcome QUEUE_GONE = new SendOutcome(Kind.QUEUE_GONE, null);
+    public static final SendOutcome SENT = new SendOutcome(Kind.SENT, null);
+    public static final SendOutcome QUEUE_GONE = new SendOutcome(Kind.QUEUE_GONE, null);
 
     public final Kind kind;
     /** Why it failed; null unless {@link Kind#FAILED}. */
@@ -22,7 +22,7 @@ public final class SendOutcome {
         this.reason = reason;
     }
 
-    static SendOutcome failed(String reason) {
+    public static SendOutcome failed(String reason) {
         return new SendOutcome(Kind.FAILED, reason);
     }
 

@@ -3,6 +3,7 @@ package io.sqsbrowser.sqs;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsSettings;
 import java.util.Locale;
+import java.util.function.Consumer;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 
 /** The SQS client a sender uses, by the HTTP client configured ({@code Sqs.httpClient}). */
@@ -24,6 +25,26 @@ public final class SenderClients {
     }
 
     private SenderClients() {}
+
+    /** Senders that batch and retry ({@link BatchingSender}), each over a client of its own, closed with it. */
+    public static MessageSender.Factory batching(AwsSettings aws, SenderSettings settings) {
+        return metrics -> {
+            SqsAsyncClient sqs = create(aws, settings.maxInFlightRequests, settings.http);
+            BatchingSender sender = new BatchingSender(sqs, settings, new SenderMetrics(metrics));
+            return new MessageSender() {
+                @Override
+                public void send(SqsMessage message, Consumer<SendOutcome> done) {
+                    sender.send(message, done);
+                }
+
+                @Override
+                public void close() {
+                    sender.close();
+                    sqs.close();
+                }
+            };
+        };
+    }
 
     public static SqsAsyncClient create(AwsSettings aws, int maxInFlightRequests, Http http) {
         return http == Http.APACHE

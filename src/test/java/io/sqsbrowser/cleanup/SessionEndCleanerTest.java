@@ -16,8 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.flink.streaming.api.operators.StreamSink;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import io.sqsbrowser.testing.SinkHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -31,9 +30,7 @@ class SessionEndCleanerTest {
                     "cognitoidentity", cognito.endpoint()));
             AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", endpoints);
             List<String> queues = new ArrayList<>();
-            try (OneInputStreamOperatorTestHarness<SessionRecord, Object> harness =
-                    new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new SessionEndCleaner(aws, "ended", null)))) {
-                harness.open();
+            try (var harness = SinkHarness.open(new SessionEndCleanup(aws, "ended", null), null)) {
                 for (int i = 0; i < 130; i++) {
                     SessionRecord ended = new SessionRecord();
                     ended.userId = "u";
@@ -70,9 +67,7 @@ class SessionEndCleanerTest {
             String deadLetters = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();
             String otherShape = emulators.sqs().createQueue(b -> b.queueName("kept-dead-letters")).queueUrl();
             String session = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();
-            try (OneInputStreamOperatorTestHarness<SessionRecord, Object> harness =
-                    new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new SessionEndCleaner(aws, "kept", deadLetters)))) {
-                harness.open();
+            try (var harness = SinkHarness.open(new SessionEndCleanup(aws, "kept", deadLetters), null)) {
                 int i = 0;
                 for (String url : List.of(deadLetters, otherShape, session)) {
                     SessionRecord ended = new SessionRecord();

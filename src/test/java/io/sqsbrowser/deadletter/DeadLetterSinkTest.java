@@ -18,7 +18,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.StreamSink;
+import io.sqsbrowser.testing.SinkHarness;
+import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,9 +42,9 @@ class DeadLetterSinkTest {
         return d;
     }
 
-    private static OneInputStreamOperatorTestHarness<DeadLetter, Object> harness(Emulators emulators,
-            DeadLetterDestination destination) throws Exception {
-        return new OneInputStreamOperatorTestHarness<>(new StreamSink<>(new DeadLetterSink(emulators.aws(), destination, 1 << 20)));
+    private static OneInputStreamOperatorTestHarness<DeadLetter, CommittableMessage<Void>> harness(Emulators emulators,
+            DeadLetterDestination destination, OperatorSubtaskState restoreFrom) throws Exception {
+        return SinkHarness.open(new DeadLetterSink(emulators.aws(), destination, 1 << 20), restoreFrom);
     }
 
     private static List<JsonNode> receive(Emulators emulators, String queue, int expected) {
@@ -73,8 +74,7 @@ class DeadLetterSinkTest {
     @Test
     void writesToAnSqsQueue(Emulators emulators) throws Exception {
         String queue = queue(emulators);
-        try (OneInputStreamOperatorTestHarness<DeadLetter, Object> h = harness(emulators, new DeadLetterDestination(DeadLetterDestination.Type.SQS, queue))) {
-            h.open();
+        try (var h = harness(emulators, new DeadLetterDestination(DeadLetterDestination.Type.SQS, queue), null)) {
             h.processElement(deadLetter("m-1", "{\"m\":1}".getBytes(StandardCharsets.UTF_8)), 1);
             JsonNode node = receive(emulators, queue, 1).get(0);
             assertThat(node.get("stage").asText()).isEqualTo("delivery");
@@ -91,8 +91,7 @@ class DeadLetterSinkTest {
         String stream = "dlq-" + UUID.randomUUID();
         AwsResources.createStream(emulators.kinesis(), stream, 1);
         byte[] huge = "x".repeat(3_000_000).getBytes(StandardCharsets.UTF_8);
-        try (OneInputStreamOperatorTestHarness<DeadLetter, Object> h = harness(emulators, new DeadLetterDestination(DeadLetterDestination.Type.KINESIS, stream))) {
-            h.open();
+        try (var h = harness(emulators, new DeadLetterDestination(DeadLetterDestination.Type.KINESIS, stream), null)) {
             h.processElement(deadLetter("m-1", "{\"m\":1}".getBytes(StandardCharsets.UTF_8)), 1);
             h.processElement(deadLetter("m-2", huge), 2);
             String shard = emulators.kinesis().listShards(b -> b.streamName(stream)).shards().get(0).shardId();
@@ -126,8 +125,7 @@ class DeadLetterSinkTest {
         byte[] binary = new byte[2_000_000];
         new Random(1).nextBytes(binary);
         byte[] nonCharacter = "{\"m\":\"\uFFFF\"}".getBytes(StandardCharsets.UTF_8);
-        try (OneInputStreamOperatorTestHarness<DeadLetter, Object> h = harness(emulators, new DeadLetterDestination(DeadLetterDestination.Type.SQS, queue))) {
-            h.open();
+        try (var h = harness(emulators, new DeadLetterDestination(DeadLetterDestination.Type.SQS, queue), null)) {
             h.processElement(deadLetter("text", bigText), 1);
             h.processElement(deadLetter("binary", binary), 2);
             h.processElement(deadLetter("nonchar", nonCharacter), 3);
@@ -155,22 +153,52 @@ class DeadLetterSinkTest {
         emulators.sqs().deleteQueue(b -> b.queueUrl(queue));
         DeadLetterDestination destination = new DeadLetterDestination(DeadLetterDestination.Type.SQS, queue);
         OperatorSubtaskState snapshot;
-        try (OneInputStreamOperatorTestHarness<DeadLetter, Object> h = harness(emulators, destination)) {
-            h.open();
+        try (var h = harness(emulators, destination, null)) {
             for (int i = 0; i < 25; i++) {
                 h.processElement(deadLetter("m-" + i, ("{\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8)), i);
             }
             snapshot = h.snapshot(1, 100);
         }
         // The sink that took them is gone; a restored one writes them once the queue exists again.
-        try (OneInputStreamOperatorTestHarness<DeadLetter, Object> restored = harness(emulators, destination)) {
-            restored.initializeState(snapshot);
-            restored.open();
+        try (var restored = harness(emulators, destination, snapshot)) {
             restored.processElement(deadLetter("m-25", "{}".getBytes(StandardCharsets.UTF_8)), 26);
             Thread.sleep(500);
             emulators.sqs().createQueue(b -> b.queueName(name));
             List<JsonNode> received = receive(emulators, queue, 26);
             assertThat(received).extracting(n -> n.get("messageId").asText()).doesNotHaveDuplicates().hasSize(26);
+        }
+    }
+
+    /**
+     * Once the buffer is full (the destination down), the task waits for room in its mailbox, not in a monitor: its
+     * mails (timers, answers of the operators chained with it, cancellation) still run meanwhile, and it goes on as
+     * soon as the destination takes the dead letters.
+     */
+    @Test
+    void aFullBufferHoldsTheTaskInItsMailboxNotInAMonitor(Emulators emulators) throws Exception {
+        String name = "dlq-" + UUID.randomUUID();
+        String queue = emulators.sqs().createQueue(b -> b.queueName(name)).queueUrl();
+        emulators.sqs().deleteQueue(b -> b.queueUrl(queue));
+        DeadLetterDestination destination = new DeadLetterDestination(DeadLetterDestination.Type.SQS, queue);
+        try (var h = SinkHarness.open(new DeadLetterSink(emulators.aws(), destination, 1), null)) {
+            h.processElement(deadLetter("m-0", "{}".getBytes(StandardCharsets.UTF_8)), 0);
+            java.util.concurrent.atomic.AtomicBoolean mailRan = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread meanwhile = new Thread(() -> {
+                try {
+                    Thread.sleep(500);
+                    h.getTaskMailbox().put(new org.apache.flink.streaming.runtime.tasks.mailbox.Mail(() -> mailRan.set(true),
+                            org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox.MAX_PRIORITY, "a mail while the task waits"));
+                    Thread.sleep(500);
+                    emulators.sqs().createQueue(b -> b.queueName(name));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            meanwhile.start();
+            h.processElement(deadLetter("m-1", "{}".getBytes(StandardCharsets.UTF_8)), 1);
+            meanwhile.join();
+            assertThat(mailRan).as("a mail ran while the task waited for room").isTrue();
+            assertThat(receive(emulators, queue, 2)).extracting(n -> n.get("messageId").asText()).containsExactlyInAnyOrder("m-0", "m-1");
         }
     }
 

@@ -14,11 +14,16 @@ import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.session.SessionItems;
 import io.sqsbrowser.session.SessionRecord;
+import io.sqsbrowser.session.SessionScan;
+import io.sqsbrowser.session.SessionTableScan;
+import io.sqsbrowser.sqs.MessageSender;
+import io.sqsbrowser.sqs.SendOutcome;
 import io.sqsbrowser.sqs.SenderClients;
 import io.sqsbrowser.sqs.SenderSettings;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.HarnessMails;
+import io.sqsbrowser.testing.SessionRecords;
 import io.sqsbrowser.testing.TestSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -65,14 +70,36 @@ class AudienceExpanderTest {
         emulators = started;
     }
 
-    private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes) {
-        return settings(maxInFlightBytes, scanTable, maxMessageBytes, 0);
+    /** The expander's settings, its SQS sender and (for a named table) its cold-start scan. */
+    private static final class Setup {
+        final DeliverySettings delivery;
+        final MessageSender.Factory senders;
+        final SessionScan.Factory scans;
+
+        Setup(DeliverySettings delivery, MessageSender.Factory senders, SessionScan.Factory scans) {
+            this.delivery = delivery;
+            this.senders = senders;
+            this.scans = scans;
+        }
     }
 
-    private static AudienceExpander.Settings settings(long maxInFlightBytes, String scanTable, int maxMessageBytes,
-            long fanOutMessagesPerSecond) {
-        return new AudienceExpander.Settings(emulators.aws(), new SenderSettings(16, 10_000, 1, 20, maxMessageBytes, SenderClients.Http.APACHE),
-                maxInFlightBytes, 1024, fanOutMessagesPerSecond, HOUR, scanTable, 2, 60_000, 1 << 20);
+    private static Setup settings(long maxInFlightBytes, String scanTable, int maxMessageBytes) {
+        return settings(maxInFlightBytes, scanTable, maxMessageBytes, 0, 64L << 20);
+    }
+
+    private static Setup settings(long maxInFlightBytes, String scanTable, int maxMessageBytes, long fanOutMessagesPerSecond) {
+        return settings(maxInFlightBytes, scanTable, maxMessageBytes, fanOutMessagesPerSecond, 64L << 20);
+    }
+
+    private static Setup settings(long maxInFlightBytes, String scanTable, int maxMessageBytes, long fanOutMessagesPerSecond,
+            long maxHeldEventBytes) {
+        DeliverySettings delivery = DeliverySettings.builder().maxInFlightBytes(maxInFlightBytes).maxInFlightRequests(16)
+                .maxMessageBytes(maxMessageBytes).maxHeldEventBytes(maxHeldEventBytes).fanOutMessagesPerSecond(fanOutMessagesPerSecond)
+                .tombstoneRetentionMillis(HOUR).graceWindow(60_000, 1 << 20).build();
+        SenderSettings sqs = SenderSettings.builder().maxInFlightRequests(16).retryForMillis(10_000).backoff(1, 20)
+                .maxMessageBytes(maxMessageBytes).build();
+        return new Setup(delivery, SenderClients.batching(emulators.aws(), sqs),
+                scanTable == null ? null : SessionTableScan.of(emulators.aws(), scanTable, 2));
     }
 
     /** Where keyed state lives: the heap (Flink's default) or RocksDB, incremental (as Managed Flink runs). */
@@ -84,23 +111,30 @@ class AudienceExpanderTest {
         }
     }
 
-    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(AudienceExpander.Settings settings,
+    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(Setup settings,
             int parallelism, int subtask, OperatorSubtaskState restoreFrom) throws Exception {
         return harness(settings, parallelism, subtask, restoreFrom, Backend.HEAP);
     }
 
-    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(AudienceExpander.Settings settings,
+    private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness(Setup settings,
             int parallelism, int subtask, OperatorSubtaskState restoreFrom, Backend backend) throws Exception {
+        AudienceExpander[] created = new AudienceExpander[1];
         KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h = new KeyedMultiInputStreamOperatorTestHarness<>(
-                new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class,
-                        (parameters, mailbox) -> new AudienceExpander(parameters, mailbox, settings)), MAX_PARALLELISM, parallelism, subtask);
+                new MailboxOperatorFactory<Object, DeadLetter>(AudienceExpander.class, (parameters, mailbox) -> created[0] =
+                        new AudienceExpander(parameters, mailbox, settings.delivery, settings.senders, settings.scans)),
+                MAX_PARALLELISM, parallelism, subtask);
         h.setStateBackend(backend.create());
         h.getStreamConfig().setStateKeySerializer(StringSerializer.INSTANCE);
         // The harness numbers inputs from 0; Flink's input ids start at 1.
         h.setKeySelector(AudienceExpander.SESSION_CHANGES - 1, (SessionRecord s) -> s.userId);
         h.setKeySelector(AudienceExpander.USER_EVENTS - 1, (DeliveryEvent e) -> e.userId);
-        return HarnessMails.open(h, restoreFrom);
+        HarnessMails.open(h, restoreFrom);
+        OPERATORS.put(h, created[0]);
+        return h;
     }
+
+    /** Each harness's operator (the harness hands out only operators of another base class). */
+    private static final Map<Object, AudienceExpander> OPERATORS = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
     private static KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> harness() throws Exception {
         return harness(settings(64 << 20, null, 262_144), 1, 0, null);
@@ -337,6 +371,76 @@ class AudienceExpanderTest {
         }
     }
 
+    /** Users with an entry in the operator's keyed state. */
+    private static long usersInKeyedState(KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter> h) {
+        AudienceExpander operator = OPERATORS.get(h);
+        try (java.util.stream.Stream<Object> users = operator.getKeyedStateBackend()
+                .getKeys("sessions", org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+            return users.count();
+        }
+    }
+
+    /** A sender double: answers every message as sent, from a thread of its own as the SDK does, and counts them. */
+    private static final class AnsweringSender implements MessageSender {
+        static final java.util.concurrent.atomic.AtomicInteger SENT = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void send(io.sqsbrowser.sqs.SqsMessage message, java.util.function.Consumer<SendOutcome> done) {
+            SENT.incrementAndGet();
+            java.util.concurrent.CompletableFuture.runAsync(() -> done.accept(SendOutcome.SENT));
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    /**
+     * Once every session has ended and the retention has passed, the operator holds nothing: no user in keyed state,
+     * no expansion and no grace-window event in the checkpoint. (A double answers for SQS: only the bookkeeping is tested.)
+     */
+    @Test
+    void afterEverySessionEndsAndTheRetentionPassesNothingIsLeftBehind() throws Exception {
+        long now = System.currentTimeMillis();
+        Setup real = settings(64 << 20, null, 262_144);
+        Setup answering = new Setup(real.delivery, metrics -> new AnsweringSender(), null);
+        try (var h = harness(answering, 1, 0, null)) {
+            h.setProcessingTime(now);
+            List<SessionRecord> sessions = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                SessionRecord s = SessionRecords.live("A", "u" + i, "s" + i, CipherFormat.GCM, now / 1000);
+                s.created = now - 1_000;
+                sessions.add(s);
+                change(h, s);
+            }
+            int sentBefore = AnsweringSender.SENT.get();
+            send(h, "{\"messageId\":\"everyone\"}", now);
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"one\"}", now);
+            runMailsUntil(h, "both events finished", () -> historyRows(h).size() == 6);
+            assertThat(AnsweringSender.SENT.get()).isEqualTo(sentBefore + 6);
+            for (SessionRecord s : sessions) {
+                SessionRecord removed = s.tombstone();
+                removed.version = 2;
+                removed.changedMillis = now;
+                change(h, removed);
+            }
+            assertThat(usersInKeyedState(h)).as("tombstones, within the retention").isEqualTo(5);
+            h.setProcessingTime(now + 2 * HOUR);
+            runMailsFor(h, Duration.ofMillis(50));
+            assertThat(usersInKeyedState(h)).as("users left in keyed state").isZero();
+            OperatorSubtaskState snapshot = h.snapshot(1, 1);
+            try (var restored = harness(answering, 1, 0, snapshot)) {
+                assertThat(usersInKeyedState(restored)).isZero();
+                // Had the grace window kept the two events, a session created before them and learnt of now would get them.
+                SessionRecord late = SessionRecords.live("A", "u9", "s9", CipherFormat.GCM, now / 1000);
+                late.created = now - 1_000;
+                change(restored, late);
+                runMailsFor(restored, Duration.ofMillis(100));
+                assertThat(AnsweringSender.SENT.get()).as("nothing from an emptied grace window").isEqualTo(sentBefore + 6);
+                assertThat(usersInKeyedState(restored)).isEqualTo(1);
+            }
+        }
+    }
+
     /** Version 2 of a session of account A, and version 1 of it (same item, so older), each with its own queue. */
     private static SessionRecord[] versionTwoAndOne(String user, String sessionId) {
         SessionRecord v2 = session("A", user, sessionId, CipherFormat.GCM);
@@ -385,7 +489,7 @@ class AudienceExpanderTest {
         try (var h = harness(settings(64 << 20, null, 262_144), 1, 0, null, backend)) {
             change(h, lapsed);
             change(h, live);
-            h.setProcessingTime(1_000);
+            h.setProcessingTime(nowSeconds * 1000); // the sweep runs on processing time, which tells lapsed sessions
             runMailsFor(h, Duration.ofMillis(200));
             change(h, lapsedOlderVersion);
             change(h, liveOlderVersion);
@@ -432,41 +536,42 @@ class AudienceExpanderTest {
     }
 
     /**
-     * Broadcasts taken and not finished are bounded in bytes (1,024 here): with one message in flight at a time, a
-     * second broadcast after a first of 1,100 bytes is taken only once the first has been answered for every
-     * session, so a producer cannot pile broadcasts up in memory (and in every checkpoint) faster than they go out.
+     * Broadcasts taken and not finished are bounded in bytes (2,048 here): after two broadcasts of 1,100 bytes, a
+     * third is taken only once the first has been answered for every session, so a producer cannot pile broadcasts up
+     * in memory (and in every checkpoint) faster than they go out.
      */
     @Test
     void broadcastsTakenAndNotFinishedAreBoundedInBytes() throws Exception {
         List<SessionRecord> sessions = oneSessionPerUser(10);
         String text = "x".repeat(1_100);
-        try (var h = harness(settings(1, null, 262_144), 1, 0, null)) {
+        try (var h = harness(settings(2_048, null, 2_048, 0, 2_048), 1, 0, null)) {
             changeAll(h, sessions);
             send(h, "{\"messageId\":\"first\",\"message\":\"" + text + "\"}");
             send(h, "{\"messageId\":\"second\",\"message\":\"" + text + "\"}");
-            assertThat(sessions).as("sessions with the first broadcast when the second was taken")
+            send(h, "{\"messageId\":\"third\",\"message\":\"" + text + "\"}");
+            assertThat(sessions).as("sessions with the first broadcast when the third was taken")
                     .allMatch(s -> messagesIn(s) >= 1);
-            runMailsUntil(h, "both broadcasts", () -> sessions.stream().allMatch(s -> messagesIn(s) == 2));
+            runMailsUntil(h, "every broadcast", () -> sessions.stream().allMatch(s -> messagesIn(s) == 3));
             for (SessionRecord s : sessions) {
-                assertThat(drain(s).stream().map(m -> m.get("messageId").asText())).containsExactlyInAnyOrder("first", "second");
+                assertThat(drain(s).stream().map(m -> m.get("messageId").asText())).containsExactlyInAnyOrder("first", "second", "third");
             }
         }
     }
 
     /**
-     * The same bound holds for user events (held while SQS is slow or down): with one message in flight at a time and
-     * 1,024 bytes allowed, a third 1,100-byte event is taken only once the second has been answered.
+     * The same bound holds for user events (held while SQS is slow or down): with 2,048 bytes allowed, a third
+     * 1,100-byte event is taken only once the first has been answered.
      */
     @Test
     void userEventsTakenAndNotFinishedAreBoundedInBytes() throws Exception {
         List<SessionRecord> sessions = oneSessionPerUser(3);
         String text = "x".repeat(1_100);
-        try (var h = harness(settings(1, null, 262_144), 1, 0, null)) {
+        try (var h = harness(settings(2_048, null, 2_048, 0, 2_048), 1, 0, null)) {
             changeAll(h, sessions);
             for (SessionRecord s : sessions) {
                 send(h, "{\"userId\":\"" + s.userId + "\",\"messageId\":\"m\",\"message\":\"" + text + "\"}");
             }
-            assertThat(messagesIn(sessions.get(1))).as("the second event's message when the third was taken").isEqualTo(1);
+            assertThat(messagesIn(sessions.get(0))).as("the first event's message when the third was taken").isEqualTo(1);
             runMailsUntil(h, "every event", () -> sessions.stream().allMatch(s -> messagesIn(s) == 1));
         }
     }
@@ -492,7 +597,7 @@ class AudienceExpanderTest {
         List<SessionRecord> sessions = new ArrayList<>();
         String payload = "x".repeat(1000);
         // A GCM body for this event is about 1.4 KB: a budget of 5 KB holds four at once, and one user's overshoot.
-        try (var h = harness(settings(5_000, null, 262_144), 1, 0, null)) {
+        try (var h = harness(settings(5_000, null, 2_048), 1, 0, null)) {
             for (int i = 0; i < 30; i++) {
                 SessionRecord s = session("A", "u" + i, "s" + i, CipherFormat.GCM);
                 sessions.add(s);
@@ -513,7 +618,7 @@ class AudienceExpanderTest {
         List<SessionRecord> sessions = new ArrayList<>();
         OperatorSubtaskState snapshot;
         int deliveredBefore;
-        try (var h = harness(settings(3_000, null, 262_144), 1, 0, null, backend)) {
+        try (var h = harness(settings(3_000, null, 2_048), 1, 0, null, backend)) {
             for (int i = 0; i < 60; i++) {
                 SessionRecord s = session("A", "user-" + i, "s" + i, CipherFormat.CTR);
                 sessions.add(s);
@@ -532,7 +637,7 @@ class AudienceExpanderTest {
         // Rescaled to 3: each new subtask resumes the users of its key groups.
         List<KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter>> restored = new ArrayList<>();
         for (int subtask = 0; subtask < 3; subtask++) {
-            restored.add(harness(settings(3_000, null, 262_144), 3, subtask,
+            restored.add(harness(settings(3_000, null, 2_048), 3, subtask,
                     AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, MAX_PARALLELISM, 1, 3, subtask), backend));
         }
         try {
@@ -576,15 +681,18 @@ class AudienceExpanderTest {
         emulators.dynamoDb().putItem(b -> b.tableName(table).item(broken));
         SessionRecord s = record(stored);
         OperatorSubtaskState afterScan;
-        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, null, backend)) {
+        try (var h = harness(settings(64 << 20, table, 2_048, 0, 2_048), 1, 0, null, backend)) {
             send(h, "{\"userId\":\"u1\",\"messageId\":\"early-user\"}");
             // The scan's first page waits for the task thread, which has not run it.
             Await.until(Duration.ofSeconds(30), "a page of the scan for the task thread", () -> h.getTaskMailbox().hasMail());
             assertThat(messagesIn(s)).as("nothing leaves before the table is read").isZero();
-            // Past 1 KiB of waiting events the task takes no more input: this call returns once the scan has ended,
-            // its pages applied on the task thread meanwhile.
             send(h, "{\"messageId\":\"early-everyone\",\"padding\":\"" + "p".repeat(1200) + "\"}");
-            runMailsUntil(h, "both early events", () -> messagesIn(s) == 2);
+            send(h, "{\"accountId\":\"A\",\"messageId\":\"early-account\",\"padding\":\"" + "p".repeat(1200) + "\"}");
+            // Past 2 KiB of waiting events the task takes no more input: this call returns once the scan has ended
+            // (its pages applied on the task thread meanwhile) and an event has finished.
+            send(h, "{\"userId\":\"u1\",\"messageId\":\"backlog\"}");
+            assertThat(messagesIn(s)).as("the table was read and the early events went out before the backlog was taken").isPositive();
+            runMailsUntil(h, "every early event", () -> messagesIn(s) == 4);
             assertThat(h.extractOutputValues()).extracting(d -> d.stage + ": " + d.reason)
                     .containsExactly("session-scan: invalid session item: session item has no aesKey");
             runMailsFor(h, Duration.ofMillis(300)); // SQS's answers: nothing left unconfirmed to send again
@@ -593,7 +701,7 @@ class AudienceExpanderTest {
         drain(s);
         // Restored from a checkpoint taken after the scan: no scan (the table is even gone), no waiting.
         emulators.dynamoDb().deleteTable(b -> b.tableName(table));
-        try (var h = harness(settings(64 << 20, table, 262_144), 1, 0, afterScan, backend)) {
+        try (var h = harness(settings(64 << 20, table, 2_048, 0, 2_048), 1, 0, afterScan, backend)) {
             send(h, "{\"userId\":\"u1\",\"messageId\":\"after-restore\"}");
             runMailsUntil(h, "the message", () -> messagesIn(s) == 1);
         }

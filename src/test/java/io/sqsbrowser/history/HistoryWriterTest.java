@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.deadletter.DeadLetter;
-import io.sqsbrowser.job.MailboxOperatorFactory;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sqsbrowser.deadletter.DeadLetterDestination;
+import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.SinkHarness;
+import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
+import org.junit.jupiter.api.BeforeEach;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.DynamoDbFaultProxy;
@@ -23,20 +29,42 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * The history writer against dynalite: rows it cannot write become dead letters holding the row, it never
- * waits for the table, and what is not yet written survives a restore.
+ * The history sink against dynalite: rows it cannot write become dead letters holding the row (written to the
+ * dead-letter queue), it never waits for the table, and what is not yet written survives a restore.
  */
 @ExtendWith(EmulatorsExtension.class)
 class HistoryWriterTest {
     private static final String MESSAGE = "{\"message\":\"hello\",\"messageId\":\"m-1\"}";
+    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-    private static OneInputStreamOperatorTestHarness<HistoryRows, DeadLetter> harness(AwsSettings aws, String table,
+    /** The dead-letter queue of the test in hand: rows the table refuses are written there. */
+    private String deadLetterQueue;
+
+    private OneInputStreamOperatorTestHarness<HistoryRows, CommittableMessage<Void>> harness(AwsSettings aws, String table,
             long maxBufferedBytes, OperatorSubtaskState restoreFrom) throws Exception {
-        HistoryWriter.Settings settings = new HistoryWriter.Settings(table, 3600, 4, maxBufferedBytes, 5, 50, Duration.ofMillis(200));
-        OneInputStreamOperatorTestHarness<HistoryRows, DeadLetter> h = new OneInputStreamOperatorTestHarness<>(
-                new MailboxOperatorFactory<HistoryRows, DeadLetter>(HistoryWriter.class,
-                        (parameters, mailbox) -> new HistoryWriter(aws, settings, mailbox)), 1, 1, 0);
-        return HarnessMails.open(h, restoreFrom);
+        HistorySettings settings = HistorySettings.builder(table).ttlHours(1).maxInFlightRequests(4).maxBufferedBytes(maxBufferedBytes)
+                .backoff(5, 50).finishWait(Duration.ofMillis(200)).build();
+        return SinkHarness.open(new HistorySink(aws, settings,
+                new DeadLetterDestination(DeadLetterDestination.Type.SQS, deadLetterQueue), 1 << 20), restoreFrom);
+    }
+
+    @BeforeEach
+    void deadLetterQueue(Emulators emulators) {
+        deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName("history-dlq-" + UUID.randomUUID())).queueUrl();
+    }
+
+    /** The dead letters written so far to the test's queue (each read once). */
+    private final List<DeadLetter> deadLetters = new java.util.ArrayList<>();
+
+    private List<DeadLetter> deadLetters(Emulators emulators) {
+        for (var m : emulators.sqs().receiveMessage(b -> b.queueUrl(deadLetterQueue).maxNumberOfMessages(10)).messages()) {
+            try {
+                deadLetters.add(JSON.readValue(m.body(), DeadLetter.class));
+            } catch (java.io.IOException e) {
+                throw new AssertionError("a dead letter that is not JSON: " + m.body(), e);
+            }
+        }
+        return deadLetters;
     }
 
     private static HistoryRows rows(String... users) {
@@ -94,8 +122,8 @@ class HistoryWriterTest {
     void rowsTheTableRefusesForGoodBecomeDeadLettersHoldingTheRow(Emulators emulators) throws Exception {
         try (var h = harness(emulators.aws(), "no-such-table-" + UUID.randomUUID(), 1 << 20, null)) {
             h.processElement(new StreamRecord<>(rows("u1", "u2")));
-            HarnessMails.runUntil(h, "two dead letters", () -> h.extractOutputValues().size() == 2);
-            List<DeadLetter> deadLetters = h.extractOutputValues();
+            HarnessMails.runUntil(h, "two dead letters", () -> deadLetters(emulators).size() == 2);
+            List<DeadLetter> deadLetters = deadLetters(emulators);
             assertThat(deadLetters).extracting(d -> d.userId).containsExactlyInAnyOrder("u1", "u2");
             assertThat(deadLetters).allSatisfy(d -> {
                 assertThat(d.stage).isEqualTo("history");
@@ -111,7 +139,7 @@ class HistoryWriterTest {
         String table = newTable(emulators);
         try (DynamoDbFaultProxy proxy = new DynamoDbFaultProxy(emulators.dynamoDbPort)) {
             AwsSettings throughProxy = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test",
-                    Map.of("dynamodb", proxy.endpoint()));
+                    Map.of("dynamodb", proxy.endpoint(), "sqs", "http://127.0.0.1:" + emulators.sqsPort));
             proxy.throttle(true);
             OperatorSubtaskState snapshot;
             // Room for one group of three users (the message once, and each user).
@@ -121,7 +149,8 @@ class HistoryWriterTest {
                 h.processElement(new StreamRecord<>(rows("u4")));
                 assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the writer never waits for the table")
                         .isLessThan(Duration.ofSeconds(2));
-                assertThat(h.extractOutputValues()).extracting(d -> d.userId + ": " + d.reason)
+                Await.until(Duration.ofSeconds(10), "the dead letter of u4's row", () -> !deadLetters(emulators).isEmpty());
+                assertThat(deadLetters(emulators)).extracting(d -> d.userId + ": " + d.reason)
                         .containsExactly("u4: history table unavailable: 0 MiB of rows already wait to be written");
                 // The harness's clock fires the retries' timers.
                 for (long now = 1_000; proxy.throttled.get() < 6 && now < 100_000; now += 1_000) {

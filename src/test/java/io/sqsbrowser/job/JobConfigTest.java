@@ -48,7 +48,7 @@ class JobConfigTest {
         assertThat(c.sessionChanges.initialPosition).isEqualTo("TRIM_HORIZON");
         assertThat(c.bootstrapScan).isTrue();
         assertThat(c.sqs.maxInFlightRequests).isEqualTo(128);
-        assertThat(c.fanOutMessagesPerSecond).as("broadcasts unpaced").isZero();
+        assertThat(c.delivery.fanOutMessagesPerSecond).as("broadcasts unpaced").isZero();
         assertThat(c.parallelism).isZero();
         assertThat(c.history.ttlSeconds).isEqualTo(86_400);
         assertThat(c.cleanup).isTrue();
@@ -91,7 +91,7 @@ class JobConfigTest {
         Map<String, Properties> negativePace = minimal();
         negativePace.put("Sqs", props("fanOutMessagesPerSecond", "-5"));
         assertThatThrownBy(() -> JobConfig.fromPropertyGroups(negativePace))
-                .hasMessage("Sqs.fanOutMessagesPerSecond must be 0 (no limit) or more, got -5");
+                .hasMessage("Sqs.fanOutMessagesPerSecond must be at least 0, got -5");
 
         Map<String, Properties> gone = minimal();
         gone.put("Sqs", props("maxAttempts", "8"));

@@ -83,7 +83,8 @@ class BatchingSenderTest {
 
     /** Backoff of 1 to 5 ms, retried for up to {@code retryForMillis}. */
     private static SenderSettings settings(int inFlight, long retryForMillis) {
-        return new SenderSettings(inFlight, retryForMillis, 1, 5, 262_144, SenderClients.Http.NETTY);
+        return SenderSettings.builder().maxInFlightRequests(inFlight).retryForMillis(retryForMillis).backoff(1, 5)
+                .http(SenderClients.Http.NETTY).build();
     }
 
     private List<SendOutcome> sendAll(BatchingSender sender, List<Delivery> deliveries) throws Exception {
@@ -176,7 +177,8 @@ class BatchingSenderTest {
         for (int i = 0; i < 6; i++) {
             deliveries.add(delivery(queue, "x".repeat(400)));
         }
-        try (BatchingSender sender = new BatchingSender(sqs, new SenderSettings(1, 10_000, 1, 5, 1000, SenderClients.Http.NETTY), listener)) {
+        try (BatchingSender sender = new BatchingSender(sqs, SenderSettings.builder().maxInFlightRequests(1).retryForMillis(10_000).backoff(1, 5)
+                .maxMessageBytes(1000).http(SenderClients.Http.NETTY).build(), listener)) {
             assertThat(sendAll(sender, deliveries)).allMatch(o -> o.kind == SendOutcome.Kind.SENT);
             assertThat(sendAll(sender, List.of(delivery(queue, "y".repeat(1001))))).extracting(o -> o.kind)
                     .containsExactly(SendOutcome.Kind.FAILED);

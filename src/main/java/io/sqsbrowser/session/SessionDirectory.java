@@ -1,0 +1,144 @@
+package io.sqsbrowser.session;
+
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Every session a subtask knows of, by user: each user's {@link UserSessions} in a {@link Store} (the expander's keyed
+ * state), the {@link QueueUrlStems} their compact form refers to, and an in-memory {@link AccountIndex} beside them.
+ * It applies session changes, answers who an event may reach, and forgets, a slice at a time, users with nothing left
+ * that can matter. Times are the operator's processing time; it is used from the task thread only.
+ */
+public final class SessionDirectory {
+    /** Users checked by one sweep slice, and how often a sweep pass over every user may start. */
+    static final int SWEEP_SLICE = 5_000;
+    static final long SWEEP_PASS_MILLIS = 3_600_000L;
+
+    /** Where each user's sessions are kept, as bytes: the operator's keyed state, or a map in tests. */
+    public interface Store {
+        /** The user's sessions, or null when none are kept. */
+        byte[] get(String userId);
+
+        void put(String userId, byte[] sessions);
+
+        void remove(String userId);
+
+        /** Every user with sessions kept. */
+        List<String> users();
+    }
+
+    /** What the directory reports, for metrics. */
+    public interface Listener {
+        /** A change older than what is known for its session was ignored. */
+        default void staleChange() {}
+
+        /** A user with nothing left that can matter was forgotten by the sweep. */
+        default void userForgotten() {}
+    }
+
+    /** What applying a change did. */
+    public enum Applied {
+        /** Nothing: the change was older than what is known. */
+        STALE,
+        /** A known session changed, or was removed. */
+        CHANGED,
+        /** A session (or a new life of one: another creation time) is known from now on. */
+        LEARNT_OF
+    }
+
+    private final Store store;
+    private final QueueUrlStems stems = new QueueUrlStems();
+    private final AccountIndex accounts = new AccountIndex();
+    private final long tombstoneRetentionMillis;
+    private final Listener listener;
+    private long liveSessions;
+    private Iterator<String> sweeping;
+    private long sweepStarted = Long.MIN_VALUE / 2;
+
+    /**
+     * A directory over what {@code store} holds, with the queue URL stems of the checkpoint; the account index is
+     * read back from the store (it is not state).
+     */
+    public SessionDirectory(Store store, Collection<String> restoredStems, long tombstoneRetentionMillis, Listener listener) {
+        this.store = store;
+        this.tombstoneRetentionMillis = tombstoneRetentionMillis;
+        this.listener = listener;
+        stems.addAll(restoredStems);
+        for (String user : store.users()) {
+            UserSessions us = sessionsOf(user);
+            if (us != null) {
+                accounts.update(user, Set.of(), us.accounts());
+                liveSessions += us.notRemoved();
+            }
+        }
+    }
+
+    /** Applies a change (a live image or a removal) if it is newer than what is known of its session. */
+    public Applied apply(SessionRecord change, long nowMillis) {
+        UserSessions us = UserSessions.decode(change.userId, store.get(change.userId), stems);
+        Set<String> accountsBefore = us.accounts();
+        int before = us.notRemoved();
+        SessionRecord known = us.session(change.sessionId);
+        if (us.apply(change, nowMillis, tombstoneRetentionMillis) == UserSessions.Change.STALE) {
+            listener.staleChange();
+            return Applied.STALE;
+        }
+        if (us.isEmpty()) {
+            store.remove(change.userId);
+        } else {
+            store.put(change.userId, us.encode(stems));
+        }
+        accounts.update(change.userId, accountsBefore, us.accounts());
+        liveSessions += us.notRemoved() - before;
+        boolean learntOf = !change.removed && (known == null || known.created != change.created);
+        return learntOf ? Applied.LEARNT_OF : Applied.CHANGED;
+    }
+
+    /** The user's sessions, or null when none are known. */
+    public UserSessions sessionsOf(String userId) {
+        byte[] bytes = store.get(userId);
+        return bytes == null ? null : UserSessions.decode(userId, bytes, stems);
+    }
+
+    /** The users with a session in the account, or (null account) every user with a session. */
+    public Collection<String> users(String accountId) {
+        return accountId != null ? accounts.users(accountId) : accounts.allUsers();
+    }
+
+    /**
+     * Forgets, a slice of {@link #SWEEP_SLICE} users at a time, users with nothing left that can matter (every session
+     * removed or expired longer ago than the tombstone retention; {@link UserSessions#forgettable}): a pass over every
+     * user at most once per {@link #SWEEP_PASS_MILLIS}.
+     */
+    public void sweep(long nowMillis) {
+        if (sweeping == null || !sweeping.hasNext()) {
+            if (nowMillis - sweepStarted < SWEEP_PASS_MILLIS) {
+                return;
+            }
+            sweepStarted = nowMillis;
+            sweeping = store.users().iterator();
+        }
+        for (int i = 0; i < SWEEP_SLICE && sweeping.hasNext(); i++) {
+            String user = sweeping.next();
+            UserSessions us = sessionsOf(user);
+            if (us != null && us.forgettable(nowMillis, tombstoneRetentionMillis)) {
+                store.remove(user);
+                accounts.update(user, us.accounts(), Set.of());
+                liveSessions -= us.notRemoved();
+                listener.userForgotten();
+            }
+        }
+    }
+
+    /** Sessions known and not removed (some may have expired credentials, to be renewed). */
+    public long liveSessions() {
+        return liveSessions;
+    }
+
+    /** The queue URL stems, for the checkpoint: any subtask may read any user's sessions after a rescale. */
+    public List<String> stems() {
+        return stems.stems();
+    }
+}
