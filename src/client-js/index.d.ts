@@ -135,7 +135,32 @@ export interface SessionClientOptions {
   backoffCapMs?: number;
 }
 
-export type ClientState = 'idle' | 'polling' | 'following' | 'offline' | 'renewing' | 'ended';
+/**
+ * The client's states and, for each, the states it may move to: the one table of them (`STATE_TRANSITIONS` at run
+ * time). A client starts `idle`; `ended` is final, and nothing goes back to `idle`.
+ * - `idle`: not started. `following`: another tab polls. `polling`. `offline`: paused until `online`.
+ *   `renewing`: getting new credentials (shown once online). `ended`: see the `ended` event.
+ * - `idle` → `following` (started; another tab may hold the lock), `polling`/`offline` (started, this tab polls),
+ *   `ended` (stopped before it started); `following` → `polling`/`offline` (this tab got the lock); `polling` ↔
+ *   `offline`; `polling`/`offline` → `renewing` → `polling`/`offline`; every state but `ended` → `ended`.
+ */
+export interface StateTransitions {
+  readonly idle: readonly ['following', 'polling', 'offline', 'ended'];
+  readonly following: readonly ['polling', 'offline', 'ended'];
+  readonly polling: readonly ['offline', 'renewing', 'ended'];
+  readonly offline: readonly ['polling', 'renewing', 'ended'];
+  readonly renewing: readonly ['polling', 'offline', 'ended'];
+  readonly ended: readonly [];
+}
+
+/** The table of states and allowed moves (frozen); `state` events only ever report a move it lists. */
+export declare const STATE_TRANSITIONS: StateTransitions;
+
+/** `idle`, `following`, `polling`, `offline`, `renewing` or `ended`: the keys of `StateTransitions`. */
+export type ClientState = keyof StateTransitions;
+
+/** The states the client may move to from `S`. */
+export type NextState<S extends ClientState> = StateTransitions[S][number];
 
 export type EndReason = 'stopped' | 'queue-gone' | 'renew-failed';
 
@@ -169,6 +194,7 @@ export interface ClientErrorDetail {
    * - `lock`: the lock manager failed; this tab polls anyway
    */
   kind: 'decrypt' | 'decode' | 'relay' | 'handler' | 'delete' | 'sqs' | 'network' | 'renew' | 'lock';
+  /** What failed; a thrown or rejected value that is no `Error` (from `renew` or a handler) comes as one, its `cause`. */
   error: Error;
   /** The message's messageId (`handler`). */
   messageId?: string;
@@ -180,9 +206,18 @@ export interface ClientErrorDetail {
   fatal?: boolean;
 }
 
-export interface StateDetail {
-  state: ClientState;
-}
+/**
+ * The `state` event's detail: the new state and the one before it (`idle` for the first event), always a move that
+ * `StateTransitions` allows, so `previous` narrows `state` (and the other way round).
+ */
+export type StateDetail = {
+  [P in ClientState]: {
+    /** The state the client is in now. */
+    state: NextState<P>;
+    /** The state the client was in until now. */
+    previous: P;
+  };
+}[ClientState];
 
 export interface EndedDetail {
   reason: EndReason;
@@ -208,7 +243,7 @@ export class SessionClient extends EventTarget {
 
   /**
    * `idle` (not started), `following` (another tab polls), `polling`, `offline` (paused),
-   * `renewing` (getting new credentials), `ended`.
+   * `renewing` (getting new credentials), `ended`. Each change is a `state` event (`{ state, previous }`).
    */
   readonly state: ClientState;
 
@@ -255,6 +290,8 @@ export class SessionClient extends EventTarget {
 
 /** An error answer from SQS, as found in `error` events of kind `sqs` and in `ended` details. */
 export class SqsError extends Error {
+  /** `codes`: the error codes of the answer (its `__type` and `x-amzn-query-error`), the first one being `code`. */
+  constructor(status: number, codes: string[], message?: string);
   readonly name: 'SqsError';
   /** HTTP status. */
   readonly status: number;
@@ -266,6 +303,7 @@ export class SqsError extends Error {
 
 /** A body the job did not send this session: in the other cipher's envelope, or with a CTR counter of 2^53 or more. */
 export class TamperingError extends Error {
+  constructor(message?: string);
   readonly name: 'TamperingError';
 }
 

@@ -1,7 +1,7 @@
 // The session destroyed with /destroy: the page ends with reason queue-gone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSession, launch, openHarness, pageLog, queueDepth, receives, toUser, until, waitInPage, waitShown, warmUp } from './support.js';
+import { assertStateChain, createSession, launch, openHarness, pageLog, queueDepth, receives, toUser, until, waitInPage, waitShown, warmUp } from './support.js';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -28,6 +28,7 @@ test('the session destroyed: the page ends with reason queue-gone', { timeout: 9
   assert.deepEqual(log.ended.map((e) => e.reason), ['queue-gone']);
   assert.match(log.ended[0].error, /QueueDoesNotExist|does not exist/);
   assert.equal(log.states.at(-1).state, 'ended');
+  assertStateChain(log.states);
   assert.equal(await page.evaluate(() => window.harness.state()), 'ended');
   assert.ok(!log.errors.some((e) => e.fatal));
 });

@@ -34,8 +34,8 @@ async function start({ session, endpoint, options = {} }) {
     note(`error ${kind}: ${error}`);
   });
   client.addEventListener('state', (e) => {
-    log.states.push({ at: now(), state: e.detail.state });
-    note(`state ${e.detail.state}`);
+    log.states.push({ at: now(), state: e.detail.state, previous: e.detail.previous });
+    note(`state ${e.detail.previous} > ${e.detail.state}`);
   });
   client.addEventListener('ended', (e) =>
     log.ended.push({ at: now(), reason: e.detail.reason, error: e.detail.error ? String(e.detail.error.message) : undefined }),

@@ -1,7 +1,7 @@
 // Offline for 10 s, with messages sent meanwhile: once online, delivery resumes and nothing is lost.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSession, launch, openHarness, pageLog, toAccount, toEveryone, toUser, waitInPage, waitShown, warmUp } from './support.js';
+import { assertStateChain, createSession, launch, openHarness, pageLog, toAccount, toEveryone, toUser, waitInPage, waitShown, warmUp } from './support.js';
 
 let browser;
 before(async () => (browser = await launch()));
@@ -42,5 +42,6 @@ test('offline for 10 s: delivery resumes once online, nothing lost', { timeout: 
   const lag = during.map((id) => log.messages.find((m) => m.message.messageId === id).at - onlineAt);
   t.diagnostic(`shown after going online (ms): ${lag.join(', ')}; states ${log.states.map((x) => x.state).join(' > ')}; errors ${JSON.stringify(log.errors.map((e) => e.kind))}`);
   assert.ok(log.states.some((x) => x.state === 'offline'));
+  assertStateChain(log.states);
   assert.ok(!log.errors.some((e) => e.kind === 'decrypt' || e.kind === 'renew' || e.kind === 'handler'), JSON.stringify(log.errors));
 });

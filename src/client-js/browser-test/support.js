@@ -1,5 +1,6 @@
 // Shared by the browser tests: the local stack's API, sessions that clean up after themselves,
 // headless Chromium through playwright-core, the harness page, and waiting on conditions.
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const API = (process.env.LOCAL_API || 'http://127.0.0.1:8090').replace(/\/+$/, '');
@@ -95,6 +96,15 @@ export async function openHarness(context, s, options = {}) {
 export const shown = (page) => page.evaluate(() => window.log.messages);
 export const pageLog = (page) => page.evaluate(() => window.log);
 export const clientState = (page) => page.evaluate(() => window.harness.state());
+
+/** The harness's `log.states` (every `state` event, from the first): each one's `previous` is the state before it. */
+export function assertStateChain(states) {
+  assert.deepEqual(
+    states.map((x) => x.previous),
+    ['idle', ...states.slice(0, -1).map((x) => x.state)],
+    `states ${JSON.stringify(states.map(({ previous, state }) => `${previous}>${state}`))}`,
+  );
+}
 
 /** Waits until the page has dispatched every id of `ids`. */
 export async function waitShown(page, ids, timeout = 15000) {

@@ -341,8 +341,9 @@ async function begin(answer, ids, how) {
   client.addEventListener('message', onMessage);
   client.addEventListener('receipt', onReceipt);
   client.addEventListener('state', (e) => {
-    if (e.detail.state !== 'ended') showState(e.detail.state, app.destroying ? DESTROYING : undefined);
-    activity('state', e.detail.state);
+    const { state, previous } = e.detail;
+    if (state !== 'ended') showState(state, app.destroying ? DESTROYING : undefined);
+    activity('state', `${previous} → ${state}`);
     tick();
   });
   client.addEventListener('error', ({ detail: { kind, error, sqsMessageId, messageId, attempt, fatal } }) => {

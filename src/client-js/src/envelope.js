@@ -6,18 +6,23 @@
 // so a GCM body re-sent as a CTR body with the counter nonce ‖ 2 decrypts under the same key, with no tag to check,
 // and whoever can put it in the queue could flip known bytes of it.
 
+/** @param {string} b64 */
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const text = new TextDecoder();
 const CTR_COUNTER_BOUND = 2n ** 53n;
 
 /** A body that is not what the job sends this session: another envelope, or a counter out of range. */
 export class TamperingError extends Error {
+  /** @override @readonly @type {'TamperingError'} */
+  name = 'TamperingError';
+
+  /** @param {string} [message] */
   constructor(message) {
     super(message);
-    this.name = 'TamperingError';
   }
 }
 
+/** @param {string} aesKey */
 const importKey = (aesKey) => {
   const raw = bytes(aesKey);
   if (raw.length !== 32) throw new TypeError('aesKey must be 32 bytes of base64');
@@ -28,10 +33,14 @@ const importKey = (aesKey) => {
  * Returns `body => Promise<string>` for one session: its base64 AES-256 key and its cipher, `gcm` or `ctr` (the
  * session's `cipher`; sessions of the original system, which have none, are `ctr`). Rejects with a TamperingError
  * when the body is not in the session's envelope, and when it is malformed or (GCM) fails authentication.
+ * @param {string} aesKey
+ * @param {'gcm' | 'ctr'} cipher
+ * @returns {(body: string) => Promise<string>}
  */
 export function decryptor(aesKey, cipher) {
   if (cipher !== 'gcm' && cipher !== 'ctr') throw new TypeError("cipher must be the session's: 'gcm' or 'ctr'");
   const raw = importKey(aesKey);
+  /** @type {Promise<CryptoKey> | undefined} */
   let key;
   const imported = () => (key ??= crypto.subtle.importKey('raw', raw, cipher === 'gcm' ? 'AES-GCM' : 'AES-CTR', false, ['decrypt']));
   return async (body) => {
@@ -54,16 +63,32 @@ export function decryptor(aesKey, cipher) {
   };
 }
 
-/** Decrypts one message body with a session's base64 AES-256 key and cipher (`gcm` or `ctr`). */
+/**
+ * Decrypts one message body with a session's base64 AES-256 key and cipher (`gcm` or `ctr`).
+ * @param {string} body
+ * @param {string} aesKey
+ * @param {'gcm' | 'ctr'} cipher
+ * @returns {Promise<string>}
+ */
 export const decrypt = (body, aesKey, cipher) => decryptor(aesKey, cipher)(body);
+
+/**
+ * Signs what the polling tab relays, and checks what the other tabs relay.
+ * @typedef {object} RelayAuthenticator
+ * @property {(body: string, sentTimestamp: number) => Promise<Uint8Array>} sign the MAC of a relayed body
+ * @property {(body: string, sentTimestamp: number, mac: unknown) => Promise<boolean>} verify whether `mac` is it
+ */
 
 /**
  * Signs and checks what one tab relays to the others: an HMAC-SHA256 under a key derived from the session's key
  * (HKDF-SHA256, info "sqs-browser-events tab relay v1"), so that a tab accepts only what came from the session's
  * queue, not whatever another script of the origin posts on the channel.
+ * @param {string} aesKey
+ * @returns {RelayAuthenticator}
  */
 export function relayAuthenticator(aesKey) {
   const raw = importKey(aesKey);
+  /** @type {Promise<CryptoKey> | undefined} */
   let key;
   const hmacKey = () =>
     (key ??= crypto.subtle
@@ -77,10 +102,12 @@ export function relayAuthenticator(aesKey) {
           ['sign', 'verify'],
         ),
       ));
+  /** @type {(body: string, sentTimestamp: number) => Uint8Array<ArrayBuffer>} */
   const data = (body, sentTimestamp) => new TextEncoder().encode(`${sentTimestamp}|${body}`);
   return {
     sign: async (body, sentTimestamp) => new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(), data(body, sentTimestamp))),
     verify: async (body, sentTimestamp, mac) =>
-      mac instanceof Uint8Array && crypto.subtle.verify('HMAC', await hmacKey(), mac, data(body, sentTimestamp)),
+      // A copy: WebCrypto rejects a view of a SharedArrayBuffer, which a channel can deliver (cross-origin isolated pages).
+      mac instanceof Uint8Array && crypto.subtle.verify('HMAC', await hmacKey(), new Uint8Array(mac), data(body, sentTimestamp)),
   };
 }

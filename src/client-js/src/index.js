@@ -1,14 +1,36 @@
+import { backoff } from './backoff.js';
 import { decryptor, decrypt, relayAuthenticator, TamperingError } from './envelope.js';
 import { SeenIds } from './dedup.js';
 import { sqsClient, SqsError } from './sqs.js';
+import { INITIAL_STATE, STATE_TRANSITIONS, transition } from './states.js';
+/**
+ * @import { ChannelLike, ClientErrorDetail, ClientState, EndReason, EventMessage, HistoryAnswer, HistoryMessage,
+ *   LockManagerLike, Session, SessionAnswer, SessionClientEventMap, SessionClientOptions, SessionMessageEvent } from '../index.js'
+ * @import { RelayAuthenticator } from './envelope.js'
+ * @import { SqsCall, SqsMessage } from './sqs.js'
+ */
 
-export { decrypt, SqsError, TamperingError };
+export { decrypt, SqsError, STATE_TRANSITIONS, TamperingError };
+
+/**
+ * The options, defaults filled in.
+ * @typedef {SessionClientOptions & Required<Pick<SessionClientOptions, 'visibilityTimeout' | 'waitTimeSeconds' |
+ *   'renewBeforeSeconds' | 'renewAttemptsAfterExpiry' | 'dedupCapacity' | 'backoffBaseMs' | 'backoffCapMs'>>} Settings
+ */
+
+/**
+ * How a message reaches `#dispatch`: from `catchUp`'s history, or live (from the queue or another tab).
+ * @typedef {{ fromHistory: true } | { fromHistory: false, sentTimestamp: number }} Arrival
+ */
 
 const PREFIX = 'sqs-browser-events:';
 const RECEIPT = 'message-read-receipt';
 const MAX_TIMER = 2 ** 31 - 1; // setTimeout fires at once beyond this
 
-/** Resolves after `ms` or as soon as `signal` aborts; never rejects. */
+/**
+ * Resolves after `ms` or as soon as `signal` aborts; never rejects.
+ * @type {(ms: number, signal: AbortSignal) => Promise<void>}
+ */
 const sleep = (ms, signal) =>
   new Promise((resolve) => {
     const done = () => {
@@ -20,6 +42,22 @@ const sleep = (ms, signal) =>
     if (signal.aborted) done();
     else signal.addEventListener('abort', done);
   });
+
+/**
+ * What `renew()` or handlers threw or rejected with, as the `Error` that `error` and `ended` events declare.
+ * @param {unknown} value
+ * @returns {Error}
+ */
+const asError = (value) => {
+  if (value instanceof Error) return value;
+  let text;
+  try {
+    text = String(value);
+  } catch {
+    text = typeof value; // e.g. an object without a prototype
+  }
+  return new Error(text, { cause: value });
+};
 
 const sessionStorageOrNull = () => {
   try {
@@ -34,37 +72,56 @@ const sessionStorageOrNull = () => {
  * de-duplicates, dispatches, then deletes. See index.d.ts for the documentation.
  */
 export class SessionClient extends EventTarget {
+  /** @type {Settings} */
   #o;
+  /** @type {Session} set by the constructor's #setSession */
   #session;
+  /** @type {SqsCall} */
   #sqs;
+  /** @type {(body: string) => Promise<string>} */
   #decrypt;
-  #relay; // signs what this tab relays, checks what the others relay
+  /** @type {RelayAuthenticator} signs what this tab relays, checks what the others relay */
+  #relay;
+  /** @type {number} */
   #renewAt;
+  /** @type {string} */
   #name;
+  /** @type {SeenIds} */
   #seen;
-  #live = new Map(); // messageId -> { message, time } of live messages, for catchUp's merged list
+  /** @type {Map<string, { message: EventMessage, time: number }>} messageId -> live message, for catchUp's merged list */
+  #live = new Map();
+  /** @type {LockManagerLike | null} */
   #locks;
+  /** @type {ChannelLike | null} */
   #channel;
+  /** @type {boolean} */
   #ownChannel;
+  /** @type {EventTarget | null} */
   #onlineEvents;
-  #state = 'idle';
+  /** @type {ClientState} */
+  #state = INITIAL_STATE;
   #started = false;
   #ended = false;
   #leader = false;
   #offline = false;
+  /** @type {Promise<void> | null} */
   #renewing = null;
   #refused = false; // SQS refused the current credentials: wait for new ones
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   #renewTimer;
   #life = new AbortController(); // aborted when the client ends
-  #wake; // aborted to interrupt the current request or wait: stop, offline, online
+  /** @type {AbortController | undefined} aborted to interrupt the current request or wait: stop, offline, online */
+  #wake;
+  /** @type {Promise<void>} */
   #done = Promise.resolve();
-  #relays = Promise.resolve(); // relayed messages are dispatched one after the other, in order
+  /** @type {Promise<void>} relayed messages are dispatched one after the other, in order */
+  #relays = Promise.resolve();
 
+  /** @param {SessionClientOptions} options */
   constructor(options) {
     super();
-    const has = (name) => options[name] !== undefined;
     if (typeof options?.renew !== 'function') throw new TypeError('options.renew must be a function');
-    this.#o = {
+    const o = {
       visibilityTimeout: 30,
       waitTimeSeconds: 20,
       renewBeforeSeconds: 300,
@@ -73,21 +130,27 @@ export class SessionClient extends EventTarget {
       backoffBaseMs: 200,
       backoffCapMs: 20000,
     };
-    for (const k in options) if (options[k] !== undefined) this.#o[k] = options[k];
+    for (const k in options) {
+      const value = options[/** @type {keyof SessionClientOptions} */ (k)];
+      if (value !== undefined) Object.assign(o, { [k]: value });
+    }
+    this.#o = /** @type {Settings} */ (o);
     this.#setSession(options.session);
     this.#name = PREFIX + (this.#session.sqsQueueName || this.#session.sqsUrl.split('/').pop());
-    this.#seen = new SeenIds(this.#o.dedupCapacity, has('storage') ? options.storage : sessionStorageOrNull(), this.#name + ':seen');
-    this.#locks = has('locks') ? options.locks : globalThis.navigator?.locks ?? null;
-    this.#ownChannel = !has('channel'); // opened by start(), so that an unstarted client holds nothing open
+    this.#seen = new SeenIds(this.#o.dedupCapacity, options.storage !== undefined ? options.storage : sessionStorageOrNull(), this.#name + ':seen');
+    this.#locks = options.locks !== undefined ? options.locks : globalThis.navigator?.locks ?? null;
+    this.#ownChannel = options.channel === undefined; // opened by start(), so that an unstarted client holds nothing open
     this.#channel = options.channel ?? null;
     // window, or a worker's global scope: both fire online/offline
-    this.#onlineEvents = has('onlineEvents') ? options.onlineEvents : typeof addEventListener === 'function' ? globalThis : null;
+    this.#onlineEvents = options.onlineEvents !== undefined ? options.onlineEvents : typeof addEventListener === 'function' ? globalThis : null;
   }
 
+  /** @returns {ClientState} */
   get state() {
     return this.#state;
   }
 
+  /** @returns {this} */
   start() {
     if (this.#ended) throw new Error('this client has ended; create a new one');
     if (this.#started) return this;
@@ -106,20 +169,28 @@ export class SessionClient extends EventTarget {
         .catch((error) => {
           if (this.#ended) return; // the AbortError of stop() while waiting for the lock
           // Polling without the lock costs duplicate polling at worst; not polling would lose events.
-          this.#error('lock', error);
+          this.#error('lock', asError(error));
           return this.#lead();
         });
     }
     return this;
   }
 
+  /** @returns {Promise<void>} */
   stop() {
     this.#end('stopped');
     return this.#done;
   }
 
+  /**
+   * @param {(message: EventMessage, event: SessionMessageEvent) => unknown} handler
+   * @param {AddEventListenerOptions} [options]
+   * @returns {() => void}
+   */
   onMessage(handler, options) {
-    const listener = (event) => {
+    /** @param {Event} e the SessionMessageEvent #dispatch makes */
+    const listener = (e) => {
+      const event = /** @type {SessionMessageEvent} */ (e);
       try {
         event.waitUntil(handler(event.detail, event));
       } catch (error) {
@@ -130,9 +201,14 @@ export class SessionClient extends EventTarget {
     return () => this.removeEventListener('message', listener);
   }
 
+  /**
+   * @param {() => Promise<HistoryAnswer | HistoryMessage[]>} loadHistory
+   * @returns {Promise<EventMessage[]>}
+   */
   async catchUp(loadHistory) {
     const answer = await loadHistory();
-    if (answer?.success === false) throw new Error(answer.message ?? 'loading the history failed');
+    if (!Array.isArray(answer) && answer?.success === false) throw new Error(answer.message ?? 'loading the history failed');
+    /** @param {HistoryMessage} m */
     const time = (m) => m.created * 1000 || 0;
     const items = (Array.isArray(answer) ? answer : answer?.messages ?? [])
       .filter((m) => typeof m?.messageId === 'string')
@@ -145,6 +221,7 @@ export class SessionClient extends EventTarget {
 
   // --- leader: the tab that polls ---
 
+  /** @returns {Promise<void>} */
   async #lead() {
     if (this.#ended) return;
     this.#leader = true;
@@ -158,6 +235,7 @@ export class SessionClient extends EventTarget {
     }
   }
 
+  /** @returns {Promise<void>} */
   async #poll() {
     const { visibilityTimeout, waitTimeSeconds } = this.#o;
     let failures = 0;
@@ -186,25 +264,29 @@ export class SessionClient extends EventTarget {
         );
         await this.#handle(answer.Messages ?? []);
         failures = 0;
-      } catch (error) {
+      } catch (thrown) {
+        const error = asError(thrown);
         if (wake.signal.aborted && error.name === 'AbortError') continue;
-        if (error.kind === 'gone') return this.#end('queue-gone', error);
+        if (error instanceof SqsError && error.kind === 'gone') return this.#end('queue-gone', error);
         failures++;
-        if (error.kind === 'auth') {
+        if (error instanceof SqsError && error.kind === 'auth') {
           this.#refused = true;
           this.#renew();
           if (failures === 1) continue; // retry at once with the new credentials; back off if that fails too
         } else {
           this.#error(error instanceof SqsError ? 'sqs' : 'network', error);
         }
-        const { backoffBaseMs: base, backoffCapMs: cap } = this.#o;
-        await sleep(Math.random() * Math.min(cap, base * 2 ** (failures - 1)), wake.signal); // full jitter
+        await sleep(this.#backoff(failures - 1), wake.signal);
       }
     }
   }
 
-  /** Handles one received batch in order, then deletes what needs no redelivery. */
+  /**
+   * Handles one received batch in order, then deletes what needs no redelivery.
+   * @param {SqsMessage[]} messages
+   */
   async #handle(messages) {
+    /** @type {(string | undefined)[]} */
     const done = [];
     for (const m of messages) {
       if (this.#ended) break;
@@ -215,10 +297,14 @@ export class SessionClient extends EventTarget {
     const answer = await this.#sqs('DeleteMessageBatch', {
       Entries: done.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
     });
-    for (const f of answer.Failed ?? []) this.#error('delete', new SqsError(200, [f.Code], f.Message)); // the batch answered 200
+    for (const f of answer.Failed ?? []) this.#error('delete', new SqsError(200, f.Code ? [f.Code] : [], f.Message)); // the batch answered 200
   }
 
-  /** Returns whether the queue message is to be deleted. */
+  /**
+   * Returns whether the queue message is to be deleted.
+   * @param {SqsMessage} message
+   * @returns {Promise<boolean>}
+   */
   async #process({ MessageId: sqsMessageId, Body, Attributes }) {
     const body = String(Body);
     const message = await this.#open(body, { sqsMessageId });
@@ -234,13 +320,18 @@ export class SessionClient extends EventTarget {
     return this.#dispatch(message, { fromHistory: false, sentTimestamp });
   }
 
-  /** Decrypts a body with the session's key and cipher: the message, or null (reported) when it is not one. */
+  /**
+   * Decrypts a body with the session's key and cipher: the message, or null (reported) when it is not one.
+   * @param {string} body
+   * @param {Pick<ClientErrorDetail, 'sqsMessageId'>} detail
+   * @returns {Promise<EventMessage | null>}
+   */
   async #open(body, detail) {
     let text;
     try {
       text = await this.#decrypt(body);
     } catch (error) {
-      this.#error('decrypt', error, detail);
+      this.#error('decrypt', asError(error), detail);
       return null;
     }
     let message;
@@ -257,6 +348,7 @@ export class SessionClient extends EventTarget {
   // --- every tab ---
 
   // Relayed bodies are checked (the MAC), decrypted and dispatched one after the other, in order.
+  /** @param {MessageEvent} event */
   #relayed = ({ data }) => {
     const { body, sentTimestamp, mac } = data ?? {};
     if (typeof body !== 'string' || typeof sentTimestamp !== 'number') return;
@@ -270,7 +362,12 @@ export class SessionClient extends EventTarget {
     });
   };
 
-  /** Hands a message to the application; returns false when a handler failed (so: not handled). */
+  /**
+   * Hands a message to the application; returns false when a handler failed (so: not handled).
+   * @param {EventMessage} message
+   * @param {Arrival} extra
+   * @returns {Promise<boolean>}
+   */
   async #dispatch(message, extra) {
     const id = message.messageId;
     if (this.#ended) return false;
@@ -284,10 +381,12 @@ export class SessionClient extends EventTarget {
         this.#live.delete(old);
       }
     }
+    /** @type {unknown[]} */
     const waits = [];
     let open = true;
     const event = new CustomEvent(receipt ? 'receipt' : 'message', { detail: message });
     Object.assign(event, extra, {
+      /** @param {unknown} promise */
       waitUntil: (promise) => {
         if (!open) throw new DOMException('waitUntil must be called while the event is dispatched', 'InvalidStateError');
         waits.push(promise);
@@ -301,16 +400,21 @@ export class SessionClient extends EventTarget {
     } catch (error) {
       this.#seen.delete(id); // so that its redelivery is dispatched again
       this.#live.delete(id);
-      this.#error('handler', error, { messageId: id });
+      this.#error('handler', asError(error), { messageId: id });
       return false;
     }
   }
 
   // --- credentials ---
 
+  /**
+   * Takes a session (the constructor's, or what `renew()` answered), with its own SQS client and renewal time.
+   * @param {Session | SessionAnswer} input
+   */
   #setSession(input) {
     if (input?.success === false) throw new TypeError(`not a session: ${input.message || 'the backend answered success false'}`);
-    const s = input?.session ?? input;
+    /** @type {Session} */
+    const s = /** @type {SessionAnswer} */ (input)?.session ?? input;
     if (!s?.sqsUrl || !s.aesKey || !s.accessKey || !s.secretKey || !(s.expires > 0))
       throw new TypeError('not a session (sqsUrl, aesKey, accessKey, secretKey, expires)');
     const { endpoint, region, renewBeforeSeconds } = this.#o;
@@ -352,6 +456,7 @@ export class SessionClient extends EventTarget {
     return this.#renewing;
   }
 
+  /** @returns {Promise<void>} */
   async #renewLoop() {
     let afterExpiry = 0;
     for (let attempt = 1; !this.#ended; attempt++) {
@@ -363,16 +468,26 @@ export class SessionClient extends EventTarget {
         if (this.#ended) return;
         if (Date.now() >= this.#session.expires * 1000) afterExpiry++;
         const fatal = afterExpiry >= this.#o.renewAttemptsAfterExpiry;
-        this.#error('renew', error, { attempt, fatal });
-        if (fatal) return this.#end('renew-failed', error);
-        const { backoffBaseMs: base, backoffCapMs: cap } = this.#o;
-        await sleep(Math.random() * Math.min(cap, base * 2 ** (attempt - 1)), this.#life.signal);
+        const failure = asError(error);
+        this.#error('renew', failure, { attempt, fatal });
+        if (fatal) return this.#end('renew-failed', failure);
+        await sleep(this.#backoff(attempt - 1), this.#life.signal);
       }
     }
   }
 
+  /**
+   * The wait before retry `attempt` (0 for the first) after a failure: full jitter, `backoffBaseMs` doubling to
+   * `backoffCapMs`.
+   * @param {number} attempt
+   */
+  #backoff(attempt) {
+    return backoff(attempt, { baseMillis: this.#o.backoffBaseMs, maxMillis: this.#o.backoffCapMs });
+  }
+
   // --- state and events ---
 
+  /** @param {Event} event */
   #network = ({ type }) => {
     const offline = type === 'offline';
     if (offline === this.#offline) return;
@@ -381,18 +496,25 @@ export class SessionClient extends EventTarget {
     this.#update();
   };
 
+  /**
+   * @param {EndReason} reason
+   * @param {Error} [error]
+   */
   #end(reason, error) {
     if (this.#ended) return;
     this.#ended = true;
     this.#life.abort();
     this.#wake?.abort();
     clearTimeout(this.#renewTimer);
-    if (this.#ownChannel) this.#channel?.close();
+    // Its own channel is the BroadcastChannel start() opened (if any); a given one is not the client's to close.
+    if (this.#ownChannel) /** @type {BroadcastChannel | null} */ (this.#channel)?.close();
     this.#update();
     this.#emit('ended', error ? { reason, error } : { reason });
   }
 
+  /** Moves to the state the flags say, with a `state` event, if it changed (and only as STATE_TRANSITIONS allows). */
   #update() {
+    /** @type {ClientState} */
     const state = this.#ended
       ? 'ended'
       : !this.#started
@@ -405,14 +527,25 @@ export class SessionClient extends EventTarget {
               ? 'renewing'
               : 'polling';
     if (state === this.#state) return;
+    const detail = transition(this.#state, state); // throws, before any change, on a move the table does not allow
     this.#state = state;
-    this.#emit('state', { state });
+    this.#emit('state', detail);
   }
 
+  /**
+   * @param {ClientErrorDetail['kind']} kind
+   * @param {Error} error
+   * @param {Omit<ClientErrorDetail, 'kind' | 'error'>} [extra]
+   */
   #error(kind, error, extra) {
     this.#emit('error', { kind, error, ...extra });
   }
 
+  /**
+   * @template {keyof SessionClientEventMap} K
+   * @param {K} type
+   * @param {SessionClientEventMap[K]['detail']} detail
+   */
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }

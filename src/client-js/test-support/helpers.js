@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import { SessionClient } from '../src/index.js';
+import { INITIAL_STATE, STATE_TRANSITIONS } from '../src/states.js';
 
 const b64 = (bytes) => Buffer.from(bytes).toString('base64');
 const rawKey = (keyB64) => Buffer.from(keyB64, 'base64');
@@ -269,10 +270,27 @@ export async function until(predicate, ms = 5000, what = String(predicate)) {
   }
 }
 
-/** Records the events of a client by type. */
+/**
+ * Records the events of a client by type (before it starts). Every `state` event is checked as it comes: its
+ * `previous` is the state before it (`idle` for the first), the move is one STATE_TRANSITIONS allows, and its `state`
+ * is the client's; a `state` event that is not throws in the listener, which fails the test (an uncaught exception).
+ */
 export function record(client, types = ['message', 'receipt', 'error', 'state', 'ended']) {
   const log = Object.fromEntries(types.map((t) => [t, []]));
-  for (const t of types) client.addEventListener(t, (e) => log[t].push(e.detail));
+  let last = client.state;
+  if (last !== INITIAL_STATE) throw new Error(`record() a client before it starts (it is ${last})`);
+  for (const t of types) {
+    client.addEventListener(t, (e) => {
+      if (t === 'state') {
+        const { state, previous } = e.detail;
+        if (previous !== last || !STATE_TRANSITIONS[previous]?.includes(state) || state !== client.state) {
+          throw new Error(`bad state event ${JSON.stringify(e.detail)} after ${last} (client: ${client.state})`);
+        }
+        last = state;
+      }
+      log[t].push(e.detail);
+    });
+  }
   return log;
 }
 

@@ -1,5 +1,15 @@
 // Type-checked by `npm run typecheck` against index.d.ts (through the package's own exports), never run.
-import { SessionClient, decrypt, SqsError, type EventMessage, type HistoryAnswer, type Session } from '@sqs-browser-events/client';
+import {
+  SessionClient,
+  decrypt,
+  SqsError,
+  STATE_TRANSITIONS,
+  type ClientState,
+  type EventMessage,
+  type HistoryAnswer,
+  type Session,
+  type StateDetail,
+} from '@sqs-browser-events/client';
 
 declare function api<T>(path: string): Promise<T>;
 declare const ids: { accountId: number; userId: number; sessionId: string };
@@ -23,12 +33,27 @@ client.addEventListener('error', ({ detail }) => {
   if (detail.error instanceof SqsError) console.warn(detail.error.code, detail.error.status, detail.error.kind);
 });
 client.addEventListener('state', ({ detail }) => detail.state === 'following');
+client.addEventListener('state', ({ detail }) => {
+  const was: ClientState = detail.previous;
+  // previous narrows state to the moves the table allows, and the other way round
+  if (detail.previous === 'idle') detail.state satisfies 'following' | 'polling' | 'offline' | 'ended';
+  if (detail.state === 'renewing') detail.previous satisfies 'polling' | 'offline';
+  // @ts-expect-error ended is final: no state event comes from it
+  if (detail.previous === 'ended') return;
+  return was;
+});
+const fromPolling: readonly ClientState[] = STATE_TRANSITIONS.polling;
+STATE_TRANSITIONS.idle satisfies readonly ['following', 'polling', 'offline', 'ended'];
+// @ts-expect-error nothing goes back to idle
+export const back: StateDetail = { state: 'idle', previous: 'polling' };
+// @ts-expect-error the table is read-only
+STATE_TRANSITIONS.ended = [];
 client.addEventListener('ended', ({ detail }) => detail.reason === 'queue-gone');
 client.addEventListener('custom', (event: Event) => event.type);
 
 const merged: EventMessage[] = await client.start().catchUp(() => api<HistoryAnswer>(`/messages/user/${ids.userId}`));
 const text: string = await decrypt('9734675727|nw7xCnVR0m/YrGgG', 'LkWUsGQKi8E9QoMJEeY1HLL8rdJNJr3fzDp+F9CpkCY=', 'ctr');
-console.log(merged.length, text, client.state satisfies 'idle' | 'polling' | 'following' | 'offline' | 'renewing' | 'ended');
+console.log(merged.length, text, fromPolling, client.state satisfies 'idle' | 'polling' | 'following' | 'offline' | 'renewing' | 'ended');
 stopListening();
 await client.stop();
 

@@ -99,6 +99,32 @@ test('a handler that throws or rejects means redelivery, not loss', async (t) =>
   assert.ok(fake.requests.filter((r) => r.action === 'ReceiveMessage').length >= 2);
 });
 
+test('what a handler or renew() throws that is no Error is reported as an Error (its cause), as declared', async (t) => {
+  const { client, log, send } = await setup(t, {
+    session: { expiresIn: 0.3 },
+    renewAttemptsAfterExpiry: 1,
+    renew: () => Promise.reject('backend down'),
+  });
+  let first = true;
+  client.onMessage(() => {
+    if (first) {
+      first = false;
+      throw 'not an Error';
+    }
+  });
+  await send({ messageId: 'm1' });
+  client.start();
+  await until(() => log.ended.length === 1 && log.error.some((e) => e.kind === 'handler'), 5000);
+  const handler = log.error.find((e) => e.kind === 'handler');
+  assert.ok(handler.error instanceof Error);
+  assert.equal(handler.error.message, 'not an Error');
+  assert.equal(handler.error.cause, 'not an Error');
+  const renew = log.error.filter((e) => e.kind === 'renew');
+  assert.ok(renew.length >= 1 && renew.every((e) => e.error instanceof Error && e.error.cause === 'backend down'));
+  assert.equal(log.ended[0].reason, 'renew-failed');
+  assert.equal(log.ended[0].error, renew.at(-1).error, 'the same Error in the last renew error and in ended');
+});
+
 test('waitUntil after the dispatch is refused', async (t) => {
   const { client, send } = await setup(t);
   let late;
@@ -165,7 +191,10 @@ test('stop() aborts the long poll at once and ends the client', async (t) => {
   assert.ok(Date.now() - t0 < 1000);
   await until(() => fake.receiving === 0);
   assert.deepEqual(log.ended, [{ reason: 'stopped' }]);
-  assert.deepEqual(log.state.map((s) => s.state), ['polling', 'ended']);
+  assert.deepEqual(log.state, [
+    { state: 'polling', previous: 'idle' },
+    { state: 'ended', previous: 'polling' },
+  ]);
   assert.equal(client.state, 'ended');
   assert.throws(() => client.start(), /ended/);
 });

@@ -45,7 +45,11 @@ test('offline pauses polling (no requests), online resumes it', async (t) => {
   assert.deepEqual(log.message, []);
   onlineEvents.dispatchEvent(new Event('online'));
   await until(() => log.message.length === 1);
-  assert.deepEqual(log.state.map((s) => s.state), ['polling', 'offline', 'polling']);
+  assert.deepEqual(log.state, [
+    { state: 'polling', previous: 'idle' },
+    { state: 'offline', previous: 'polling' },
+    { state: 'polling', previous: 'offline' },
+  ]);
   assert.deepEqual(log.error, []);
 });
 
@@ -63,7 +67,10 @@ test('starts paused when navigator.onLine is false', async (t) => {
   assert.equal(fake.requests.length, 0);
   onlineEvents.dispatchEvent(new Event('online'));
   await until(() => fake.receiving === 1);
-  assert.deepEqual(log.state.map((s) => s.state), ['offline', 'polling']);
+  assert.deepEqual(log.state, [
+    { state: 'offline', previous: 'idle' },
+    { state: 'polling', previous: 'offline' },
+  ]);
 });
 
 test('a queue that no longer exists ends the session (queue-gone)', async (t) => {

@@ -24,7 +24,8 @@ test('credentials are renewed before they expire, and the new ones are used', as
   assert.deepEqual(log.message, [{ messageId: 'after-renewal' }]);
   const deletes = fake.requests.filter((r) => r.action === 'DeleteMessageBatch');
   assert.deepEqual(deletes.map((r) => [r.accessKey, r.token]), [['AKIDTEST2', 'token-2']]);
-  assert.ok(log.state.some((s) => s.state === 'renewing'));
+  assert.ok(log.state.some((s) => s.state === 'renewing' && s.previous === 'polling'));
+  assert.ok(log.state.some((s) => s.state === 'polling' && s.previous === 'renewing'));
   assert.equal(client.state, 'polling');
   assert.deepEqual(log.error.filter((e) => e.kind === 'renew'), []);
 });

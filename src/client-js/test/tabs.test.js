@@ -99,7 +99,10 @@ test('a tab stopped while waiting for the lock never polls', async (t) => {
   await a.client.stop();
   await delay(50);
   assert.ok(fake.requests.length <= 2);
-  assert.deepEqual(b.log.state.map((s) => s.state), ['following', 'ended']);
+  assert.deepEqual(b.log.state, [
+    { state: 'following', previous: 'idle' },
+    { state: 'ended', previous: 'following' },
+  ]);
 });
 
 test('a tab shows nothing another script posts on the channel: only what the polling tab received and signed', async (t) => {

@@ -21,7 +21,9 @@ import io.sqsbrowser.session.SessionScan;
 import io.sqsbrowser.session.SessionTableScan;
 import io.sqsbrowser.sqs.MessageSender;
 import io.sqsbrowser.sqs.SenderClients;
+import io.sqsbrowser.deadletter.Parsed;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.connectors.kinesis.serialization.KinesisDeserializationSchema;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -76,17 +78,20 @@ public final class DeliveryTopology {
 
     /** Events from Kinesis, parsed; invalid ones go to the dead-letter side output. */
     private SingleOutputStreamOperator<DeliveryEvent> events() {
-        return env.addSource(KinesisConsumers.consumer(config.aws, config.eventSource,
-                        new EventDeserializationSchema(new EventParser(config.maxMessageBytes, config.explicitEveryone))))
-                .uid("event-source").name("Event stream")
+        return read(config.eventSource, new EventDeserializationSchema(new EventParser(config.maxMessageBytes, config.explicitEveryone)),
+                        "event-source", "Event stream")
                 .process(new SplitDeadLetters<DeliveryEvent>()).uid("event-parse").name("Valid events");
     }
 
     /** The session table's change records, parsed; invalid ones go to the dead-letter side output. */
     private SingleOutputStreamOperator<SessionRecord> sessionChanges() {
-        return env.addSource(KinesisConsumers.consumer(config.aws, config.sessionChanges, new ChangeRecordDeserializationSchema()))
-                .uid("session-change-source").name("Session change stream")
+        return read(config.sessionChanges, new ChangeRecordDeserializationSchema(), "session-change-source", "Session change stream")
                 .process(new SplitDeadLetters<SessionRecord>()).uid("session-parse").name("Valid session changes");
+    }
+
+    private <T> DataStream<Parsed<T>> read(JobConfig.KinesisSourceConfig source, KinesisDeserializationSchema<Parsed<T>> schema,
+            String uid, String name) {
+        return KinesisReaders.read(env, config.aws, source, schema, uid, name);
     }
 
     /**

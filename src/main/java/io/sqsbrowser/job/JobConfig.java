@@ -31,7 +31,9 @@ import java.util.TreeSet;
  *   <li>{@code EventSource}: {@code stream} (required), {@code initialPosition} [LATEST | TRIM_HORIZON |
  *       AT_TIMESTAMP], {@code initialTimestamp} (for AT_TIMESTAMP: epoch seconds or ISO-8601),
  *       {@code recordPublisher} [POLLING | EFO], {@code efoConsumerName}, {@code shardDiscoveryIntervalMillis}
- *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix), {@code explicitEveryone}
+ *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix), {@code reader} [CONSUMER:
+ *       FlinkKinesisConsumer | SOURCE: the connector's experimental KinesisStreamsSource, which needs {@code streamArn}
+ *       and polls only; a job's state from one does not restore into the other], {@code explicitEveryone}
  *       [false: an event with no routing field is a broadcast; true: only if it says {@code "_everyone": true}].
  *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
  *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
@@ -258,10 +260,24 @@ public final class JobConfig implements Serializable {
         }
     }
 
-    /** A stream read with FlinkKinesisConsumer. */
+    /** Which of the connector's readers reads a stream. */
+    public enum Reader {
+        /** {@code FlinkKinesisConsumer}: the connector's legacy source function, polling or enhanced fan-out. */
+        CONSUMER,
+        /** {@code KinesisStreamsSource}: the new (FLIP-27) source, experimental in connector 4.3.0; polling only. */
+        SOURCE
+    }
+
+    /** A Kinesis stream and how it is read. */
     public static final class KinesisSourceConfig implements Serializable {
         private static final long serialVersionUID = 1L;
+        /** What both readers parse right: epoch seconds, or the connector's date format {@code yyyy-MM-dd'T'HH:mm:ss.SSSXXX}. */
+        private static final java.util.regex.Pattern START_TIMESTAMP = java.util.regex.Pattern.compile(
+                "[0-9]+(\\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}(Z|[+-][0-9]{2}:[0-9]{2})");
         public final String stream;
+        public final Reader reader;
+        /** The stream's ARN: how {@link Reader#SOURCE} names it (required for it, unused otherwise). */
+        public final String streamArn;
         public final String initialPosition;
         public final String initialTimestamp;
         public final String recordPublisher;
@@ -271,6 +287,16 @@ public final class JobConfig implements Serializable {
 
         KinesisSourceConfig(String stream, Group g, String defaultPosition) {
             this.stream = stream;
+            String readerName = g.get("reader", Reader.CONSUMER.name()).toUpperCase(Locale.ROOT);
+            try {
+                reader = Reader.valueOf(readerName);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(g.name + ".reader must be CONSUMER or SOURCE, got " + readerName);
+            }
+            streamArn = g.get("streamArn", null);
+            if (reader == Reader.SOURCE && streamArn == null) {
+                throw new IllegalArgumentException(g.name + ".streamArn is required with reader SOURCE: KinesisStreamsSource names streams by ARN");
+            }
             initialPosition = g.get("initialPosition", defaultPosition).toUpperCase(Locale.ROOT);
             if (!initialPosition.equals("LATEST") && !initialPosition.equals("TRIM_HORIZON") && !initialPosition.equals("AT_TIMESTAMP")) {
                 throw new IllegalArgumentException(g.name + ".initialPosition must be LATEST, TRIM_HORIZON or AT_TIMESTAMP, got "
@@ -280,9 +306,19 @@ public final class JobConfig implements Serializable {
             if (initialPosition.equals("AT_TIMESTAMP") && initialTimestamp == null) {
                 throw new IllegalArgumentException(g.name + ".initialTimestamp is required with AT_TIMESTAMP");
             }
+            if (initialTimestamp != null && !START_TIMESTAMP.matcher(initialTimestamp).matches()) {
+                // Both readers parse it with SimpleDateFormat, leniently: "...:00.123456Z" reads as 123,456 ms.
+                throw new IllegalArgumentException(g.name + ".initialTimestamp must be epoch seconds or yyyy-MM-ddTHH:mm:ss.SSS "
+                        + "with Z or an offset (exactly three digits of fraction: the connector reads more as milliseconds), got "
+                        + initialTimestamp);
+            }
             recordPublisher = g.get("recordPublisher", "POLLING").toUpperCase(Locale.ROOT);
             if (!recordPublisher.equals("POLLING") && !recordPublisher.equals("EFO")) {
                 throw new IllegalArgumentException(g.name + ".recordPublisher must be POLLING or EFO, got " + recordPublisher);
+            }
+            if (recordPublisher.equals("EFO") && reader == Reader.SOURCE) {
+                throw new IllegalArgumentException(g.name + ".recordPublisher EFO needs reader CONSUMER: the connector's "
+                        + "KinesisStreamsSource (4.3.0) polls only");
             }
             efoConsumerName = g.get("efoConsumerName", null);
             if (recordPublisher.equals("EFO") && efoConsumerName == null) {

@@ -25,7 +25,23 @@ public final class StackConfig {
         groups.put("Cleanup", props("queuePrefix", names.queuePrefix));
         groups.put("History", props("table", names.historyTable, "backoffBaseMillis", "20", "backoffMaxMillis", "500"));
         groups.put("Job", props("parallelism", Integer.toString(parallelism), "checkpointIntervalMillis", "300"));
+        String reader = System.getProperty(KINESIS_READER, "CONSUMER");
+        groups.get("EventSource").setProperty("reader", reader);
+        groups.get("EventSource").setProperty("streamArn", localStreamArn(names.eventStream));
+        groups.get("SessionSource").setProperty("reader", reader);
+        groups.get("SessionSource").setProperty("streamArn", localStreamArn(names.changeStream));
         return groups;
+    }
+
+    /**
+     * The system property that picks the Kinesis reader of the local stack's and the tests' jobs ({@code CONSUMER}, the
+     * default, or {@code SOURCE}): the whole suite runs with either ({@code -Dsqsbrowser.kinesisReader=SOURCE}).
+     */
+    public static final String KINESIS_READER = "sqsbrowser.kinesisReader";
+
+    /** A stream's ARN as kinesalite makes them (its account is all zeros). */
+    static String localStreamArn(String stream) {
+        return "arn:aws:kinesis:" + Emulators.REGION + ":000000000000:stream/" + stream;
     }
 
     /** The session Lambda's environment variables, pointing at the emulators and the local identity services. */

@@ -56,7 +56,7 @@ class JobConfigTest {
         Map<String, Properties> replay = minimal();
         replay.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");
         replay.get("EventSource").setProperty("initialTimestamp", "2026-11-27T00:00:00.000Z");
-        Properties consumer = KinesisConsumers.properties(JobConfig.fromPropertyGroups(replay).aws,
+        Properties consumer = KinesisReaders.properties(JobConfig.fromPropertyGroups(replay).aws,
                 JobConfig.fromPropertyGroups(replay).eventSource);
         assertThat(consumer.getProperty(ConsumerConfigConstants.STREAM_INITIAL_POSITION)).isEqualTo("AT_TIMESTAMP");
         assertThat(consumer.getProperty(ConsumerConfigConstants.STREAM_INITIAL_TIMESTAMP)).isEqualTo("2026-11-27T00:00:00.000Z");
@@ -70,7 +70,7 @@ class JobConfigTest {
                 "endpoint.kinesis", "http://127.0.0.1:4567", "endpoint.sqs", "http://127.0.0.1:9324"));
         groups.get("EventSource").setProperty("consumer.flink.shard.getrecords.intervalmillis", "100");
         JobConfig c = JobConfig.fromPropertyGroups(groups);
-        Properties consumer = KinesisConsumers.properties(c.aws, c.eventSource);
+        Properties consumer = KinesisReaders.properties(c.aws, c.eventSource);
         assertThat(consumer.getProperty(AWSConfigConstants.AWS_ENDPOINT)).isEqualTo("http://127.0.0.1:4567");
         assertThat(consumer.getProperty(AWSConfigConstants.AWS_CREDENTIALS_PROVIDER)).isEqualTo("BASIC");
         assertThat(consumer.getProperty("flink.shard.getrecords.intervalmillis")).isEqualTo("100");
@@ -101,6 +101,52 @@ class JobConfigTest {
         badPosition.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");
         assertThatThrownBy(() -> JobConfig.fromPropertyGroups(badPosition))
                 .hasMessage("EventSource.initialTimestamp is required with AT_TIMESTAMP");
+
+        Map<String, Properties> nanos = minimal();
+        nanos.get("EventSource").setProperty("initialPosition", "AT_TIMESTAMP");
+        nanos.get("EventSource").setProperty("initialTimestamp", "2026-12-04T19:45:51.123456789Z");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(nanos)).hasMessageStartingWith("EventSource.initialTimestamp must be "
+                + "epoch seconds or yyyy-MM-ddTHH:mm:ss.SSS with Z or an offset");
+
+        Map<String, Properties> efoSource = minimal();
+        efoSource.get("EventSource").setProperty("reader", "SOURCE");
+        efoSource.get("EventSource").setProperty("streamArn", "arn:aws:kinesis:us-east-1:123456789012:stream/events");
+        efoSource.get("EventSource").setProperty("recordPublisher", "EFO");
+        efoSource.get("EventSource").setProperty("efoConsumerName", "delivery");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(efoSource)).hasMessageStartingWith("EventSource.recordPublisher EFO needs reader CONSUMER");
+
+        Map<String, Properties> noArn = minimal();
+        noArn.get("SessionSource").setProperty("reader", "SOURCE");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(noArn)).hasMessageStartingWith("SessionSource.streamArn is required with reader SOURCE");
+
+        Map<String, Properties> efoNoName = minimal();
+        efoNoName.get("EventSource").setProperty("recordPublisher", "EFO");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(efoNoName)).hasMessageStartingWith("EventSource.efoConsumerName is required");
+
+        Map<String, Properties> renamed = minimal();
+        renamed.get("SessionSource").setProperty("maxWaitingEventBytes", "1000");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(renamed))
+                .hasMessageStartingWith("SessionSource.maxWaitingEventBytes is no longer read; set HeldEvents.maxBytes");
+
+        Map<String, Properties> heldBelowAMessage = minimal();
+        heldBelowAMessage.put("HeldEvents", props("maxBytes", "64"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(heldBelowAMessage))
+                .hasMessage("HeldEvents.maxBytes (64) must be at least Sqs.maxMessageBytes (262144): an event of the largest size must fit");
+
+        Map<String, Properties> backoff = minimal();
+        backoff.put("History", props("table", "history", "backoffBaseMillis", "500", "backoffMaxMillis", "100"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(backoff)).hasMessage(
+                "History.backoffMaxMillis (100) must be at least History.backoffBaseMillis (500): the longest wait cannot be shorter than the first");
+
+        Map<String, Properties> window = minimal();
+        window.get("SessionSource").setProperty("graceWindowBytes", "0");
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(window)).hasMessageStartingWith(
+                "SessionSource.graceWindowBytes (0) must be at least Sqs.maxMessageBytes (262144)");
+
+        Map<String, Properties> parallelism = minimal();
+        parallelism.put("Job", props("parallelism", "200"));
+        assertThatThrownBy(() -> JobConfig.fromPropertyGroups(parallelism)).hasMessageStartingWith(
+                "Job.maxParallelism (128) must be at least Job.parallelism (200)");
 
         Map<String, Properties> badDlq = minimal();
         badDlq.get("DeadLetter").setProperty("type", "S3");
