@@ -82,6 +82,12 @@ export interface ChannelLike {
   addEventListener(type: 'message', listener: (event: MessageEvent) => void, options?: AddEventListenerOptions): void;
 }
 
+/** The part of `Document` the client uses: whether the page is visible (the Page Visibility API). */
+export interface VisibilityLike {
+  readonly visibilityState: DocumentVisibilityState;
+  addEventListener(type: 'visibilitychange', listener: () => void, options?: AddEventListenerOptions): void;
+}
+
 /** The part of `Storage` (sessionStorage) the client uses. */
 export interface StorageLike {
   getItem(key: string): string | null;
@@ -129,6 +135,24 @@ export interface SessionClientOptions {
   channel?: ChannelLike | null;
   /** Source of `online`/`offline` events. Default `window` when there is one; `null` for none. */
   onlineEvents?: EventTarget | null;
+  /**
+   * Stops polling while every tab of the session is hidden (`document.visibilityState`), so that a session in
+   * background tabs costs no ReceiveMessage calls; its messages wait in the queue. Each tab tells the others (on
+   * `channel`) when it is shown or hidden; the polling tab polls while at least one is visible, and a hidden polling
+   * tab hands the polling over to a visible one. When a tab becomes visible, polling resumes at once (renewing the
+   * credentials first if they are due) and what waited is dispatched, in order. A long poll in flight when the last
+   * tab is hidden finishes; no other starts. Credentials are still renewed on schedule meanwhile (that keeps the
+   * session alive). No effect without a document (Node, a worker): such a client counts as visible. Default true.
+   */
+  pauseWhenHidden?: boolean;
+  /**
+   * While every tab is hidden (`pauseWhenHidden`), one ReceiveMessage every this many seconds (counted from the start
+   * of the previous one; a long poll of `waitTimeSeconds`), so that notifications still arrive, late. A whole number,
+   * 0 or more; 0 for none. Default 0.
+   */
+  hiddenPollSeconds?: number;
+  /** Whose visibility `pauseWhenHidden` follows. Default `document` when there is one; `null`: always visible. */
+  document?: VisibilityLike | null;
   /** First backoff step after an error, in ms (full jitter, doubling). Default 200. */
   backoffBaseMs?: number;
   /** Longest backoff, in ms. Default 20000. */
@@ -138,25 +162,28 @@ export interface SessionClientOptions {
 /**
  * The client's states and, for each, the states it may move to: the one table of them (`STATE_TRANSITIONS` at run
  * time). A client starts `idle`; `ended` is final, and nothing goes back to `idle`.
- * - `idle`: not started. `following`: another tab polls. `polling`. `offline`: paused until `online`.
- *   `renewing`: getting new credentials (shown once online). `ended`: see the `ended` event.
- * - `idle` → `following` (started; another tab may hold the lock), `polling`/`offline` (started, this tab polls),
- *   `ended` (stopped before it started); `following` → `polling`/`offline` (this tab got the lock); `polling` ↔
- *   `offline`; `polling`/`offline` → `renewing` → `polling`/`offline`; every state but `ended` → `ended`.
+ * - `idle`: not started. `following`: another tab polls. `polling`. `paused`: this tab would poll, but every tab of
+ *   the session is hidden (`pauseWhenHidden`). `offline`: paused until `online`. `renewing`: getting new credentials
+ *   (shown unless offline). `ended`: see the `ended` event.
+ * - `idle` → `following` (started; another tab may hold the lock), `polling`/`paused`/`offline` (started, this tab
+ *   polls), `ended` (stopped before it started); `following` → `polling`/`paused`/`offline` (this tab got the lock);
+ *   `polling`, `paused`, `offline` and `renewing` each → the three others; `polling` → `following` (this tab, hidden,
+ *   handed the polling over to a visible one); every state but `ended` → `ended`.
  */
 export interface StateTransitions {
-  readonly idle: readonly ['following', 'polling', 'offline', 'ended'];
-  readonly following: readonly ['polling', 'offline', 'ended'];
-  readonly polling: readonly ['offline', 'renewing', 'ended'];
-  readonly offline: readonly ['polling', 'renewing', 'ended'];
-  readonly renewing: readonly ['polling', 'offline', 'ended'];
+  readonly idle: readonly ['following', 'polling', 'paused', 'offline', 'ended'];
+  readonly following: readonly ['polling', 'paused', 'offline', 'ended'];
+  readonly polling: readonly ['following', 'paused', 'offline', 'renewing', 'ended'];
+  readonly paused: readonly ['polling', 'offline', 'renewing', 'ended'];
+  readonly offline: readonly ['polling', 'paused', 'renewing', 'ended'];
+  readonly renewing: readonly ['polling', 'paused', 'offline', 'ended'];
   readonly ended: readonly [];
 }
 
 /** The table of states and allowed moves (frozen); `state` events only ever report a move it lists. */
 export declare const STATE_TRANSITIONS: StateTransitions;
 
-/** `idle`, `following`, `polling`, `offline`, `renewing` or `ended`: the keys of `StateTransitions`. */
+/** `idle`, `following`, `polling`, `paused`, `offline`, `renewing` or `ended`: the keys of `StateTransitions`. */
 export type ClientState = keyof StateTransitions;
 
 /** The states the client may move to from `S`. */
@@ -236,14 +263,14 @@ export interface SessionClientEventMap {
 /**
  * One session's events. In a browser with several tabs on the same session, one tab (elected
  * with Web Locks) polls and relays every message to the others over a BroadcastChannel; each
- * tab dispatches each message once.
+ * tab dispatches each message once. While every tab is hidden, nothing polls (`pauseWhenHidden`).
  */
 export class SessionClient extends EventTarget {
   constructor(options: SessionClientOptions);
 
   /**
-   * `idle` (not started), `following` (another tab polls), `polling`, `offline` (paused),
-   * `renewing` (getting new credentials), `ended`. Each change is a `state` event (`{ state, previous }`).
+   * `idle` (not started), `following` (another tab polls), `polling`, `paused` (every tab of the session hidden),
+   * `offline`, `renewing` (getting new credentials), `ended`. Each change is a `state` event (`{ state, previous }`).
    */
   readonly state: ClientState;
 

@@ -69,3 +69,48 @@ test('the demo page creates a session and shows a message sent to the user', { t
   await page.locator('.alert.error', { hasText: 'failed to decrypt' }).waitFor({ timeout: 10000 });
   assert.deepEqual(pageErrors, []);
 });
+
+test('the demo page shows the session\'s topics, follows one and sends to it', { timeout: 90000 }, async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(DEMO);
+  await page.locator('#state[data-state="none"]').waitFor();
+  const account = unique('acct');
+  const user = unique('user');
+  await page.fill('#account', account);
+  await page.fill('#user', user);
+  const sessionId = await page.inputValue('#session-id');
+  t.after(() => api(`/destroy/${account}/${user}/${sessionId}`, { allowFailure: true }).catch(() => {}));
+  await page.fill('#topics', 'politics, world');
+  await page.click('#create');
+  await page.locator('#state[data-state="polling"]').waitFor({ timeout: 10000 });
+  assert.deepEqual(await page.locator('#f-topics .chip.topic').allTextContents(), ['politics', 'world']);
+
+  // Follow a topic of its own (no other session follows it), then send to it with the page's button until it arrives.
+  const topic = unique('story').replace(/[^A-Za-z0-9._:@-]/g, '-');
+  await page.fill('#topic-name', topic);
+  await page.click('#follow');
+  await page.locator('#f-topics .chip.topic', { hasText: topic }).waitFor();
+  const status = await api(`/status/${account}/${user}/${sessionId}`);
+  assert.deepEqual(status.session.topics, [topic, 'politics', 'world'].sort());
+  await page.fill('#send-topic-name', topic);
+  const text = `topic ${Date.now()}`;
+  await page.fill('#message', text);
+  const shown = page.locator('#live li', { hasText: text });
+  await until(async () => {
+    await page.click('#send-topic');
+    return shown
+      .first()
+      .waitFor({ timeout: 2500 })
+      .then(() => true, () => false);
+  }, 30000, 'the message to the topic to be shown');
+  assert.equal(await shown.first().locator('.chip.topic').textContent(), `topic ${topic}`);
+
+  await page.fill('#topic-name', 'world');
+  await page.click('#unfollow');
+  await until(async () => (await page.locator('#f-topics .chip.topic').allTextContents()).join() === [topic, 'politics'].sort().join(), 5000, 'world unfollowed');
+  assert.deepEqual(pageErrors, []);
+});

@@ -15,6 +15,7 @@ const STATES = {
   polling: ['polling', 'This tab long-polls the session’s SQS queue, decrypts each message and deletes it once shown.'],
   following: ['following another tab', 'Another tab of this session polls the queue; this tab receives every message from it over a BroadcastChannel. Close that tab and this one takes over.'],
   renewing: ['renewing', 'Getting fresh credentials from /renew (polling goes on while the current ones are valid).'],
+  paused: ['paused', 'Every tab of this session is hidden: nothing polls (the messages wait in the queue) until one is shown.'],
   offline: ['offline', 'The browser is offline: polling is paused and resumes as soon as the network is back.'],
   ended: ['ended', 'This tab’s client has ended.'],
 };
@@ -76,6 +77,7 @@ const enc = encodeURIComponent;
 function routeOf(m) {
   if (m.sessionId != null) return ['session', `session ${m.sessionId}`];
   if (m.userId != null) return ['user', `user ${m.userId}`];
+  if (m.topic != null) return ['topic', m.accountId != null ? `topic ${m.topic} in ${m.accountId}` : `topic ${m.topic}`];
   if (m.accountId != null) return ['account', `account ${m.accountId}`];
   return ['everyone', 'everyone'];
 }
@@ -83,7 +85,7 @@ function routeOf(m) {
 function bodyOf(m) {
   if (typeof m.message === 'string') return m.message;
   const rest = { ...m };
-  for (const k of ['messageId', '_type', 'userId', 'accountId', 'sessionId', 'created', 'is_read']) delete rest[k];
+  for (const k of ['messageId', '_type', 'userId', 'accountId', 'sessionId', 'topic', 'created', 'is_read']) delete rest[k];
   return Object.keys(rest).length ? JSON.stringify(rest) : '(no fields)';
 }
 
@@ -364,6 +366,7 @@ async function begin(answer, ids, how) {
   $('f-user').textContent = ids.user;
   $('f-session').textContent = ids.session;
   $('f-cipher').textContent = session.cipher === 'ctr' ? 'CTR (as the original system; not authenticated)' : 'GCM (authenticated)';
+  showTopics(session.topics ?? []);
   $('f-queue').textContent = session.sqsQueueName;
   $('f-queue').title = session.sqsUrl;
   $('other-tab').hidden = false;
@@ -392,10 +395,12 @@ async function create(event) {
   const form = $('create-form');
   if (!form.reportValidity()) return;
   const ids = { account: $('account').value.trim(), user: $('user').value.trim(), session: $('session-id').value.trim() };
-  const cipher = form.elements.cipher.value;
+  const query = new URLSearchParams({ cipher: form.elements.cipher.value });
+  const topics = $('topics').value.replace(/\s+/g, '');
+  if (topics) query.set('topics', topics);
   $('create').disabled = true;
   try {
-    const answer = await api(`/create/${[ids.account, ids.user, ids.session].map(enc).join('/')}?cipher=${cipher}`);
+    const answer = await api(`/create/${[ids.account, ids.user, ids.session].map(enc).join('/')}?${query}`);
     await begin(answer, ids, 'created');
   } catch (error) {
     alertBox('error', 'Could not create the session:', error.message);
@@ -447,13 +452,36 @@ async function destroy() {
   }
 }
 
+/** The session's topics as chips; the topic to send to defaults to one of them. */
+function showTopics(topics) {
+  $('f-topics').replaceChildren(...(topics.length ? topics.map((t) => el('span', { className: 'chip topic', textContent: t })) : [el('span', { className: 'muted', textContent: 'none' })]));
+  if (topics.length && !topics.includes($('send-topic-name').value)) $('send-topic-name').value = topics[0];
+}
+
+/** Follows or unfollows the topic typed beside the buttons (the backend's call: /topics answers the session's topics). */
+async function changeTopic(change) {
+  const input = $('topic-name');
+  const topic = input.value.trim();
+  if (!app.ids || !topic || !input.reportValidity()) return;
+  try {
+    const { topics } = await api(`/topics/${app.path}?${new URLSearchParams({ [change]: topic })}`);
+    showTopics(topics);
+    activity('topics', `${change === 'add' ? 'following' : 'no longer following'} ${topic}`, topics.join(', ') || 'no topics');
+    input.value = '';
+  } catch (error) {
+    alertBox('error', `Could not ${change === 'add' ? 'follow' : 'unfollow'} ${topic}:`, error.message);
+  }
+}
+
 async function send(route) {
   const ids = app.ids ?? { account: $('account').value.trim(), user: $('user').value.trim() };
+  const topic = $('send-topic-name').value.trim();
   const paths = {
     user: `/notify/user/${enc(ids.user)}`,
     account: `/notify/account/${enc(ids.account)}`,
     everyone: '/notify',
     session: app.ids && `/notify/user/${enc(ids.user)}/session/${enc(ids.session)}`,
+    topic: `/notify/topic/${enc(topic)}`,
   };
   const query = new URLSearchParams({ message: $('message').value });
   const type = $('type').value.trim();
@@ -462,7 +490,7 @@ async function send(route) {
   try {
     const { messageId } = await api(`${paths[route]}?${query}`);
     app.sentAt.set(messageId, Date.now());
-    const target = route === 'everyone' ? 'everyone' : route === 'session' ? 'this session' : `${route} ${ids[route]}`;
+    const target = route === 'everyone' ? 'everyone' : route === 'session' ? 'this session' : route === 'topic' ? `topic ${topic}` : `${route} ${ids[route]}`;
     result.textContent = `Sent to ${target} at ${clock(Date.now())} · messageId ${messageId}`;
     activity('sent', `to ${target}`, messageId);
   } catch (error) {
@@ -484,6 +512,8 @@ $('new-id').onclick = () => ($('session-id').value = randomId());
 $('destroy').onclick = destroy;
 $('leave').onclick = leave;
 $('history-refresh').onclick = loadHistory;
+$('follow').onclick = () => changeTopic('add');
+$('unfollow').onclick = () => changeTopic('remove');
 $('mark-all').onclick = markAllRead;
 for (const b of document.querySelectorAll('[data-route]')) b.onclick = () => send(b.dataset.route);
 for (const id of ['account', 'user']) $(id).addEventListener('input', bindIds);

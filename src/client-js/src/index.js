@@ -5,7 +5,7 @@ import { sqsClient, SqsError } from './sqs.js';
 import { INITIAL_STATE, STATE_TRANSITIONS, transition } from './states.js';
 /**
  * @import { ChannelLike, ClientErrorDetail, ClientState, EndReason, EventMessage, HistoryAnswer, HistoryMessage,
- *   LockManagerLike, Session, SessionAnswer, SessionClientEventMap, SessionClientOptions, SessionMessageEvent } from '../index.js'
+ *   LockManagerLike, Session, SessionAnswer, SessionClientEventMap, SessionClientOptions, SessionMessageEvent, VisibilityLike } from '../index.js'
  * @import { RelayAuthenticator } from './envelope.js'
  * @import { SqsCall, SqsMessage } from './sqs.js'
  */
@@ -15,7 +15,14 @@ export { decrypt, SqsError, STATE_TRANSITIONS, TamperingError };
 /**
  * The options, defaults filled in.
  * @typedef {SessionClientOptions & Required<Pick<SessionClientOptions, 'visibilityTimeout' | 'waitTimeSeconds' |
- *   'renewBeforeSeconds' | 'renewAttemptsAfterExpiry' | 'dedupCapacity' | 'backoffBaseMs' | 'backoffCapMs'>>} Settings
+ *   'renewBeforeSeconds' | 'renewAttemptsAfterExpiry' | 'dedupCapacity' | 'backoffBaseMs' | 'backoffCapMs' | 'pauseWhenHidden' |
+ *   'hiddenPollSeconds'>>} Settings
+ */
+
+/**
+ * What a tab tells the others on the channel about itself: whether it is visible; `ask` when it has just started (every
+ * tab then answers with its own). Relays carry a `body` instead.
+ * @typedef {{ tab: string, visible: boolean, ask: boolean }} Visibility
  */
 
 /**
@@ -59,6 +66,9 @@ const asError = (value) => {
   return new Error(text, { cause: value });
 };
 
+/** @type {(m: SqsMessage) => number} */
+const sentAt = (m) => Number(m.Attributes?.SentTimestamp) || 0;
+
 const sessionStorageOrNull = () => {
   try {
     return globalThis.sessionStorage ?? null;
@@ -98,6 +108,14 @@ export class SessionClient extends EventTarget {
   #ownChannel;
   /** @type {EventTarget | null} */
   #onlineEvents;
+  /** @type {VisibilityLike | null} */
+  #document;
+  #tab = String(crypto.getRandomValues(new Uint32Array(2))); // its name in what it tells the other tabs of itself
+  /** @type {Set<string>} the other tabs of the session that said they are visible */
+  #visibleTabs = new Set();
+  #resting = false; // the leader waits because every tab is hidden: a tab becoming visible ends the wait
+  #handedOver = false; // this tab handed the polling over to a visible tab since the last change of visibility
+  #lastReceive = 0; // when the last ReceiveMessage started (epoch ms): the slow poll while hidden counts from it
   /** @type {ClientState} */
   #state = INITIAL_STATE;
   #started = false;
@@ -129,12 +147,18 @@ export class SessionClient extends EventTarget {
       dedupCapacity: 1000,
       backoffBaseMs: 200,
       backoffCapMs: 20000,
+      pauseWhenHidden: true,
+      hiddenPollSeconds: 0,
     };
     for (const k in options) {
       const value = options[/** @type {keyof SessionClientOptions} */ (k)];
       if (value !== undefined) Object.assign(o, { [k]: value });
     }
     this.#o = /** @type {Settings} */ (o);
+    // Checked here: a wrong value would otherwise only show, much later, as a poller that never pauses or never wakes.
+    if (typeof this.#o.pauseWhenHidden !== 'boolean') throw new TypeError('options.pauseWhenHidden must be true or false');
+    if (!Number.isInteger(this.#o.hiddenPollSeconds) || this.#o.hiddenPollSeconds < 0)
+      throw new TypeError('options.hiddenPollSeconds must be a whole number of seconds, 0 or more');
     this.#setSession(options.session);
     this.#name = PREFIX + (this.#session.sqsQueueName || this.#session.sqsUrl.split('/').pop());
     this.#seen = new SeenIds(this.#o.dedupCapacity, options.storage !== undefined ? options.storage : sessionStorageOrNull(), this.#name + ':seen');
@@ -143,6 +167,7 @@ export class SessionClient extends EventTarget {
     this.#channel = options.channel ?? null;
     // window, or a worker's global scope: both fire online/offline
     this.#onlineEvents = options.onlineEvents !== undefined ? options.onlineEvents : typeof addEventListener === 'function' ? globalThis : null;
+    this.#document = options.document !== undefined ? options.document : globalThis.document ?? null; // none in Node or a worker
   }
 
   /** @returns {ClientState} */
@@ -161,18 +186,10 @@ export class SessionClient extends EventTarget {
     this.#onlineEvents?.addEventListener('online', this.#network, { signal });
     this.#onlineEvents?.addEventListener('offline', this.#network, { signal });
     this.#channel?.addEventListener('message', this.#relayed, { signal });
-    if (!this.#locks) this.#done = this.#lead();
-    else {
-      this.#update(); // following, until the lock is granted
-      this.#done = this.#locks
-        .request(this.#name, { mode: 'exclusive', signal }, () => this.#lead())
-        .catch((error) => {
-          if (this.#ended) return; // the AbortError of stop() while waiting for the lock
-          // Polling without the lock costs duplicate polling at worst; not polling would lose events.
-          this.#error('lock', asError(error));
-          return this.#lead();
-        });
-    }
+    this.#channel?.addEventListener('message', this.#heard, { signal });
+    if (this.#o.pauseWhenHidden) this.#document?.addEventListener('visibilitychange', this.#visibility, { signal });
+    this.#announce(true); // and the other tabs answer: the leader, whichever tab it is or becomes, knows who is visible
+    this.#done = this.#locks ? this.#elect(this.#locks) : this.#lead();
     return this;
   }
 
@@ -221,6 +238,26 @@ export class SessionClient extends EventTarget {
 
   // --- leader: the tab that polls ---
 
+  /**
+   * Polls while this tab holds the session's lock; asks for it again after handing the polling over to a visible tab.
+   * @param {LockManagerLike} locks
+   * @returns {Promise<void>}
+   */
+  async #elect(locks) {
+    while (!this.#ended) {
+      this.#update(); // following, until the lock is granted
+      try {
+        await locks.request(this.#name, { mode: 'exclusive', signal: this.#life.signal }, () => this.#lead());
+      } catch (error) {
+        if (this.#ended) return; // the AbortError of stop() while waiting for the lock
+        // Polling without the lock costs duplicate polling at worst; not polling would lose events.
+        this.#error('lock', asError(error));
+        this.#locks = null; // so that this tab never hands over: nothing would give it the polling back
+        return this.#lead();
+      }
+    }
+  }
+
   /** @returns {Promise<void>} */
   async #lead() {
     if (this.#ended) return;
@@ -245,6 +282,18 @@ export class SessionClient extends EventTarget {
         await sleep(Infinity, wake.signal);
         continue;
       }
+      const rest = this.#hiddenRest();
+      if (rest > 0) {
+        // Every tab is hidden: the messages wait in the queue. A tab becoming visible ends the wait at once.
+        this.#resting = true;
+        await sleep(rest, wake.signal);
+        this.#resting = false;
+        // The renewal timer may be late: a hidden tab's timers are throttled (Chrome: to once a minute after 5
+        // minutes), a sleeping computer runs none. Renew now if due; below, polling waits for it if they expired.
+        this.#scheduleRenew();
+        continue;
+      }
+      if (this.#handOver()) return;
       // A renewal ahead of expiry does not stop polling: the current credentials still work, and a
       // renewal that fails because the session is gone must not hide the queue's QueueDoesNotExist.
       if (this.#renewing && (this.#refused || Date.now() >= this.#session.expires * 1000)) {
@@ -252,6 +301,7 @@ export class SessionClient extends EventTarget {
         continue;
       }
       try {
+        this.#lastReceive = Date.now();
         const answer = await this.#sqs(
           'ReceiveMessage',
           {
@@ -262,7 +312,8 @@ export class SessionClient extends EventTarget {
           },
           wake.signal,
         );
-        await this.#handle(answer.Messages ?? []);
+        // A standard queue's batch need not be in order (after a hidden while, it may hold several); sort is stable.
+        await this.#handle((answer.Messages ?? []).sort((a, b) => sentAt(a) - sentAt(b)));
         failures = 0;
       } catch (thrown) {
         const error = asError(thrown);
@@ -345,7 +396,76 @@ export class SessionClient extends EventTarget {
     return message;
   }
 
+  /**
+   * How long the leader waits before its next receive because every tab is hidden: 0 when one is visible (or when
+   * the slow poll is due), Infinity without a slow poll (`hiddenPollSeconds` 0).
+   */
+  #hiddenRest() {
+    if (!this.#allHidden()) return 0;
+    const every = this.#o.hiddenPollSeconds * 1000;
+    return every ? this.#lastReceive + every - Date.now() : Infinity;
+  }
+
+  /**
+   * Whether this leader stops polling for a visible tab: a hidden tab's timers (backoff, renewal) are throttled,
+   * and the browser may freeze or discard it. The lock goes to the next tab that waits for it, which hands over too
+   * if it is hidden. Once per change of visibility: a tab that said it is visible but waits for no lock (it polls
+   * without one, or closed without a word) gives the lock straight back, and it must not go round and round.
+   * Not while offline or renewing: the state a tab leaves is then `polling`.
+   */
+  #handOver() {
+    if (!this.#locks || this.#shown() || !this.#visibleTabs.size || this.#handedOver || this.#renewing) return false;
+    return (this.#handedOver = true);
+  }
+
   // --- every tab ---
+
+  /** Whether this tab counts as visible: always when pausing is off, or without a document (Node, a worker). */
+  #shown() {
+    return !this.#o.pauseWhenHidden || this.#document?.visibilityState !== 'hidden';
+  }
+
+  /** Whether every tab of the session is hidden, as far as this tab knows. */
+  #allHidden() {
+    return !this.#shown() && !this.#visibleTabs.size;
+  }
+
+  /**
+   * Tells the other tabs whether this one is visible (hidden once it has ended).
+   * @param {boolean} [ask] whether they are to answer with theirs
+   */
+  #announce(ask = false) {
+    /** @type {Visibility} */
+    const visibility = { tab: this.#tab, visible: !this.#ended && this.#shown(), ask };
+    this.#channel?.postMessage(visibility);
+  }
+
+  // This tab was shown or hidden (also when it closes: the browser hides it first).
+  #visibility = () => {
+    this.#announce();
+    this.#visibilityChanged();
+  };
+
+  // Another tab said whether it is visible. Any script of the origin could say so too: the worst it could do is what
+  // it can do anyway by holding the session's lock (stop the polling), so this is not signed like the relays.
+  /** @param {MessageEvent} event */
+  #heard = ({ data }) => {
+    const { tab, visible, ask } = /** @type {Partial<Visibility>} */ (data ?? {});
+    if (typeof tab !== 'string' || typeof visible !== 'boolean' || tab === this.#tab) return;
+    if (ask) this.#announce();
+    if (visible === this.#visibleTabs.has(tab)) return;
+    if (visible) this.#visibleTabs.add(tab);
+    else this.#visibleTabs.delete(tab);
+    this.#visibilityChanged();
+  };
+
+  // A tab was shown or hidden: a resting leader polls at once (a receive in flight is left to finish, so that
+  // nothing it takes waits out the visibility timeout), and a tab that handed the polling over may take it again.
+  #visibilityChanged() {
+    this.#handedOver = false;
+    if (this.#resting && !this.#allHidden()) this.#wake?.abort();
+    this.#update();
+  }
 
   // Relayed bodies are checked (the MAC), decrypted and dispatched one after the other, in order.
   /** @param {MessageEvent} event */
@@ -506,6 +626,7 @@ export class SessionClient extends EventTarget {
     this.#life.abort();
     this.#wake?.abort();
     clearTimeout(this.#renewTimer);
+    if (this.#started) this.#announce(); // hidden: the leader need not poll for this tab any more
     // Its own channel is the BroadcastChannel start() opened (if any); a given one is not the client's to close.
     if (this.#ownChannel) /** @type {BroadcastChannel | null} */ (this.#channel)?.close();
     this.#update();
@@ -525,7 +646,9 @@ export class SessionClient extends EventTarget {
             ? 'offline'
             : this.#renewing
               ? 'renewing'
-              : 'polling';
+              : this.#allHidden()
+                ? 'paused'
+                : 'polling';
     if (state === this.#state) return;
     const detail = transition(this.#state, state); // throws, before any change, on a move the table does not allow
     this.#state = state;

@@ -6,20 +6,22 @@ export const INITIAL_STATE = 'idle';
 
 /**
  * For each state, the states the client may move to from it. `ended` is final, and nothing goes back to `idle`.
- * - `idle` → `following` (started; another tab may hold the lock), `polling`/`offline` (started, polling at once),
- *   `ended` (stopped before it started)
- * - `following` → `polling`/`offline` (this tab got the lock)
- * - `polling` ↔ `offline` (network events), `polling`/`offline` → `renewing` (new credentials being fetched; shown
- *   once online), `renewing` → `polling`/`offline`
+ * - `idle` → `following` (started; another tab may hold the lock), `polling`/`paused`/`offline` (started, polling at
+ *   once), `ended` (stopped before it started)
+ * - `following` → `polling`/`paused`/`offline` (this tab got the lock)
+ * - `polling`, `paused` (every tab of the session hidden), `offline` (network events) and `renewing` (new credentials
+ *   being fetched; shown unless offline) move between one another as those change
+ * - `polling` → `following`: this tab, hidden, handed the polling over to a visible tab
  * - any state but `ended` → `ended`
  * @type {StateTransitions}
  */
 export const STATE_TRANSITIONS = Object.freeze({
-  idle: Object.freeze(/** @type {const} */ (['following', 'polling', 'offline', 'ended'])),
-  following: Object.freeze(/** @type {const} */ (['polling', 'offline', 'ended'])),
-  polling: Object.freeze(/** @type {const} */ (['offline', 'renewing', 'ended'])),
-  offline: Object.freeze(/** @type {const} */ (['polling', 'renewing', 'ended'])),
-  renewing: Object.freeze(/** @type {const} */ (['polling', 'offline', 'ended'])),
+  idle: Object.freeze(/** @type {const} */ (['following', 'polling', 'paused', 'offline', 'ended'])),
+  following: Object.freeze(/** @type {const} */ (['polling', 'paused', 'offline', 'ended'])),
+  polling: Object.freeze(/** @type {const} */ (['following', 'paused', 'offline', 'renewing', 'ended'])),
+  paused: Object.freeze(/** @type {const} */ (['polling', 'offline', 'renewing', 'ended'])),
+  offline: Object.freeze(/** @type {const} */ (['polling', 'paused', 'renewing', 'ended'])),
+  renewing: Object.freeze(/** @type {const} */ (['polling', 'paused', 'offline', 'ended'])),
   ended: Object.freeze(/** @type {const} */ ([])),
 });
 

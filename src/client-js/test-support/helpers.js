@@ -1,5 +1,6 @@
 // Test helpers: a fake SQS (JSON protocol) on 127.0.0.1, WebCrypto encryption of both envelopes,
-// an in-memory Web Locks manager, an in-memory Storage, and small waiting utilities.
+// an in-memory Web Locks manager, an in-memory Storage, a document whose visibility the test sets, and small
+// waiting utilities.
 import http from 'node:http';
 import { once } from 'node:events';
 import { SessionClient } from '../src/index.js';
@@ -256,6 +257,24 @@ export class MemoryStorage {
   }
   setItem(key, value) {
     this.items.set(key, String(value));
+  }
+}
+
+/** A document's visibility as the client reads it (`visibilityState`, `visibilitychange`), set by the test. */
+export class FakeDocument extends EventTarget {
+  constructor(visibilityState = 'visible') {
+    super();
+    this.visibilityState = visibilityState;
+  }
+  hide() {
+    this.#set('hidden');
+  }
+  show() {
+    this.#set('visible');
+  }
+  #set(state) {
+    this.visibilityState = state;
+    this.dispatchEvent(new Event('visibilitychange'));
   }
 }
 

@@ -20,6 +20,7 @@ const client = new SessionClient({
   renew: () => api<Session>(`/renew/${path}`),
   visibilityTimeout: 60,
   storage: null,
+  hiddenPollSeconds: 60,
 });
 
 const stopListening: () => void = client.onMessage(async (message: EventMessage, event) => {
@@ -36,14 +37,17 @@ client.addEventListener('state', ({ detail }) => detail.state === 'following');
 client.addEventListener('state', ({ detail }) => {
   const was: ClientState = detail.previous;
   // previous narrows state to the moves the table allows, and the other way round
-  if (detail.previous === 'idle') detail.state satisfies 'following' | 'polling' | 'offline' | 'ended';
-  if (detail.state === 'renewing') detail.previous satisfies 'polling' | 'offline';
+  if (detail.previous === 'idle') detail.state satisfies 'following' | 'polling' | 'paused' | 'offline' | 'ended';
+  if (detail.state === 'renewing') detail.previous satisfies 'polling' | 'paused' | 'offline';
+  // the only way back to following: a hidden polling tab handing over to a visible one
+  if (detail.state === 'following') detail.previous satisfies 'idle' | 'polling';
   // @ts-expect-error ended is final: no state event comes from it
   if (detail.previous === 'ended') return;
   return was;
 });
 const fromPolling: readonly ClientState[] = STATE_TRANSITIONS.polling;
-STATE_TRANSITIONS.idle satisfies readonly ['following', 'polling', 'offline', 'ended'];
+STATE_TRANSITIONS.idle satisfies readonly ['following', 'polling', 'paused', 'offline', 'ended'];
+STATE_TRANSITIONS.paused satisfies readonly ['polling', 'offline', 'renewing', 'ended'];
 // @ts-expect-error nothing goes back to idle
 export const back: StateDetail = { state: 'idle', previous: 'polling' };
 // @ts-expect-error the table is read-only
@@ -53,7 +57,7 @@ client.addEventListener('custom', (event: Event) => event.type);
 
 const merged: EventMessage[] = await client.start().catchUp(() => api<HistoryAnswer>(`/messages/user/${ids.userId}`));
 const text: string = await decrypt('9734675727|nw7xCnVR0m/YrGgG', 'LkWUsGQKi8E9QoMJEeY1HLL8rdJNJr3fzDp+F9CpkCY=', 'ctr');
-console.log(merged.length, text, fromPolling, client.state satisfies 'idle' | 'polling' | 'following' | 'offline' | 'renewing' | 'ended');
+console.log(merged.length, text, fromPolling, client.state satisfies 'idle' | 'polling' | 'following' | 'paused' | 'offline' | 'renewing' | 'ended');
 stopListening();
 await client.stop();
 
@@ -68,4 +72,6 @@ new SessionClient({
   channel: new BroadcastChannel('sqs-browser-events:q'),
   storage: sessionStorage,
   onlineEvents: window,
+  document,
+  pauseWhenHidden: false,
 });

@@ -4,18 +4,19 @@ import { SessionClient, STATE_TRANSITIONS } from '../src/index.js';
 import { INITIAL_STATE, transition } from '../src/states.js';
 import { FakeSqs, MemoryLocks, MemoryStorage, record, sessionFor, setup, until } from '../test-support/helpers.js';
 
-const STATES = ['idle', 'following', 'polling', 'offline', 'renewing', 'ended'];
+const STATES = ['idle', 'following', 'polling', 'paused', 'offline', 'renewing', 'ended'];
 const moves = (log) => log.state.map(({ previous, state }) => `${previous}>${state}`);
 
 test('the table: every state, and the moves allowed from each', () => {
   assert.equal(INITIAL_STATE, 'idle');
   assert.deepEqual(Object.keys(STATE_TRANSITIONS).sort(), [...STATES].sort());
   assert.deepEqual(STATE_TRANSITIONS, {
-    idle: ['following', 'polling', 'offline', 'ended'],
-    following: ['polling', 'offline', 'ended'],
-    polling: ['offline', 'renewing', 'ended'],
-    offline: ['polling', 'renewing', 'ended'],
-    renewing: ['polling', 'offline', 'ended'],
+    idle: ['following', 'polling', 'paused', 'offline', 'ended'],
+    following: ['polling', 'paused', 'offline', 'ended'],
+    polling: ['following', 'paused', 'offline', 'renewing', 'ended'],
+    paused: ['polling', 'offline', 'renewing', 'ended'],
+    offline: ['polling', 'paused', 'renewing', 'ended'],
+    renewing: ['polling', 'paused', 'offline', 'ended'],
     ended: [],
   });
   assert.deepEqual(STATE_TRANSITIONS.ended, [], 'ended is final');
@@ -37,7 +38,7 @@ test('a move the table does not allow cannot be made: transition() throws instea
       }
     }
   }
-  for (const [previous, state] of [['ended', 'polling'], ['polling', 'idle'], ['following', 'renewing'], ['toString', 'idle'], ['idle', 'nowhere']]) {
+  for (const [previous, state] of [['ended', 'polling'], ['polling', 'idle'], ['following', 'renewing'], ['paused', 'following'], ['toString', 'idle'], ['idle', 'nowhere']]) {
     assert.throws(() => transition(previous, state), /cannot go from/, `${previous} > ${state}`);
   }
 });

@@ -79,11 +79,14 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         String first = p.isEmpty() ? "" : p.get(0);
         if (get && p.size() == 4 && first.equals("create")) {
             return sessions.create(key(p), (Integer) number(query, "MessageRetentionPeriod",
-                    SessionService.MIN_RETENTION, SessionService.MAX_RETENTION, true), cipher(query.get("cipher")));
+                    SessionService.MIN_RETENTION, SessionService.MAX_RETENTION, true), cipher(query.get("cipher")),
+                    query.containsKey("topics") ? TopicList.parse("topics", query.get("topics")) : null);
         } else if (get && p.size() == 4 && first.equals("renew")) {
             return sessions.renew(key(p));
         } else if (get && p.size() == 4 && first.equals("destroy")) {
             return sessions.destroy(key(p));
+        } else if (get && p.size() == 4 && first.equals("topics")) {
+            return sessions.topics(key(p), TopicList.parse("add", query.get("add")), TopicList.parse("remove", query.get("remove")));
         } else if (get && p.size() == 4 && first.equals("status")) {
             return sessions.status(key(p));
         } else if (get && p.size() == 1 && first.equals("status")) {
@@ -143,7 +146,10 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         return JSON.createObjectNode().put("success", true).put("async", true);
     }
 
-    /** {@code /notify}, {@code /notify/account/{a}}, {@code /notify/user/{u}}, {@code /notify/user/{u}/session/{s}}. */
+    /**
+     * {@code /notify}, {@code /notify/account/{a}}, {@code /notify/user/{u}}, {@code /notify/user/{u}/session/{s}},
+     * {@code /notify/topic/{t}}.
+     */
     private static Map<String, String> notifyRouting(List<String> p, String method, String path) {
         Map<String, String> routing = new LinkedHashMap<>();
         if (p.size() == 1) {
@@ -152,6 +158,8 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
             routing.put("accountId", SessionKey.accountId(p.get(2)));
         } else if (p.size() == 3 && p.get(1).equals("user")) {
             routing.put("userId", SessionKey.userId(p.get(2)));
+        } else if (p.size() == 3 && p.get(1).equals("topic")) {
+            routing.put("topic", TopicList.one("topic", p.get(2)));
         } else if (p.size() == 5 && p.get(1).equals("user") && p.get(3).equals("session")) {
             routing.put("userId", SessionKey.userId(p.get(2)));
             routing.put("sessionId", SessionKey.sessionId(p.get(4)));
@@ -201,7 +209,6 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         throw ApiException.badRequest("body must be a JSON list of message id strings");
     }
 
-    /** An optional integer query parameter within bounds, as Integer or Long; null when absent. */
     /** {@code gcm} or {@code ctr} (for clients of the original system); null: the configured default. */
     private static CipherFormat cipher(String value) {
         if (value == null) {
@@ -213,6 +220,7 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         return CipherFormat.fromAttribute(value);
     }
 
+    /** An optional integer query parameter within bounds, as Integer or Long; null when absent. */
     private static Number number(Map<String, String> query, String name, long min, long max, boolean asInt) {
         String value = query.get(name);
         if (value == null) {

@@ -40,7 +40,14 @@ final class NotifyService {
                 message.put(name, value);
             }
         });
-        routing.forEach((field, id) -> JsonIds.put(message, field, id));
+        // Ids as the original system wrote them (integers as numbers); a topic is a name, always a string.
+        routing.forEach((field, value) -> {
+            if (field.equals("topic")) {
+                message.put(field, value);
+            } else {
+                JsonIds.put(message, field, value);
+            }
+        });
         if (routing.isEmpty()) {
             // /notify means everyone, and says so: the job may require it (EventSource.explicitEveryone).
             message.put(EventParser.EVERYONE, true);
@@ -74,7 +81,7 @@ final class NotifyService {
     }
 
     private static String partitionKey(DeliveryEvent e) {
-        return e.userId != null ? e.userId : e.sessionId != null ? e.sessionId : e.accountId != null ? e.accountId : e.messageId;
+        return e.userId != null ? e.userId : e.sessionId != null ? e.sessionId : e.topic != null ? e.topic : e.accountId != null ? e.accountId : e.messageId;
     }
 
     static String newMessageId() {

@@ -16,6 +16,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
@@ -33,6 +35,8 @@ final class SessionService {
     static final int MAX_RETENTION = 1_209_600;
     /** The attributes of a page token of {@code /status}: the table's key. */
     private static final Set<String> STATUS_PAGE_KEY = Set.of("userId", "sessionId");
+    /** Conditional writes of a session's topics tried before answering 409 (each loses only to another write). */
+    private static final int TOPIC_WRITE_ATTEMPTS = 5;
 
     private final DynamoDbClient dynamoDb;
     private final SqsClient sqs;
@@ -47,13 +51,19 @@ final class SessionService {
     }
 
     /**
-     * Idempotent: an existing session is returned with fresh credentials, never a second queue. A create that
-     * fails midway deletes what it made (queue, identity), unless its item was written after all.
+     * Idempotent: an existing session is returned with fresh credentials, never a second queue (and, when
+     * {@code topics} is given, following exactly those). A create that fails midway deletes what it made (queue,
+     * identity), unless its item was written after all.
+     *
+     * @param topics the topics the session follows from its first moment, or null (none; an existing session's kept)
      */
-    ObjectNode create(SessionKey key, Integer retentionSeconds, CipherFormat cipher) {
+    ObjectNode create(SessionKey key, Integer retentionSeconds, CipherFormat cipher, Set<String> topics) {
         Map<String, AttributeValue> existing = find(key);
         if (existing != null) {
-            return renew(key, existing);
+            if (topics != null) {
+                changeTopics(key, current -> topics);
+            }
+            return renew(key, find(key));
         }
         String queueName = QueueNames.newName(config.queuePrefix);
         int retention = retentionSeconds != null ? retentionSeconds : config.messageRetentionSeconds;
@@ -67,6 +77,9 @@ final class SessionService {
             identityId = issued.identityId;
             Map<String, AttributeValue> item = newItem(key, queueUrl, queueName, identityId, issued.credentials,
                     cipher != null ? cipher : config.cipher);
+            if (topics != null && !topics.isEmpty()) {
+                item.put("topics", AttributeValue.builder().ss(topics).build());
+            }
             dynamoDb.putItem(b -> b.tableName(config.sessionTable).item(item)
                     .conditionExpression("attribute_not_exists(sessionId)"));
             return sessionJson(item, issued.credentials);
@@ -74,7 +87,10 @@ final class SessionService {
             // A concurrent create won, or the SDK's retry of our own put found it done: keep what the item names.
             Map<String, AttributeValue> stored = find(key);
             deleteUnlessStored(queueUrl, identityId, stored);
-            return renew(key, stored);
+            if (topics != null) {
+                changeTopics(key, current -> topics);
+            }
+            return renew(key, find(key));
         } catch (RuntimeException e) {
             Map<String, AttributeValue> stored;
             try {
@@ -123,6 +139,66 @@ final class SessionService {
             throw ApiException.notFound("no session " + key.sessionId + " for user " + key.userId);
         }
         return sessionJson(updated, issued);
+    }
+
+    /**
+     * Follows {@code add} and stops following {@code remove}; answers the session's topics. Read, change, write on
+     * condition that nobody wrote the item meanwhile (its {@code version}), a few times: two calls at once both take
+     * effect, neither undoes the other. Every write increments {@code version}, so the job orders it after the last.
+     */
+    ObjectNode topics(SessionKey key, Set<String> add, Set<String> remove) {
+        Set<String> both = new TreeSet<>(add);
+        both.retainAll(remove);
+        if (!both.isEmpty()) {
+            throw ApiException.badRequest("topics both added and removed: " + String.join(",", both));
+        }
+        Set<String> topics = changeTopics(key, current -> {
+            Set<String> next = new TreeSet<>(current);
+            next.addAll(add);
+            next.removeAll(remove);
+            return next;
+        });
+        ObjectNode out = JSON.createObjectNode().put("success", true);
+        topics.forEach(out.putArray("topics")::add);
+        return out;
+    }
+
+    private Set<String> changeTopics(SessionKey key, UnaryOperator<Set<String>> change) {
+        for (int attempt = 0; attempt < TOPIC_WRITE_ATTEMPTS; attempt++) {
+            Map<String, AttributeValue> item = require(key);
+            Set<String> current = topicsOf(item);
+            Set<String> next = change.apply(current);
+            TopicList.checkCount(next);
+            if (next.equals(current)) {
+                return next;
+            }
+            AttributeValue version = item.get("version");
+            Map<String, String> names = new HashMap<>(Map.of("#topics", "topics", "#version", "version"));
+            Map<String, AttributeValue> values = new HashMap<>(Map.of(":one", n(1)));
+            if (version != null) {
+                values.put(":seen", version);
+            }
+            if (!next.isEmpty()) {
+                values.put(":topics", AttributeValue.builder().ss(next).build());
+            }
+            try {
+                dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
+                        // A string set cannot be empty: no topics is no attribute.
+                        .updateExpression((next.isEmpty() ? "REMOVE #topics" : "SET #topics = :topics") + " ADD #version :one")
+                        .conditionExpression(version != null ? "#version = :seen" : "attribute_exists(sessionId) AND attribute_not_exists(#version)")
+                        .expressionAttributeNames(names)
+                        .expressionAttributeValues(values));
+                return next;
+            } catch (ConditionalCheckFailedException writtenMeanwhile) {
+                // another write (a renew, another change of topics, a destroy) came first: read again
+            }
+        }
+        throw new ApiException(409, "session " + key.sessionId + " was changed by other requests meanwhile; try again");
+    }
+
+    private static Set<String> topicsOf(Map<String, AttributeValue> item) {
+        AttributeValue topics = item.get("topics");
+        return topics == null || !topics.hasSs() ? new TreeSet<>() : new TreeSet<>(topics.ss());
     }
 
     ObjectNode destroy(SessionKey key) {
@@ -278,6 +354,7 @@ final class SessionService {
         s.put("expires", Long.parseLong(item.get("expires").n()));
         s.put("ttl", Long.parseLong(item.get("ttl").n()));
         s.put("version", item.containsKey("version") ? Long.parseLong(item.get("version").n()) : 0);
+        topicsOf(item).forEach(s.putArray("topics")::add);
         return s;
     }
 

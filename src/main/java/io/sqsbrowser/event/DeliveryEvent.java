@@ -14,6 +14,8 @@ public class DeliveryEvent {
     public String accountId;
     public String userId;
     public String sessionId;
+    /** The topic whose followers the event reaches (with the other routing fields, those that match them too). */
+    public String topic;
     /** {@code _sqs_only}: deliver to queues but keep no history. */
     public boolean sqsOnly;
     /** {@code _type}, or null. */
@@ -32,14 +34,10 @@ public class DeliveryEvent {
         if (userId != null) {
             return Scope.USER;
         }
+        if (topic != null) {
+            return Scope.TOPIC;
+        }
         return accountId != null ? Scope.ACCOUNT : Scope.EVERYONE;
-    }
-
-    /** True when every routing field present in the event matches the session's. */
-    public boolean matches(String sessionAccountId, String sessionUserId, String sessionSessionId) {
-        return (accountId == null || accountId.equals(sessionAccountId))
-                && (userId == null || userId.equals(sessionUserId))
-                && (sessionId == null || sessionId.equals(sessionSessionId));
     }
 
     /** Whether recipients get a history row: not for {@code _sqs_only} events, nor for read receipts. */
@@ -51,18 +49,20 @@ public class DeliveryEvent {
     public enum Scope {
         SESSION,
         USER,
+        /** A topic's followers (in one account, with {@code accountId}). */
+        TOPIC,
         ACCOUNT,
         EVERYONE;
 
-        /** Account and everyone events are expanded by all parallel subtasks, each taking its share. */
+        /** Topic, account and everyone events are expanded by all parallel subtasks, each taking its share. */
         public boolean fansOut() {
-            return this == ACCOUNT || this == EVERYONE;
+            return this == TOPIC || this == ACCOUNT || this == EVERYONE;
         }
     }
 
     @Override
     public String toString() {
         return "DeliveryEvent{" + messageId + ", scope=" + scope() + ", account=" + accountId + ", user=" + userId
-                + ", session=" + sessionId + ", bytes=" + (payload == null ? 0 : payload.length) + "}";
+                + ", session=" + sessionId + (topic != null ? ", topic=" + topic : "") + ", bytes=" + (payload == null ? 0 : payload.length) + "}";
     }
 }

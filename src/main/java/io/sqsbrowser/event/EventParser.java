@@ -36,7 +36,7 @@ public final class EventParser implements Serializable {
     public static final String STAGE = "event";
     /** Marks a broadcast to everyone as meant: {@code true}, {@code 1}, ... as {@code _sqs_only}. */
     public static final String EVERYONE = "_everyone";
-    private static final Set<String> ROUTING_FIELDS = Set.of("accountId", "userId", "sessionId");
+    private static final Set<String> ROUTING_FIELDS = Set.of("accountId", "userId", "sessionId", "topic");
 
     private final int maxBodyBytes;
     private final boolean explicitEveryone;
@@ -74,6 +74,8 @@ public final class EventParser implements Serializable {
             event.accountId = optional(message, "accountId", true);
             event.userId = optional(message, "userId", true);
             event.sessionId = optional(message, "sessionId", false);
+            JsonNode topic = message.get("topic");
+            event.topic = topic == null ? null : Ids.topic("topic", topic);
         } catch (Ids.InvalidIdException e) {
             throw new InvalidEventException("invalid routing field: " + e.getMessage());
         }
@@ -141,10 +143,10 @@ public final class EventParser implements Serializable {
 
     /** An event with no routing field: a broadcast, which {@code explicitEveryone} wants said ({@link #EVERYONE}). */
     private void checkAudience(DeliveryEvent event, ObjectNode message) {
-        boolean routed = event.accountId != null || event.userId != null || event.sessionId != null;
+        boolean routed = event.accountId != null || event.userId != null || event.sessionId != null || event.topic != null;
         if (!message.has(EVERYONE)) {
             if (!routed && explicitEveryone) {
-                throw new InvalidEventException("no audience: an event with no accountId, userId or sessionId must say "
+                throw new InvalidEventException("no audience: an event with no accountId, userId, sessionId or topic must say "
                         + EVERYONE + ": true to reach every session");
             }
             return;

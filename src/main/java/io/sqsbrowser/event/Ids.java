@@ -14,6 +14,10 @@ public final class Ids {
     public static final int MAX_ACCOUNT_OR_USER_ID = 128;
     public static final int MAX_SESSION_ID = 256;
     public static final int MAX_MESSAGE_ID = 256;
+    /** A topic name: the id characters, 1 to 64 of them (SPEC §3). */
+    public static final int MAX_TOPIC = 64;
+    /** Topics one session may follow. */
+    public static final int MAX_TOPICS_PER_SESSION = 50;
 
     private Ids() {}
 
@@ -39,6 +43,17 @@ public final class Ids {
     public static String sessionId(String field, JsonNode value) {
         if (value.isTextual()) {
             return safeString(field, value.textValue(), MAX_SESSION_ID);
+        }
+        throw new InvalidIdException(field + " must be a string, got " + value.getNodeType());
+    }
+
+    /**
+     * A topic from JSON: a string only. A number is refused rather than read as its digits: a topic is a name, and
+     * {@code 2024} and {@code "2024"} being one topic would be a guess.
+     */
+    public static String topic(String field, JsonNode value) {
+        if (value.isTextual()) {
+            return safeString(field, value.textValue(), MAX_TOPIC);
         }
         throw new InvalidIdException(field + " must be a string, got " + value.getNodeType());
     }

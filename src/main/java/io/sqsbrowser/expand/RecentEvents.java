@@ -101,7 +101,7 @@ final class RecentEvents {
         for (ArrayDeque<Entry> entries : ofUser == null ? List.of(fanOut) : List.of(ofUser, fanOut)) {
             for (Entry e : entries) {
                 if (e.event.arrivalMillis >= session.created - CLOCK_ALLOWANCE_MILLIS
-                        && e.event.matches(session.accountId, session.userId, session.sessionId)
+                        && session.matches(e.event)
                         && (e.expansion == null || e.expansion.finished() || e.expansion.passed(session.userId))) {
                     due.add(e.event);
                 }

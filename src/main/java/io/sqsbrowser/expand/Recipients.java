@@ -49,7 +49,7 @@ final class Recipients {
         UserSessions us = directory.sessionsOf(user);
         int[] reached = {0};
         if (us != null) {
-            us.forEachRecipient(e.event.accountId, e.event.sessionId, nowSeconds, s -> {
+            us.forEachRecipient(e.event, nowSeconds, s -> {
                 send.accept(s);
                 reached[0]++;
             });
@@ -68,14 +68,14 @@ final class Recipients {
     private void sendAgain(Expansion e, String recipientKey, long nowSeconds, Consumer<SessionRecord> send) {
         UserSessions us = directory.sessionsOf(Expansion.userOfRecipientKey(recipientKey));
         SessionRecord s = us == null ? null : us.session(Expansion.sessionOfRecipientKey(recipientKey));
-        if (s != null && s.isLive(nowSeconds) && e.event.matches(s.accountId, s.userId, s.sessionId)) {
+        if (s != null && s.isLive(nowSeconds) && s.matches(e.event)) {
             send.accept(s);
         }
     }
 
-    /** The users a fan-out event may reach in its key groups (fewer than ours after a rescale): its account's, or all. */
+    /** The users a fan-out event may reach in its key groups (fewer than ours after a rescale): its topic's, account's, or all. */
     private Collection<String> candidates(Expansion e) {
-        Collection<String> users = directory.users(e.event.accountId);
+        Collection<String> users = directory.users(e.event);
         return e.keyGroups.equals(keyGroups.range()) ? users : keyGroups.within(e.keyGroups, users);
     }
 }

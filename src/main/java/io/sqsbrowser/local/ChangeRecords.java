@@ -74,6 +74,8 @@ public final class ChangeRecords {
             node.put("S", value.s());
         } else if (value.n() != null) {
             node.put("N", value.n());
+        } else if (value.hasSs()) {
+            value.ss().forEach(node.putArray("SS")::add);
         } else if (value.bool() != null) {
             node.put("BOOL", value.bool());
         } else {

@@ -12,31 +12,33 @@ import java.util.UUID;
 
 /**
  * LOCAL ONLY: the seed's demo against the local stack, through its HTTP API: a session for user 200 of
- * account 100, "Hello User", "Hello Account" and "Hello Everyone" through the notify API, and the three
- * messages printed as they arrive, long-polled with the session's own credentials and decrypted with its key.
+ * account 100 following the topic "politics", "Hello User", "Hello Account", "Hello Everyone" and "Hello Politics"
+ * through the notify API, and the four messages printed as they arrive, long-polled with the session's own credentials and decrypted with its key.
  */
 public final class Demo {
     private static final String READY = "demo-ready";
+    private static final int MESSAGES = 4;
 
     private Demo() {}
 
     public static void run(String api, PrintStream out) throws IOException, InterruptedException {
         String sessionId = "demo-" + UUID.randomUUID();
-        JsonNode session = LocalHttp.get(api + "/create/100/200/" + sessionId).get("session");
+        JsonNode session = LocalHttp.get(api + "/create/100/200/" + sessionId + "?topics=politics").get("session");
         // The endpoint for session credentials: signatures and IAM are checked there, as on AWS.
         URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("browserSqsEndpoint").asText());
-        out.printf("%nDemo: created session %s for user 200 of account 100%n  queue %s%n", sessionId,
+        out.printf("%nDemo: created session %s for user 200 of account 100, following politics%n  queue %s%n", sessionId,
                 session.get("sqsUrl").asText());
         try (SessionQueueClient queue = SessionCredentials.queueClient(session, sqs)) {
             awaitSessionKnown(api, sessionId, queue);
             for (String notify : new String[] {"/notify/user/200?message=Hello+User",
-                "/notify/account/100?message=Hello+Account", "/notify?message=Hello+Everyone"}) {
+                "/notify/account/100?message=Hello+Account", "/notify?message=Hello+Everyone",
+                "/notify/topic/politics?message=Hello+Politics"}) {
                 out.printf("  GET %s -> %s%n", notify, LocalHttp.get(api + notify));
             }
             out.println("Demo: long-polling the session's queue with its own credentials:");
             List<String> received = new ArrayList<>();
             long deadline = System.nanoTime() + 60_000_000_000L;
-            while (received.size() < 3 && System.nanoTime() < deadline) {
+            while (received.size() < MESSAGES && System.nanoTime() < deadline) {
                 for (String message : queue.receive(5)) {
                     if (!message.contains(READY)) {
                         received.add(message);
@@ -44,8 +46,8 @@ public final class Demo {
                     }
                 }
             }
-            if (received.size() < 3) {
-                throw new IllegalStateException("the demo received " + received.size() + " of 3 messages");
+            if (received.size() < MESSAGES) {
+                throw new IllegalStateException("the demo received " + received.size() + " of " + MESSAGES + " messages");
             }
         }
     }

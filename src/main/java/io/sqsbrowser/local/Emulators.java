@@ -3,6 +3,7 @@ package io.sqsbrowser.local;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.aws.AwsSettings;
 import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,6 +11,8 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.elasticmq.NodeAddress;
@@ -153,11 +156,28 @@ public final class Emulators implements AutoCloseable {
             p.destroyForcibly();
             throw new IllegalStateException(script + " did not start: " + line);
         }
-        // Keep draining its output so the process never blocks on a full pipe.
-        Thread drain = new Thread(() -> out.lines().forEach(l -> { }), script + "-output");
+        // Keep draining its output so the process never blocks on a full pipe, into a file: an emulator that dies
+        // mid-suite (every later test then fails on a refused connection) leaves its last words there.
+        Path log = Path.of("target", "emulators", script + "-" + p.pid() + ".log");
+        Thread drain = new Thread(() -> keep(out, log), script + "-output");
         drain.setDaemon(true);
         drain.start();
         return p;
+    }
+
+    private static void keep(BufferedReader out, Path log) {
+        try {
+            Files.createDirectories(log.getParent());
+            try (BufferedWriter file = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    file.write(line);
+                    file.newLine();
+                    file.flush();
+                }
+            }
+        } catch (IOException e) {
+            out.lines().forEach(l -> { });
+        }
     }
 
     public static int freePort() throws IOException {

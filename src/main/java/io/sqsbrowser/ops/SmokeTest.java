@@ -164,7 +164,7 @@ public final class SmokeTest {
         });
     }
 
-    /** User, account and everyone messages arrive and decrypt; history and read receipts (also asynchronous) work. */
+    /** User, account, topic and everyone messages arrive and decrypt; history and read receipts (also asynchronous) work. */
     private void delivery(SmokeSession mine, SmokeSession other) {
         String[] userMessage = {null};
         report.check("user-message", () -> {
@@ -174,6 +174,16 @@ public final class SmokeTest {
         report.check("account-message", () -> {
             String id = sentAndReceived("/notify/account/" + mine.accountId, mine, other);
             report.pass("account-message", "arrived in both sessions of the account: " + id);
+        });
+        report.check("topic-message", () -> {
+            // A topic of this run alone: no reader follows it.
+            String topic = "smoke-" + mine.sessionId;
+            SignedApi.Answer follow = api.get("/topics/" + mine.accountId + "/" + mine.userId + "/" + mine.sessionId + "?add=" + topic);
+            if (!follow.ok() || !follow.body.path("topics").toString().contains(topic)) {
+                throw new CheckFailed("/topics answered " + follow.status + " " + follow.body.path("message").asText());
+            }
+            String id = sentAndReceived("/notify/topic/" + topic, mine);
+            report.pass("topic-message", "followed " + topic + " through /topics; its message arrived: " + id);
         });
         report.check("everyone-message", () -> {
             int others = otherLiveSessions(Set.of(mine.sessionId, other.sessionId));

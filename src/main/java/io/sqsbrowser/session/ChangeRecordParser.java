@@ -8,6 +8,8 @@ import io.sqsbrowser.deadletter.Parsed;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -47,7 +49,8 @@ public final class ChangeRecordParser implements Serializable {
         switch (eventName) {
             case "INSERT":
             case "MODIFY":
-                return SessionItems.live(image(ddb, "NewImage", true), changedMillis);
+                return SessionItems.live(image(ddb, "NewImage", true), stringSet(ddb.path("NewImage").path("topics")),
+                        changedMillis);
             case "REMOVE":
                 return SessionItems.removed(image(ddb, "Keys", true), image(ddb, "OldImage", false), changedMillis);
             default:
@@ -87,6 +90,25 @@ public final class ChangeRecordParser implements Serializable {
         }
         JsonNode n = value.get("N");
         return n != null && n.isTextual() ? n.textValue() : null;
+    }
+
+    /** An SS attribute value's strings; empty when absent. Another type, or a non-string member, is refused. */
+    private static List<String> stringSet(JsonNode value) {
+        if (value.isMissingNode()) {
+            return List.of();
+        }
+        JsonNode ss = value.get("SS");
+        if (ss == null || !ss.isArray()) {
+            throw new IllegalArgumentException("topics is not a string set");
+        }
+        List<String> strings = new ArrayList<>(ss.size());
+        for (JsonNode member : ss) {
+            if (!member.isTextual()) {
+                throw new IllegalArgumentException("topics has a member that is not a string");
+            }
+            strings.add(member.textValue());
+        }
+        return strings;
     }
 
     private static byte[] redacted(ObjectNode root) {

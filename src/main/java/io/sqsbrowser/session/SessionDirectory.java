@@ -1,5 +1,6 @@
 package io.sqsbrowser.session;
 
+import io.sqsbrowser.event.DeliveryEvent;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -7,7 +8,8 @@ import java.util.Set;
 
 /**
  * Every session a subtask knows of, by user: each user's {@link UserSessions} in a {@link Store} (the expander's keyed
- * state), the {@link QueueUrlStems} their compact form refers to, and an in-memory {@link AccountIndex} beside them.
+ * state), the {@link QueueUrlStems} their compact form refers to, and two in-memory {@link UserIndex}es beside them, by
+ * account and by topic.
  * It applies session changes, answers who an event may reach, and forgets, a slice at a time, users with nothing left
  * that can matter. Times are the operator's processing time; it is used from the task thread only.
  */
@@ -50,7 +52,8 @@ public final class SessionDirectory {
 
     private final Store store;
     private final QueueUrlStems stems = new QueueUrlStems();
-    private final AccountIndex accounts = new AccountIndex();
+    private final UserIndex accounts = new UserIndex();
+    private final UserIndex topics = new UserIndex();
     private final long tombstoneRetentionMillis;
     private final Listener listener;
     private long liveSessions;
@@ -58,8 +61,8 @@ public final class SessionDirectory {
     private long sweepStarted = Long.MIN_VALUE / 2;
 
     /**
-     * A directory over what {@code store} holds, with the queue URL stems of the checkpoint; the account index is
-     * read back from the store (it is not state).
+     * A directory over what {@code store} holds, with the queue URL stems of the checkpoint; the indexes are read
+     * back from the store (they are not state).
      */
     public SessionDirectory(Store store, Collection<String> restoredStems, long tombstoneRetentionMillis, Listener listener) {
         this.store = store;
@@ -70,6 +73,7 @@ public final class SessionDirectory {
             UserSessions us = sessionsOf(user);
             if (us != null) {
                 accounts.update(user, Set.of(), us.accounts());
+                topics.update(user, Set.of(), us.topics());
                 liveSessions += us.notRemoved();
             }
         }
@@ -79,6 +83,7 @@ public final class SessionDirectory {
     public Applied apply(SessionRecord change, long nowMillis) {
         UserSessions us = UserSessions.decode(change.userId, store.get(change.userId), stems);
         Set<String> accountsBefore = us.accounts();
+        Set<String> topicsBefore = us.topics();
         int before = us.notRemoved();
         SessionRecord known = us.session(change.sessionId);
         if (us.apply(change, nowMillis, tombstoneRetentionMillis) == UserSessions.Change.STALE) {
@@ -91,6 +96,7 @@ public final class SessionDirectory {
             store.put(change.userId, us.encode(stems));
         }
         accounts.update(change.userId, accountsBefore, us.accounts());
+        topics.update(change.userId, topicsBefore, us.topics());
         liveSessions += us.notRemoved() - before;
         boolean learntOf = !change.removed && (known == null || known.created != change.created);
         return learntOf ? Applied.LEARNT_OF : Applied.CHANGED;
@@ -102,9 +108,15 @@ public final class SessionDirectory {
         return bytes == null ? null : UserSessions.decode(userId, bytes, stems);
     }
 
-    /** The users with a session in the account, or (null account) every user with a session. */
-    public Collection<String> users(String accountId) {
-        return accountId != null ? accounts.users(accountId) : accounts.allUsers();
+    /**
+     * The users a fan-out event may reach: a topic's followers (of any account: the sessions are matched one by one),
+     * else the users with a session in the account, else (no topic, no account) every user with a session.
+     */
+    public Collection<String> users(DeliveryEvent event) {
+        if (event.topic != null) {
+            return topics.users(event.topic);
+        }
+        return event.accountId != null ? accounts.users(event.accountId) : accounts.allUsers();
     }
 
     /**
@@ -126,6 +138,7 @@ public final class SessionDirectory {
             if (us != null && us.forgettable(nowMillis, tombstoneRetentionMillis)) {
                 store.remove(user);
                 accounts.update(user, us.accounts(), Set.of());
+                topics.update(user, us.topics(), Set.of());
                 liveSessions -= us.notRemoved();
                 listener.userForgotten();
             }

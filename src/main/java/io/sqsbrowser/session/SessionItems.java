@@ -4,6 +4,8 @@ import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.crypto.Envelopes;
 import io.sqsbrowser.event.Ids;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -13,9 +15,13 @@ import java.util.function.Function;
 public final class SessionItems {
     private SessionItems() {}
 
-    /** A live session from a full item image; only what delivery needs is kept, since every subtask holds it. */
-    public static SessionRecord live(Function<String, String> attribute, long changedMillis) {
+    /**
+     * A live session from a full item image; only what delivery needs is kept, since every subtask holds it.
+     * {@code topics} is the item's {@code topics} string set (empty when absent).
+     */
+    public static SessionRecord live(Function<String, String> attribute, Collection<String> topics, long changedMillis) {
         SessionRecord r = keys(attribute);
+        r.topics = topics(topics);
         r.accountId = Ids.safeString("accountId", required(attribute, "accountId"), Ids.MAX_ACCOUNT_OR_USER_ID);
         r.queueUrl = required(attribute, "sqsUrl");
         r.aesKey = aesKey(required(attribute, "aesKey"));
@@ -65,6 +71,29 @@ public final class SessionItems {
             throw new InvalidSessionItemException(e.getMessage());
         }
         return r;
+    }
+
+    /**
+     * Sorted, each once, each a valid name, at most {@link Ids#MAX_TOPICS_PER_SESSION}: the API writes no other, and an
+     * item that breaks the rules is refused whole rather than let a session follow what it never asked for.
+     */
+    private static String[] topics(Collection<String> topics) {
+        if (topics.isEmpty()) {
+            return SessionRecord.NO_TOPICS;
+        }
+        TreeSet<String> sorted = new TreeSet<>();
+        try {
+            for (String topic : topics) {
+                sorted.add(Ids.safeString("topic", topic, Ids.MAX_TOPIC));
+            }
+        } catch (Ids.InvalidIdException e) {
+            throw new InvalidSessionItemException("session item topics: " + e.getMessage());
+        }
+        if (sorted.size() > Ids.MAX_TOPICS_PER_SESSION) {
+            throw new InvalidSessionItemException("session item follows " + sorted.size() + " topics, at most "
+                    + Ids.MAX_TOPICS_PER_SESSION);
+        }
+        return sorted.toArray(new String[0]);
     }
 
     private static String required(Function<String, String> attribute, String name) {

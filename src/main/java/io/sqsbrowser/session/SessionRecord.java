@@ -1,6 +1,8 @@
 package io.sqsbrowser.session;
 
 import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.event.DeliveryEvent;
+import java.util.Arrays;
 
 /**
  * One session as the job knows it: a live session, or the tombstone of a removed one. Held in Flink
@@ -8,6 +10,8 @@ import io.sqsbrowser.crypto.CipherFormat;
  * {@link #toString()} never shows the key.
  */
 public class SessionRecord {
+    public static final String[] NO_TOPICS = new String[0];
+
     public String userId;
     public String sessionId;
     public String accountId;
@@ -15,6 +19,8 @@ public class SessionRecord {
     /** The Cognito identity of a removed session, for clean-up; not kept for live sessions in state. */
     public String identityId;
     public byte[] aesKey;
+    /** The topics the session follows, sorted, each once; empty when none (never null for a live session). */
+    public String[] topics = NO_TOPICS;
     public CipherFormat cipher;
     /** Credential expiry, epoch seconds: past it the session receives nothing. */
     public long expires;
@@ -31,6 +37,18 @@ public class SessionRecord {
     /** The state key: {@code userId/sessionId} ('/' is not an id character, so the key is unambiguous). */
     public String key() {
         return userId + "/" + sessionId;
+    }
+
+    public boolean follows(String topic) {
+        return Arrays.binarySearch(topics, topic) >= 0;
+    }
+
+    /** True when every routing field present in the event matches this session (whether it is live or not). */
+    public boolean matches(DeliveryEvent event) {
+        return (event.accountId == null || event.accountId.equals(accountId))
+                && (event.userId == null || event.userId.equals(userId))
+                && (event.sessionId == null || event.sessionId.equals(sessionId))
+                && (event.topic == null || follows(event.topic));
     }
 
     public boolean isLive(long nowSeconds) {
@@ -61,6 +79,7 @@ public class SessionRecord {
         t.created = created;
         t.version = version;
         t.removed = true;
+        t.topics = NO_TOPICS;
         t.changedMillis = changedMillis;
         return t;
     }
@@ -68,6 +87,6 @@ public class SessionRecord {
     @Override
     public String toString() {
         return "SessionRecord{" + key() + ", account=" + accountId + ", version=" + version + ", created=" + created
-                + (removed ? ", removed" : ", expires=" + expires + ", cipher=" + cipher) + "}";
+                + (removed ? ", removed" : ", expires=" + expires + ", cipher=" + cipher + ", topics=" + topics.length) + "}";
     }
 }

@@ -104,7 +104,8 @@ public final class SessionTableScan implements SessionScan {
 
     static Parsed<SessionRecord> parse(Map<String, AttributeValue> item, long scanMillis) {
         try {
-            return Parsed.valid(SessionItems.live(name -> scalar(item.get(name)), scanMillis));
+            return Parsed.valid(SessionItems.live(name -> scalar(item.get(name)),
+                    item.containsKey("topics") ? item.get("topics").ss() : List.of(), scanMillis));
         } catch (IllegalArgumentException e) {
             // Only the keys go into the dead letter: the item holds the session's key.
             ObjectNode keys = JSON.createObjectNode()

@@ -1,6 +1,7 @@
 package io.sqsbrowser.session;
 
 import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.event.DeliveryEvent;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +27,12 @@ import java.util.regex.Pattern;
 public final class UserSessions {
     /**
      * The version of the encoding, its first byte. A release that changes the encoding writes a new version and still
-     * reads every older one (the savepoint fixtures of earlier releases are restored by the tests).
+     * reads every older one (the savepoint fixtures of earlier releases are restored by the tests). Format 2 adds each
+     * live session's topics; a user none of whose sessions follows a topic is still written in format 1, so state
+     * stays readable by release 1 (a rollback) until topics are used.
      */
-    private static final byte FORMAT = 1;
+    private static final byte FORMAT_1 = 1;
+    private static final byte FORMAT_WITH_TOPICS = 2;
     private static final int REMOVED = 1;
     private static final int GCM = 2;
     private static final int UUID_SESSION_ID = 4;
@@ -50,13 +54,13 @@ public final class UserSessions {
         if (encoded != null) {
             ByteBuffer in = ByteBuffer.wrap(encoded);
             byte format = in.get();
-            if (format != FORMAT) {
+            if (format != FORMAT_1 && format != FORMAT_WITH_TOPICS) {
                 throw new IllegalStateException("session state of format " + format + ", which this release cannot read (it reads "
-                        + FORMAT + "): restore it with the release that wrote it, or a later one");
+                        + FORMAT_1 + " and " + FORMAT_WITH_TOPICS + "): restore it with the release that wrote it, or a later one");
             }
             int count = varint(in);
             for (int i = 0; i < count; i++) {
-                sessions.add(entry(userId, in, stems));
+                sessions.add(entry(userId, in, stems, format == FORMAT_WITH_TOPICS));
             }
         }
         return new UserSessions(sessions);
@@ -83,11 +87,10 @@ public final class UserSessions {
         return Change.APPLIED;
     }
 
-    /** The sessions an event reaches: live ones whose ids match every routing field the event has. */
-    public void forEachRecipient(String accountId, String sessionId, long nowSeconds, Consumer<SessionRecord> recipient) {
+    /** The sessions an event reaches: live ones that match every routing field the event has. */
+    public void forEachRecipient(DeliveryEvent event, long nowSeconds, Consumer<SessionRecord> recipient) {
         for (SessionRecord s : sessions) {
-            if (s.isLive(nowSeconds) && (accountId == null || accountId.equals(s.accountId))
-                    && (sessionId == null || sessionId.equals(s.sessionId))) {
+            if (s.isLive(nowSeconds) && s.matches(event)) {
                 recipient.accept(s);
             }
         }
@@ -108,6 +111,18 @@ public final class UserSessions {
             }
         }
         return accounts.isEmpty() ? Collections.emptySet() : accounts;
+    }
+
+    /** The topics the user's sessions that are not removed follow (expired ones included, as for accounts). */
+    public Set<String> topics() {
+        Set<String> topics = null;
+        for (SessionRecord s : sessions) {
+            if (!s.removed && s.topics.length > 0) {
+                topics = topics == null ? new TreeSet<>() : topics;
+                Collections.addAll(topics, s.topics);
+            }
+        }
+        return topics == null ? Collections.emptySet() : topics;
     }
 
     /**
@@ -136,7 +151,8 @@ public final class UserSessions {
 
     public byte[] encode(QueueUrlStems stems) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(32 + 128 * sessions.size());
-        out.write(FORMAT);
+        boolean withTopics = sessions.stream().anyMatch(s -> s.topics.length > 0);
+        out.write(withTopics ? FORMAT_WITH_TOPICS : FORMAT_1);
         writeVarlong(out, sessions.size());
         for (SessionRecord s : sessions) {
             boolean uuid = UUID_TEXT.matcher(s.sessionId).matches();
@@ -166,6 +182,12 @@ public final class UserSessions {
             }
             out.write(s.aesKey, 0, s.aesKey.length);
             writeVarlong(out, s.expires);
+            if (withTopics) {
+                writeVarlong(out, s.topics.length);
+                for (String topic : s.topics) {
+                    writeString(out, topic);
+                }
+            }
         }
         return out.toByteArray();
     }
@@ -179,7 +201,7 @@ public final class UserSessions {
         return -1;
     }
 
-    private static SessionRecord entry(String userId, ByteBuffer in, QueueUrlStems stems) {
+    private static SessionRecord entry(String userId, ByteBuffer in, QueueUrlStems stems, boolean withTopics) {
         SessionRecord s = new SessionRecord();
         s.userId = userId;
         int flags = in.get();
@@ -204,6 +226,13 @@ public final class UserSessions {
         s.aesKey = new byte[32];
         in.get(s.aesKey);
         s.expires = varlong(in);
+        if (withTopics) {
+            int count = varint(in);
+            s.topics = count == 0 ? SessionRecord.NO_TOPICS : new String[count];
+            for (int i = 0; i < count; i++) {
+                s.topics[i] = readString(in);
+            }
+        }
         return s;
     }
 

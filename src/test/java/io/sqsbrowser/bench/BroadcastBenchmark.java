@@ -33,7 +33,8 @@ import java.util.stream.Collectors;
  * have been warmed up alike (a ceiling kept from the cycle before is warmer than the new job, and costs less per
  * message for it). Each process's JIT compiler threads' share of its CPU is printed beside it: while it is not
  * near zero, that side is still warming up. Then, at the last parallelism: the first broadcast after a quiet spell
- * (what breaking news meets), and a batch run (10 messages per queue: ten broadcasts at once).
+ * (what breaking news meets), and a batch run (10 messages per queue: ten broadcasts at once). At every parallelism, after
+ * the rounds, one round of a topic event whose followers are every session (each follows it and one of seven sections).
  *
  * <p>Run: {@code mvn -q -Pbench test-compile exec:exec}; {@code -Dbench.args="sessions inFlight http warmRequests
  * rounds quietSeconds profile parallelisms"}, by default {@code "10000 128 APACHE 150000 3 70 profile 1,2"} ({@code noprofile} for
@@ -44,6 +45,9 @@ import java.util.stream.Collectors;
 public final class BroadcastBenchmark {
     private static final Path DIR = Path.of("target/bench");
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** The topic every session follows (besides one of seven sections, as readers do). */
+    private static final String TOPIC = "breaking";
+    private static final String EVERYONE = "";
     private final Emulators emulators;
     private final TestJob job;
     private final int sessions;
@@ -187,14 +191,14 @@ public final class BroadcastBenchmark {
             long warmed = 0;
             boolean settled = false;
             while (warmed < warmRequests || !settled && warmed < 4L * warmRequests) {
-                settled = ceilingRound(ceiling, 1, "warm-up").settled() & jobRound(jobProcess, stream, sent, 1, "warm-up").settled();
+                settled = ceilingRound(ceiling, 1, "warm-up").settled() & jobRound(jobProcess, stream, sent, 1, "warm-up", EVERYONE).settled();
                 warmed += sessions;
             }
             System.out.printf("  warmed up with %,d requests a side; JIT compilers %s%n", warmed,
                     settled ? "under a tenth of each side's CPU" : "still above a tenth of a side's CPU");
             for (int r = 1; r <= rounds; r++) {
                 Round c = ceilingRound(ceiling, 1, "ceiling, round " + r);
-                Round j = jobRound(jobProcess, stream, sent, 1, "job, parallelism " + parallelism + ", round " + r);
+                Round j = jobRound(jobProcess, stream, sent, 1, "job, parallelism " + parallelism + ", round " + r, EVERYONE);
                 j.ceiling = c;
                 System.out.println("  " + c.line());
                 System.out.println("  " + j.line());
@@ -203,17 +207,30 @@ public final class BroadcastBenchmark {
                     measured.add(j);
                 }
             }
+            // The same audience reached as a topic's followers (every session follows it): found through the topic
+            // index, as an account's users are, not by reading every session. One round first for the JIT compiler.
+            String followers = "\"topic\":\"" + TOPIC + "\",";
+            jobRound(jobProcess, stream, sent, 1, "warm-up", followers);
+            Round topicCeiling = ceilingRound(ceiling, 1, "ceiling, beside the topic");
+            Round topic = jobRound(jobProcess, stream, sent, 1, String.format("job, p%d, topic with %,d followers", parallelism, sessions),
+                    followers);
+            topic.ceiling = topicCeiling;
+            System.out.println("  " + topicCeiling.line());
+            System.out.println("  " + topic.line());
+            if (!profile) {
+                measured.add(topic);
+            }
             if (quietAndBatch) {
                 System.out.printf("After %d s of quiet (longer than the SDK's default 5 s connection idle time):%n", quietSeconds);
                 Thread.sleep(quietSeconds * 1000L);
-                System.out.println("  " + jobRound(jobProcess, stream, sent, 1, "job, first broadcast after quiet").line());
+                System.out.println("  " + jobRound(jobProcess, stream, sent, 1, "job, first broadcast after quiet", EVERYONE).line());
                 Thread.sleep(quietSeconds * 1000L);
                 System.out.println("  " + ceilingRound(ceiling, 1, "ceiling, first round after quiet").line());
                 System.out.println("Batch run: 10 messages per queue (ten broadcasts at once; SendMessageBatch of 10):");
                 ceilingRound(ceiling, 10, "warm-up");
-                jobRound(jobProcess, stream, sent, 10, "warm-up");
+                jobRound(jobProcess, stream, sent, 10, "warm-up", EVERYONE);
                 Round c = ceilingRound(ceiling, 10, "ceiling, 10 per queue");
-                Round j = jobRound(jobProcess, stream, sent, 10, "job, parallelism " + parallelism + ", 10 per queue");
+                Round j = jobRound(jobProcess, stream, sent, 10, "job, parallelism " + parallelism + ", 10 per queue", EVERYONE);
                 j.ceiling = c;
                 System.out.println("  " + c.line());
                 System.out.println("  " + j.line());
@@ -244,13 +261,14 @@ public final class BroadcastBenchmark {
                 ceiling.jitCpuNanos() - jit);
     }
 
-    private Round jobRound(Child jobProcess, String stream, long[] sent, int perQueue, String name) throws IOException {
+    /** {@code routing}: the event's routing fields as JSON members with a trailing comma, or "" (everyone). */
+    private Round jobRound(Child jobProcess, String stream, long[] sent, int perQueue, String name, String routing) throws IOException {
         long cpu = jobProcess.cpuNanos();
         long jit = jobProcess.jitCpuNanos();
         long emq = Child.cpuNanos(emqPid);
         for (int i = 0; i < perQueue; i++) {
             // _sqs_only: the send path alone, as the ceiling; history rows are a DynamoDB write per user besides.
-            String event = "{\"message\":\"Breaking news\",\"_sqs_only\":true,\"messageId\":\"" + UUID.randomUUID() + "\"}";
+            String event = "{" + routing + "\"message\":\"Breaking news\",\"_sqs_only\":true,\"messageId\":\"" + UUID.randomUUID() + "\"}";
             AwsResources.put(emulators.kinesis(), stream, UUID.randomUUID().toString(), event.getBytes(StandardCharsets.UTF_8));
         }
         long messages = (long) sessions * perQueue;
@@ -270,6 +288,10 @@ public final class BroadcastBenchmark {
         for (int parallelism : parallelisms) {
             String p = "parallelism " + parallelism + ",";
             List<Round> jobs = measured.stream().filter(r -> r.name.contains(p)).collect(Collectors.toList());
+            measured.stream().filter(r -> r.name.startsWith("job, p" + parallelism + ", topic")).forEach(t ->
+                    System.out.printf("Job at parallelism %d, %s: %.0f msg/s, %.0f%% of its cycle's ceiling; %.1f us/msg, %.2fx the ceiling client's%n",
+                            parallelism, t.name.substring(t.name.indexOf("topic")), t.rate(), 100 * t.rate() / t.ceiling.rate(), t.cpuMicros(),
+                            t.cpuMicros() / t.ceiling.cpuMicros()));
             System.out.printf("Job at parallelism %d (median of %d rounds): %.0f msg/s, %.0f%% of its cycle's ceiling; %.1f us/msg, "
                             + "%.2fx the ceiling client's; less JIT compilation %.1f us/msg, %.2fx%n", parallelism, jobs.size(),
                     median(jobs.stream().map(Round::rate).collect(Collectors.toList())),
@@ -283,7 +305,7 @@ public final class BroadcastBenchmark {
 
     private List<TestSession> createSessions() throws Exception {
         List<TestSession> all = Parallel.map(sessions, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20), "user" + n,
-                UUID.randomUUID().toString(), CipherFormat.GCM));
+                UUID.randomUUID().toString(), CipherFormat.GCM).following(TOPIC, "section-" + (n % 7)));
         job.storeInTable(all);
         return all;
     }

@@ -33,9 +33,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * Writes a {@link SavepointFixture} of the current code's job: 50 live sessions of 40 users in three accounts (GCM and
- * CTR) and the tombstone of a destroyed one; an "everyone" broadcast paced and cut in the middle; then SQS becomes
- * unreachable and the history table throttles, and an account event (waiting behind the broadcast), a user event
- * and a session event (sent and not confirmed), and an invalid record (its dead letter waiting) arrive; the
+ * CTR; every fourth user's first session follows the topic "politics", since release 2) and the tombstone of a
+ * destroyed one; an "everyone" broadcast paced and cut in the middle; then SQS becomes unreachable and the history
+ * table throttles, and an account event and a topic event (waiting behind the broadcast), a user event and a session
+ * event (sent and not confirmed), and an invalid record (its dead letter waiting) arrive; the
  * savepoint (canonical format) is taken then. Run once per release, and commit the directory:
  *
  * <pre>mvn -q -Plocal test-compile exec:exec -Dlocal.main=io.sqsbrowser.deploy.SavepointFixtureWriter -Dlocal.args=&lt;name&gt;</pre>
@@ -45,6 +46,8 @@ public final class SavepointFixtureWriter {
     static final String ACCOUNT = "fixture-account";
     static final String USER = "fixture-user";
     static final String SESSION = "fixture-session";
+    static final String TOPIC = "fixture-topic";
+    private static final String FOLLOWED = "politics";
     private static final int USERS = 40;
     private static final long FAR_FUTURE = Instant.parse("2100-01-01T00:00:00Z").getEpochSecond();
 
@@ -99,6 +102,9 @@ public final class SavepointFixtureWriter {
             for (int s = 0; s < (u < 10 ? 2 : 1); s++) {
                 TestSession session = TestSession.create(emulators.sqs(), "a" + u % 3, String.format("u%02d", u), "tab-" + u + "-" + s,
                         s == 1 ? CipherFormat.CTR : CipherFormat.GCM);
+                if (u % 4 == 0 && s == 0) {
+                    session.following(FOLLOWED, "world");
+                }
                 session.expires = FAR_FUTURE;
                 live.add(session);
             }
@@ -138,11 +144,13 @@ public final class SavepointFixtureWriter {
                     + received[0] + " of " + live.size() + " sessions had it; then SQS unreachable and the history table throttling");
             TestSession sessionTarget = live.get(2);
             put(emulators, names.eventStream, "{\"headline\":\"Account news\",\"accountId\":\"a1\",\"messageId\":\"" + ACCOUNT + "\"}");
+            put(emulators, names.eventStream, "{\"headline\":\"Live blog\",\"topic\":\"" + FOLLOWED + "\",\"messageId\":\"" + TOPIC + "\"}");
             put(emulators, names.eventStream, "{\"alert\":\"For you\",\"userId\":\"u05\",\"messageId\":\"" + USER + "\"}");
             put(emulators, names.eventStream, "{\"alert\":\"This tab\",\"userId\":\"" + sessionTarget.userId + "\",\"sessionId\":\""
                     + sessionTarget.sessionId + "\",\"messageId\":\"" + SESSION + "\"}");
             put(emulators, names.eventStream, "not an event");
-            fixture.inProgress.add("then, SQS still unreachable: " + ACCOUNT + " (account a1, behind the broadcast), " + USER
+            fixture.inProgress.add("then, SQS still unreachable: " + ACCOUNT + " (account a1, behind the broadcast), " + TOPIC
+                    + " (topic " + FOLLOWED + ", behind it too), " + USER
                     + " (user u05), " + SESSION + " (one session), an invalid record whose dead letter cannot be written");
             Thread.sleep(5_000);
 
@@ -166,6 +174,10 @@ public final class SavepointFixtureWriter {
             }
             if (s.userId.equals("u05")) {
                 ids.add(USER);
+            }
+            if (s.sessionId.endsWith("-0") && Integer.parseInt(s.userId.substring(1)) % 4 == 0) {
+                ids.add(TOPIC);
+                fixture.historyExpected.add(s.userId + "/" + TOPIC);
             }
             if (s == live.get(2)) {
                 ids.add(SESSION);

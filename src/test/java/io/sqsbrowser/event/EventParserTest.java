@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.deadletter.Parsed;
+import io.sqsbrowser.session.SessionRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,39 @@ class EventParserTest {
         assertThat(valid("{\"accountId\":100,\"userId\":\"200\"}").scope()).isEqualTo(DeliveryEvent.Scope.USER);
         assertThat(valid("{\"userId\":200,\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
         assertThat(valid("{\"accountId\":100,\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
+        assertThat(valid("{\"topic\":\"politics\"}").scope()).isEqualTo(DeliveryEvent.Scope.TOPIC);
+        assertThat(valid("{\"topic\":\"politics\",\"accountId\":100}").scope()).isEqualTo(DeliveryEvent.Scope.TOPIC);
+        assertThat(valid("{\"topic\":\"politics\",\"userId\":200}").scope()).isEqualTo(DeliveryEvent.Scope.USER);
+        assertThat(DeliveryEvent.Scope.TOPIC.fansOut()).isTrue();
+    }
+
+    /** The routing table of SPEC §3 for topics: a session receives a topic event when it follows the topic and matches the rest. */
+    @Test
+    void aTopicEventReachesFollowersThatMatchEveryOtherRoutingField() {
+        SessionRecord follower = session("100", "200", "s-1", "politics", "world");
+        SessionRecord otherAccount = session("101", "201", "s-2", "politics");
+        SessionRecord notFollowing = session("100", "202", "s-3", "sport");
+        DeliveryEvent topic = valid("{\"topic\":\"politics\"}");
+        assertThat(follower.matches(topic)).isTrue();
+        assertThat(otherAccount.matches(topic)).isTrue();
+        assertThat(notFollowing.matches(topic)).isFalse();
+        DeliveryEvent inAccount = valid("{\"topic\":\"politics\",\"accountId\":100}");
+        assertThat(follower.matches(inAccount)).isTrue();
+        assertThat(otherAccount.matches(inAccount)).isFalse();
+        DeliveryEvent ofUser = valid("{\"topic\":\"world\",\"userId\":200}");
+        assertThat(follower.matches(ofUser)).isTrue();
+        assertThat(session("100", "200", "s-4").matches(ofUser)).as("the user's session that does not follow it").isFalse();
+        assertThat(valid("{\"topic\":\"Politics\"}").topic).as("names are case-sensitive").isEqualTo("Politics");
+        assertThat(follower.matches(valid("{\"topic\":\"Politics\"}"))).isFalse();
+    }
+
+    private static SessionRecord session(String accountId, String userId, String sessionId, String... topics) {
+        SessionRecord s = new SessionRecord();
+        s.accountId = accountId;
+        s.userId = userId;
+        s.sessionId = sessionId;
+        s.topics = topics;
+        return s;
     }
 
     @Test
@@ -46,8 +80,8 @@ class EventParserTest {
         DeliveryEvent text = valid("{\"accountId\":\"100\",\"userId\":\"200\"}");
         assertThat(numeric.userId).isEqualTo(text.userId).isEqualTo("200");
         assertThat(numeric.accountId).isEqualTo("100");
-        assertThat(numeric.matches("100", "200", "any")).isTrue();
-        assertThat(numeric.matches("101", "200", "any")).isFalse();
+        assertThat(session("100", "200", "any").matches(numeric)).isTrue();
+        assertThat(session("101", "200", "any").matches(numeric)).isFalse();
         assertThat(valid("{\"userId\":\"a.b_c:d@e-f\"}").userId).isEqualTo("a.b_c:d@e-f");
     }
 
@@ -82,7 +116,7 @@ class EventParserTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {"userid", "user_id", "UserId", "USERID", "user-id", "account_id", "AccountID",
-        "sessionid", "Session_Id", "_userId", "userId_"})
+        "sessionid", "Session_Id", "_userId", "userId_", "Topic", "TOPIC", "_topic", "topic_"})
     void aMisspeltRoutingFieldIsADeadLetterNotABroadcast(String key) {
         DeadLetter d = invalid("{\"" + key + "\":\"200\",\"message\":\"for one user only\"}");
         assertThat(d.reason).startsWith("invalid routing field: '" + key + "' is not spelt");
@@ -98,6 +132,7 @@ class EventParserTest {
         "user\u2060Id|a word joiner", "us\u0435rId|a Cyrillic e", "\u0430ccountId|a Cyrillic a", "sessi\u03bfnId|a Greek o",
         "\uff55serId|a fullwidth u", "userld|a wrong letter (l for I)", "usrId|a missing letter", "acountId|a missing c",
         "usreId|two letters swapped", "accuontId|two letters swapped", "sesionId|a missing s", "u\u0455erId|a Cyrillic dze",
+        "topc|a missing i", "tpoic|two letters swapped", "t\u043epic|a Cyrillic o", "'topic '|a trailing space",
         "'USER_ID '|case, underscore and a space"})
     void aKeyThatReadsAsARoutingFieldIsADeadLetterNotABroadcast(String escaped, String what) {
         String key = unescape(escaped);
@@ -198,6 +233,13 @@ class EventParserTest {
         "{\"messageId\":7}                        | invalid messageId",
         "{\"messageId\":\"\"}                     | invalid messageId",
         "{\"messageId\":\"has space\"}            | invalid messageId",
+        "{\"topic\":7}                            | invalid routing field: topic must be a string, got NUMBER",
+        "{\"topic\":[\"a\",\"b\"]}                  | invalid routing field: topic must be a string, got ARRAY",
+        "{\"topic\":null}                         | invalid routing field: topic must be a string, got NULL",
+        "{\"topic\":\"\"}                         | invalid routing field: topic must have 1 to 64 characters",
+        "{\"topic\":\"a,b\"}                      | invalid routing field: topic may only contain",
+        "{\"topic\":\"politics \"}                | invalid routing field: topic may only contain",
+        "{\"topic\":\"\\u00e9lection\"}               | invalid routing field: topic may only contain",
     })
     void invalidEventsBecomeDeadLettersWithTheirReason(String json, String reason) {
         DeadLetter d = invalid(json);
@@ -212,6 +254,9 @@ class EventParserTest {
         // An account event with a broken userId is refused, not sent to the whole account.
         assertThat(invalid("{\"accountId\":100,\"userId\":[200]}").reason).contains("userId");
         assertThat(invalid("{\"accountId\":100,\"userId\":\"200\",\"sessionId\":\"\"}").reason).contains("sessionId");
+        // A topic event of an account with a broken topic is refused, not sent to the whole account.
+        assertThat(invalid("{\"accountId\":100,\"topic\":{\"name\":\"politics\"}}").reason).contains("topic");
+        assertThat(invalid("{\"accountId\":100,\"Topic\":\"politics\"}").reason).contains("is not spelt topic");
     }
 
     @Test
@@ -219,6 +264,8 @@ class EventParserTest {
         assertThat(invalid("{\"userId\":\"" + "u".repeat(129) + "\"}").reason).contains("1 to 128 characters");
         assertThat(valid("{\"userId\":\"" + "u".repeat(128) + "\"}").userId).hasSize(128);
         assertThat(invalid("{\"sessionId\":\"" + "s".repeat(257) + "\"}").reason).contains("1 to 256 characters");
+        assertThat(invalid("{\"topic\":\"" + "t".repeat(65) + "\"}").reason).contains("1 to 64 characters");
+        assertThat(valid("{\"topic\":\"" + "t".repeat(64) + "\"}").topic).hasSize(64);
     }
 
     @Test

@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
  * The whole job on a Flink MiniCluster against kinesalite, dynalite and ElasticMQ: sessions arrive through
- * the change stream and the bootstrap scan, events of every scope go onto the event stream, and each queue
+ * the change stream and the bootstrap scan (some following topics), events of every scope go onto the event stream, and each queue
  * must hold exactly its messages, decrypted with its own key.
  */
 @ExtendWith(EmulatorsExtension.class)
@@ -47,9 +47,12 @@ class DeliveryJobEndToEndTest {
     void eachSessionReceivesExactlyItsMessages(Emulators emulators) throws Exception {
         TestJob job = new TestJob(emulators, 2);
         TestSession s1 = TestSession.create(emulators.sqs(), "100", "200", "s1-" + job.eventStream, CipherFormat.CTR);
-        TestSession s2 = TestSession.create(emulators.sqs(), "100", "200", "s2-" + job.eventStream, CipherFormat.GCM);
-        TestSession s3 = TestSession.create(emulators.sqs(), "100", "201", "s3-" + job.eventStream, CipherFormat.GCM);
-        TestSession s4 = TestSession.create(emulators.sqs(), "101", "300", "s4-" + job.eventStream, CipherFormat.CTR);
+        TestSession s2 = TestSession.create(emulators.sqs(), "100", "200", "s2-" + job.eventStream, CipherFormat.GCM)
+                .following("politics");
+        TestSession s3 = TestSession.create(emulators.sqs(), "100", "201", "s3-" + job.eventStream, CipherFormat.GCM)
+                .following("world");
+        TestSession s4 = TestSession.create(emulators.sqs(), "101", "300", "s4-" + job.eventStream, CipherFormat.CTR)
+                .following("politics", "world");
         TestSession expired = TestSession.create(emulators.sqs(), "101", "301", "s5-" + job.eventStream, CipherFormat.GCM).expired();
         TestSession destroyed = TestSession.create(emulators.sqs(), "101", "301", "s6-" + job.eventStream, CipherFormat.GCM);
         List<TestSession> live = List.of(s1, s2, s3, s4);
@@ -74,7 +77,10 @@ class DeliveryJobEndToEndTest {
             events.put("user", "{\"message\":\"Hello User\",\"userId\":200,\"messageId\":\"m-user-200\"}");
             events.put("session", "{\"message\":\"Hello Session\",\"userId\":\"300\",\"sessionId\":\"" + s4.sessionId
                     + "\",\"messageId\":\"m-session-s4\"}");
+            events.put("topic", "{\"message\":\"Hello Politics\",\"topic\":\"politics\",\"messageId\":\"m-politics\"}");
+            events.put("topic-account", "{\"topic\":\"world\",\"accountId\":100,\"messageId\":\"m-world-100\"}");
             events.put("bad-routing", "{\"message\":\"never\",\"userId\":{\"not\":\"an id\"},\"messageId\":\"m-bad\"}");
+            events.put("bad-topic", "{\"message\":\"never\",\"topic\":[\"politics\",\"world\"],\"messageId\":\"m-bad-topic\"}");
             events.put("not-json", "this is not json");
             events.put("after-bad", "{\"message\":\"Still here\",\"accountId\":\"101\",\"messageId\":\"m-account-101\"}");
             events.put("derived-id", "{\"message\":\"No id given\",\"userId\":\"201\"}");
@@ -85,9 +91,9 @@ class DeliveryJobEndToEndTest {
 
             Map<TestSession, Set<String>> expected = new HashMap<>();
             expected.put(s1, ids("m-everyone", "m-account-100", "m-user-200"));
-            expected.put(s2, ids("m-everyone", "m-account-100", "m-user-200"));
-            expected.put(s3, ids("m-everyone", "m-account-100"));
-            expected.put(s4, ids("m-everyone", "m-session-s4", "m-account-101"));
+            expected.put(s2, ids("m-everyone", "m-account-100", "m-user-200", "m-politics"));
+            expected.put(s3, ids("m-everyone", "m-account-100", "m-world-100"));
+            expected.put(s4, ids("m-everyone", "m-session-s4", "m-account-101", "m-politics"));
             mail.awaitAtLeast(expected, Duration.ofSeconds(60));
             Await.until(Duration.ofSeconds(30), "the event with a derived id", () -> {
                 mail.poll();
@@ -112,12 +118,13 @@ class DeliveryJobEndToEndTest {
             assertThat(hello.get("userId").asInt()).isEqualTo(200);
             assertThat(mail.message(s4, "m-session-s4").get("message").asText()).isEqualTo("Hello Session");
 
-            List<JsonNode> deadLetters = deadLetters(emulators, job, 2);
+            List<JsonNode> deadLetters = deadLetters(emulators, job, 3);
             assertThat(deadLetters).extracting(d -> d.get("reason").asText()).containsExactlyInAnyOrder(
                     "invalid routing field: userId must be an integer or a string, got OBJECT",
+                    "invalid routing field: topic must be a string, got ARRAY",
                     "not a JSON object: Unrecognized token 'this': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')");
             assertThat(deadLetters).extracting(d -> d.get("payload").asText())
-                    .containsExactlyInAnyOrder(events.get("bad-routing"), events.get("not-json"));
+                    .containsExactlyInAnyOrder(events.get("bad-routing"), events.get("bad-topic"), events.get("not-json"));
         } finally {
             client.cancel().get();
         }

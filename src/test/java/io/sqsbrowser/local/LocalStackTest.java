@@ -135,12 +135,13 @@ class LocalStackTest {
     }
 
     @Test
-    void theDemoPrintsTheThreeMessages() throws Exception {
+    void theDemoPrintsTheFourMessages() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         Demo.run(api, new PrintStream(printed, true, StandardCharsets.UTF_8));
         assertThat(printed.toString(StandardCharsets.UTF_8))
                 .contains("{\"message\":\"Hello User\",\"userId\":200,\"messageId\":")
                 .contains("{\"message\":\"Hello Account\",\"accountId\":100,\"messageId\":")
-                .contains("{\"message\":\"Hello Everyone\",\"_everyone\":true,\"messageId\":");
+                .contains("{\"message\":\"Hello Everyone\",\"_everyone\":true,\"messageId\":")
+                .contains("{\"message\":\"Hello Politics\",\"topic\":\"politics\",\"messageId\":");
     }
 }

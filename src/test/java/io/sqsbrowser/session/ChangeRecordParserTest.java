@@ -85,6 +85,26 @@ class ChangeRecordParserTest {
     }
 
     @Test
+    void theTopicsStringSetIsReadSortedAndABrokenOneRefusesTheItem() {
+        Map<String, AttributeValue> following = item("200", "s1", 1);
+        following.put("topics", AttributeValue.builder().ss("world", "election-night", "politics").build());
+        assertThat(parse(ChangeRecords.insert(following)).topics).containsExactly("election-night", "politics", "world");
+        assertThat(parse(ChangeRecords.insert(item("200", "s1", 1))).topics).isEmpty();
+
+        Map<String, AttributeValue> badName = item("200", "s1", 1);
+        badName.put("topics", AttributeValue.builder().ss("politics", "no spaces").build());
+        assertThat(parser.parse(ChangeRecords.insert(badName), "c", "s", "1").deadLetter.reason)
+                .contains("session item topics: topic may only contain");
+        Map<String, AttributeValue> tooMany = item("200", "s1", 1);
+        tooMany.put("topics", AttributeValue.builder().ss(java.util.stream.IntStream.range(0, 51).mapToObj(i -> "t" + i)
+                .toArray(String[]::new)).build());
+        assertThat(parser.parse(ChangeRecords.insert(tooMany), "c", "s", "1").deadLetter.reason).contains("follows 51 topics, at most 50");
+        Map<String, AttributeValue> notASet = item("200", "s1", 1);
+        notASet.put("topics", AttributeValue.builder().s("politics").build());
+        assertThat(parser.parse(ChangeRecords.insert(notASet), "c", "s", "1").deadLetter.reason).contains("topics is not a string set");
+    }
+
+    @Test
     void unusableRecordsBecomeDeadLettersWithoutKeyMaterial() {
         Map<String, AttributeValue> badKey = item("200", "s1", 1);
         badKey.put("aesKey", AttributeValue.builder().s(Base64.getEncoder().encodeToString(new byte[16])).build());

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.event.DeliveryEvent;
 import io.sqsbrowser.testing.MapSessionStore;
 import io.sqsbrowser.testing.SessionRecords;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The session directory over a map: what applying changes answers, the account index beside it, and the sweep. */
+/** The session directory over a map: what applying changes answers, the account and topic indexes beside it, and the sweep. */
 class SessionDirectoryTest {
     private static final long NOW = 1_764_000_000_000L;
     private static final long HOUR = 3_600_000L;
@@ -32,6 +33,24 @@ class SessionDirectoryTest {
         SessionRecord s = SessionRecords.live(account, user, session, CipherFormat.GCM, NOW / 1000);
         s.queueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/" + QueueNames.newName("prod-sqs-browser");
         s.created = NOW - 1_000;
+        return s;
+    }
+
+    private static DeliveryEvent account(String accountId) {
+        DeliveryEvent e = new DeliveryEvent();
+        e.accountId = accountId;
+        return e;
+    }
+
+    private static DeliveryEvent topic(String topic) {
+        DeliveryEvent e = new DeliveryEvent();
+        e.topic = topic;
+        return e;
+    }
+
+    private static SessionRecord following(SessionRecord s, long version, String... topics) {
+        s.version = version;
+        s.topics = topics;
         return s;
     }
 
@@ -64,19 +83,55 @@ class SessionDirectoryTest {
         d.apply(live("B", "u1", "s2"), NOW);
         SessionRecord u2 = live("B", "u2", "s3");
         d.apply(u2, NOW);
-        assertThat(d.users("A")).containsExactly("u1");
-        assertThat(d.users("B")).containsExactlyInAnyOrder("u1", "u2");
-        assertThat(d.users(null)).containsExactly("u1", "u2");
+        assertThat(d.users(account("A"))).containsExactly("u1");
+        assertThat(d.users(account("B"))).containsExactlyInAnyOrder("u1", "u2");
+        assertThat(d.users(account(null))).containsExactly("u1", "u2");
         SessionRecord gone = u2.tombstone();
         gone.version = 2;
         d.apply(gone, NOW);
-        assertThat(d.users("B")).containsExactly("u1");
+        assertThat(d.users(account("B"))).containsExactly("u1");
 
         SessionDirectory restored = new SessionDirectory(store, d.stems(), HOUR, counts);
-        assertThat(restored.users(null)).containsExactly("u1");
-        assertThat(restored.users("B")).containsExactly("u1");
+        assertThat(restored.users(account(null))).containsExactly("u1");
+        assertThat(restored.users(account("B"))).containsExactly("u1");
         assertThat(restored.liveSessions()).isEqualTo(2);
         assertThat(restored.sessionsOf("u1").session("s2").queueUrl).isEqualTo(d.sessionsOf("u1").session("s2").queueUrl);
+    }
+
+    /**
+     * A topic's followers are found as an account's users are: following and unfollowing take effect with the change
+     * that says so (no restart), a user is listed once however many of their sessions follow, and the index is read
+     * back from the store after a restore.
+     */
+    @Test
+    void theTopicIndexFollowsFollowingAndUnfollowingAndIsReadBackFromTheStore() {
+        SessionDirectory d = new SessionDirectory(store, List.of(), HOUR, counts);
+        SessionRecord s1 = live("A", "u1", "s1");
+        d.apply(following(s1, 1, "politics", "world"), NOW);
+        d.apply(following(live("A", "u1", "s2"), 1, "politics"), NOW);
+        d.apply(live("B", "u2", "s3"), NOW);
+        assertThat(d.users(topic("politics"))).containsExactly("u1");
+        assertThat(d.users(topic("world"))).containsExactly("u1");
+        assertThat(d.users(topic("sport"))).isEmpty();
+
+        d.apply(following(live("B", "u2", "s3"), 2, "sport"), NOW);
+        assertThat(d.users(topic("sport"))).as("followed later").containsExactly("u2");
+        d.apply(following(live("A", "u1", "s1"), 2, "politics"), NOW);
+        assertThat(d.users(topic("world"))).as("unfollowed").isEmpty();
+        assertThat(d.users(topic("politics"))).containsExactly("u1");
+        assertThat(d.sessionsOf("u1").session("s1").topics).containsExactly("politics");
+
+        SessionRecord ended = live("B", "u2", "s3").tombstone();
+        ended.version = 3;
+        d.apply(ended, NOW);
+        assertThat(d.users(topic("sport"))).as("a removed session follows nothing").isEmpty();
+        d.apply(following(live("B", "u2", "s4"), 1, "sport", "world"), NOW);
+
+        SessionDirectory restored = new SessionDirectory(store, d.stems(), HOUR, counts);
+        assertThat(restored.users(topic("politics"))).containsExactly("u1");
+        assertThat(restored.users(topic("sport"))).containsExactly("u2");
+        assertThat(restored.users(topic("world"))).containsExactly("u2");
+        assertThat(restored.sessionsOf("u2").session("s4").topics).containsExactly("sport", "world");
     }
 
     /**
@@ -98,7 +153,7 @@ class SessionDirectoryTest {
         d.sweep(NOW + 1_000);
         assertThat(forgotten).as("the rest of the pass").isEqualTo(lapsedUsers);
         assertThat(store.users()).containsExactly("live");
-        assertThat(d.users(null)).containsExactly("live");
+        assertThat(d.users(account(null))).containsExactly("live");
         assertThat(d.liveSessions()).isEqualTo(1);
 
         SessionRecord lapsesLater = live("A", "later", "s-later");

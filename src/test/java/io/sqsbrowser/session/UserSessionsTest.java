@@ -52,4 +52,34 @@ class UserSessionsTest {
         assertThat(back.session(other.sessionId)).usingRecursiveComparison().isEqualTo(other);
         assertThat(stems.stems()).isEmpty();
     }
+
+    /**
+     * Topics cost a session their names and a count; a user whose sessions follow none is written in release 1's
+     * format (so a rollback reads it), and what release 1 wrote is read as following nothing.
+     */
+    @Test
+    void topicsComeBackExactlyAndAUserWithoutTopicsStaysInTheFirstFormat() {
+        String url = "https://sqs.us-east-1.amazonaws.com/123456789012/" + QueueNames.newName("prod-sqs-browser");
+        QueueUrlStems stems = new QueueUrlStems();
+        SessionRecord plain = session(UUID.randomUUID().toString(), url);
+        UserSessions sessions = UserSessions.decode("200", null, stems);
+        sessions.apply(plain, System.currentTimeMillis(), HOUR);
+        byte[] release1 = sessions.encode(stems);
+        assertThat(release1[0]).as("format of a user without topics").isEqualTo((byte) 1);
+        assertThat(UserSessions.decode("200", release1, stems).session(plain.sessionId).topics).isEmpty();
+
+        SessionRecord follower = session(UUID.randomUUID().toString(), url);
+        follower.topics = new String[] {"election-night", "politics", "world"};
+        sessions.apply(follower, System.currentTimeMillis(), HOUR);
+        byte[] withTopics = sessions.encode(stems);
+        assertThat(withTopics[0]).isEqualTo((byte) 2);
+        int sessionBytes = release1.length - 2;
+        assertThat(withTopics.length).as("format and count, two sessions, their topic counts, 27 bytes of names and their lengths")
+                .isEqualTo(2 + 2 * sessionBytes + 2 + 27 + 3);
+        UserSessions back = UserSessions.decode("200", withTopics, stems);
+        assertThat(back.session(follower.sessionId)).usingRecursiveComparison().isEqualTo(follower);
+        assertThat(back.session(plain.sessionId).topics).isEmpty();
+        assertThat(back.topics()).containsExactly("election-night", "politics", "world");
+        assertThatThrownBy(() -> UserSessions.decode("200", new byte[] {3, 0}, stems)).hasMessageContaining("format 3");
+    }
 }

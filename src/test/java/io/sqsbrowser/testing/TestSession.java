@@ -7,6 +7,7 @@ import io.sqsbrowser.crypto.CipherFormat;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -26,6 +27,7 @@ public final class TestSession {
     public long expires;
     public long version = 1;
     public final long created = System.currentTimeMillis();
+    private List<String> topics = List.of();
 
     private TestSession(String accountId, String userId, String sessionId, String queueUrl, CipherFormat cipher) {
         this(accountId, userId, sessionId, queueUrl, newKey(), cipher);
@@ -72,6 +74,12 @@ public final class TestSession {
         return new TestSession(accountId, userId, sessionId, sqsEndpoint + "/000000000000/" + QueueNames.newName(QUEUE_PREFIX), cipher);
     }
 
+    /** The session follows these topics (its item's {@code topics} string set), from the next {@link #item()} on. */
+    public TestSession following(String... topics) {
+        this.topics = List.of(topics);
+        return this;
+    }
+
     public TestSession expired() {
         expires = System.currentTimeMillis() / 1000 - 60;
         return this;
@@ -92,6 +100,9 @@ public final class TestSession {
         item.put("ttl", n(expires + 3600));
         item.put("created", n(created));
         item.put("version", n(version));
+        if (!topics.isEmpty()) {
+            item.put("topics", AttributeValue.builder().ss(topics).build());
+        }
         return item;
     }
 

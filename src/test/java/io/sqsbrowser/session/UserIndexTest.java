@@ -12,12 +12,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** The account index answers what a plain map of hash sets would, through any sequence of changes. */
-class AccountIndexTest {
+/** A user index (by account, by topic) answers what a plain map of hash sets would, through any sequence of changes. */
+class UserIndexTest {
 
     @Test
     void aUserInSeveralAccountsIsListedOnceByAllUsersAndUnderEachAccount() {
-        AccountIndex index = new AccountIndex();
+        UserIndex index = new UserIndex();
         index.update("u1", Set.of(), Set.of("a", "b"));
         index.update("u2", Set.of(), Set.of("b"));
         assertThat(index.users("a")).containsExactly("u1");
@@ -52,7 +52,7 @@ class AccountIndexTest {
         }
         List<String> accounts = List.of("x", "y", "z");
         Random random = new Random(42);
-        AccountIndex index = new AccountIndex();
+        UserIndex index = new UserIndex();
         Map<String, Set<String>> model = new HashMap<>();
         for (int step = 0; step < 20_000; step++) {
             String user = users.get(random.nextInt(users.size()));
