@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.FreshRandom;
 import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.crypto.CipherFormat;
@@ -17,6 +18,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -35,8 +37,13 @@ final class SessionService {
     static final int MAX_RETENTION = 1_209_600;
     /** The attributes of a page token of {@code /status}: the table's key. */
     private static final Set<String> STATUS_PAGE_KEY = Set.of("userId", "sessionId");
-    /** Conditional writes of a session's topics tried before answering 409 (each loses only to another write). */
-    private static final int TOPIC_WRITE_ATTEMPTS = 5;
+    /**
+     * Conditional writes of a session's topics tried before answering 409 (each loses only to another write), with a
+     * full-jitter backoff between them (10 ms doubling): requests that raced once do not race again in step.
+     */
+    private static final int TOPIC_WRITE_ATTEMPTS = 8;
+    private static final long TOPIC_WRITE_BACKOFF_BASE_MILLIS = 10;
+    private static final long TOPIC_WRITE_BACKOFF_MAX_MILLIS = 500;
 
     private final DynamoDbClient dynamoDb;
     private final SqsClient sqs;
@@ -191,9 +198,19 @@ final class SessionService {
                 return next;
             } catch (ConditionalCheckFailedException writtenMeanwhile) {
                 // another write (a renew, another change of topics, a destroy) came first: read again
+                pause(AwsFailures.backoffMillis(TOPIC_WRITE_BACKOFF_BASE_MILLIS, TOPIC_WRITE_BACKOFF_MAX_MILLIS, attempt + 1,
+                        ThreadLocalRandom.current().nextDouble()));
             }
         }
         throw new ApiException(409, "session " + key.sessionId + " was changed by other requests meanwhile; try again");
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the attempts left then follow at once, and the answer is 409
+        }
     }
 
     private static Set<String> topicsOf(Map<String, AttributeValue> item) {

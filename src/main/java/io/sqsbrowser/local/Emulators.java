@@ -13,8 +13,10 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.elasticmq.NodeAddress;
 import org.elasticmq.rest.sqs.SQSRestServer;
 import org.elasticmq.rest.sqs.SQSRestServerBuilder;
@@ -41,6 +43,8 @@ public final class Emulators implements AutoCloseable {
     public final int kinesisPort;
     public final int dynamoDbPort;
     private final AwsSettings aws;
+    /** Set once {@link #close} begins: an emulator that exits before that died, and says so. */
+    private volatile boolean closing;
     private SqsClient sqs;
     private KinesisClient kinesis;
     private DynamoDbClient dynamoDb;
@@ -54,7 +58,7 @@ public final class Emulators implements AutoCloseable {
                     new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx" + sqsHeap,
                     "-Dlog4j2.configurationFile=log4j2-elasticmq.properties", "-cp",
                     System.getProperty("java.class.path"), Emulators.class.getName(), Integer.toString(sqsPort))
-                    .redirectErrorStream(true).start(), "ElasticMQ");
+                    .redirectErrorStream(true).start(), "ElasticMQ", () -> closing);
         } else {
             elasticMq = startElasticMq(sqsPort);
             elasticMqProcess = null;
@@ -141,12 +145,12 @@ public final class Emulators implements AutoCloseable {
     }
 
 
-    private static Process startNode(String script, int port) throws IOException {
+    private Process startNode(String script, int port) throws IOException {
         return awaitListening(new ProcessBuilder("node", script, Integer.toString(port)).directory(NODE_DIR)
-                .redirectErrorStream(true).start(), script);
+                .redirectErrorStream(true).start(), script, () -> closing);
     }
 
-    private static Process awaitListening(Process p, String script) throws IOException {
+    private static Process awaitListening(Process p, String script, BooleanSupplier closing) throws IOException {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         for (int skipped = 0; line != null && !line.startsWith("listening") && skipped < 1000; skipped++) {
@@ -159,7 +163,10 @@ public final class Emulators implements AutoCloseable {
         // Keep draining its output so the process never blocks on a full pipe, into a file: an emulator that dies
         // mid-suite (every later test then fails on a refused connection) leaves its last words there.
         Path log = Path.of("target", "emulators", script + "-" + p.pid() + ".log");
-        Thread drain = new Thread(() -> keep(out, log), script + "-output");
+        Thread drain = new Thread(() -> {
+            keep(out, log);
+            reportDeath(p, script, log, closing);
+        }, script + "-output");
         drain.setDaemon(true);
         drain.start();
         return p;
@@ -180,6 +187,27 @@ public final class Emulators implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the test output (stderr, which surefire prints) that an emulator exited before {@link #close}, with its exit
+     * code and last lines: otherwise all a run shows is every later test failing on a refused connection.
+     */
+    private static void reportDeath(Process p, String script, Path log, BooleanSupplier closing) {
+        try {
+            int code = p.waitFor();
+            if (closing.getAsBoolean()) {
+                return;
+            }
+            List<String> lines = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
+            System.err.println(script + " (pid " + p.pid() + ") exited with code " + code
+                    + " while the tests ran; every later call to it is refused. Its last lines (all in " + log + "):");
+            lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(l -> System.err.println("  | " + l));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            System.err.println(script + " exited while the tests ran; its output could not be read: " + e);
+        }
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -188,6 +216,7 @@ public final class Emulators implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         for (AutoCloseable c : new AutoCloseable[] {sqs, kinesis, dynamoDb}) {
             if (c != null) {
                 try {
