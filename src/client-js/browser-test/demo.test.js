@@ -8,7 +8,11 @@ let browser;
 before(async () => (browser = await launch()));
 after(() => browser?.close());
 
-test('the demo page creates a session and shows a message sent to the user', { timeout: 90000 }, async (t) => {
+/**
+ * Opens the demo page in a context of its own, with a new account and user filled in: the session it offers is
+ * destroyed when the test ends. Page errors are collected in `pageErrors`.
+ */
+async function openDemo(t) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   t.after(() => context.close());
   const page = await context.newPage();
@@ -21,8 +25,13 @@ test('the demo page creates a session and shows a message sent to the user', { t
   await page.fill('#account', account);
   await page.fill('#user', user);
   const sessionId = await page.inputValue('#session-id');
-  assert.match(sessionId, /^demo-/, 'a random session id is offered');
   t.after(() => api(`/destroy/${account}/${user}/${sessionId}`, { allowFailure: true }).catch(() => {}));
+  return { context, page, pageErrors, account, user, sessionId };
+}
+
+test('the demo page creates a session and shows a message sent to the user', { timeout: 90000 }, async (t) => {
+  const { context, page, pageErrors, account, user, sessionId } = await openDemo(t);
+  assert.match(sessionId, /^demo-/, 'a random session id is offered');
   await page.click('#create');
   await page.locator('#state[data-state="polling"]').waitFor({ timeout: 10000 });
   assert.match(await page.textContent('#f-queue'), /^\S+-[A-Za-z0-9_-]{43}$/);
@@ -71,19 +80,7 @@ test('the demo page creates a session and shows a message sent to the user', { t
 });
 
 test('the demo page shows the session\'s topics, follows one and sends to it', { timeout: 90000 }, async (t) => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(DEMO);
-  await page.locator('#state[data-state="none"]').waitFor();
-  const account = unique('acct');
-  const user = unique('user');
-  await page.fill('#account', account);
-  await page.fill('#user', user);
-  const sessionId = await page.inputValue('#session-id');
-  t.after(() => api(`/destroy/${account}/${user}/${sessionId}`, { allowFailure: true }).catch(() => {}));
+  const { page, pageErrors, account, user, sessionId } = await openDemo(t);
   await page.fill('#topics', 'politics, world');
   await page.click('#create');
   await page.locator('#state[data-state="polling"]').waitFor({ timeout: 10000 });
