@@ -18,7 +18,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -199,7 +198,7 @@ final class SessionService {
             } catch (ConditionalCheckFailedException writtenMeanwhile) {
                 // another write (a renew, another change of topics, a destroy) came first: read again
                 pause(AwsFailures.backoffMillis(TOPIC_WRITE_BACKOFF_BASE_MILLIS, TOPIC_WRITE_BACKOFF_MAX_MILLIS, attempt + 1,
-                        ThreadLocalRandom.current().nextDouble()));
+                        FreshRandom.fraction()));
             }
         }
         throw new ApiException(409, "session " + key.sessionId + " was changed by other requests meanwhile; try again");

@@ -10,7 +10,8 @@ import java.security.SecureRandom;
  * randomness with SnapStart", and lists {@code java.security.SecureRandom} among the generators that do
  * (https://docs.aws.amazon.com/lambda/latest/dg/snapstart-uniqueness.html). This one is {@code NativePRNGNonBlocking}
  * where the platform has it (Linux, as Lambda): every draw reads /dev/urandom, which the resumed environment's kernel
- * reseeds. No value is drawn at init: every draw happens while a request is handled.
+ * reseeds. No value is drawn at init: every draw happens while a request is handled. Backoff jitter too: environments
+ * resumed from one snapshot with one seed would retry in step, the very thing jitter is for.
  */
 public final class FreshRandom {
     private static final SecureRandom URANDOM = urandom();
@@ -21,6 +22,11 @@ public final class FreshRandom {
         byte[] out = new byte[count];
         URANDOM.nextBytes(out);
         return out;
+    }
+
+    /** A fraction in [0, 1), for jitter. */
+    public static double fraction() {
+        return URANDOM.nextDouble();
     }
 
     /** The algorithm in use, for the tests and the logs. */

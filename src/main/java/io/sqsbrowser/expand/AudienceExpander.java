@@ -178,19 +178,23 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         pump.take(e);
     }
 
+    /**
+     * The change stream lags: a session the job learns of only now, or that follows more topics only now, gets the
+     * events of the grace window it missed ({@link RecentEvents#dueTo}, {@link RecentEvents#dueToNewlyFollowed}).
+     */
     private void applySessionChange(SessionRecord change) {
+        SessionRecord before = coldStart.isOver() ? directory.session(change.userId, change.sessionId) : null;
         SessionDirectory.Applied applied = directory.apply(change, getProcessingTimeService().getCurrentProcessingTime());
         if (applied == SessionDirectory.Applied.LEARNT_OF && coldStart.isOver()) {
-            catchUp(change);
+            catchUp(change, recent.dueTo(change));
+        } else if (applied == SessionDirectory.Applied.CHANGED && before != null) {
+            catchUp(change, recent.dueToNewlyFollowed(before, change));
         }
     }
 
-    /**
-     * A session the job learns of only now (the change stream lags) gets the events of the grace window it missed
-     * ({@link RecentEvents#dueTo}), each aimed at it alone.
-     */
-    private void catchUp(SessionRecord session) {
-        for (DeliveryEvent event : recent.dueTo(session)) {
+    /** Each event a session missed, aimed at it alone. */
+    private void catchUp(SessionRecord session, List<DeliveryEvent> missed) {
+        for (DeliveryEvent event : missed) {
             metrics.lateSessionCatchUp();
             pump.take(Expansion.catchUp(event, session.userId, session.sessionId, keyGroups.range()));
         }

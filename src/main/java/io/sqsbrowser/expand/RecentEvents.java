@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The grace window: the events a subtask took recently, so that a session the job learns of late still receives every
@@ -93,15 +94,30 @@ final class RecentEvents {
      * A session without a creation time (an item of the original system) is due nothing: its time is unknown.
      */
     List<DeliveryEvent> dueTo(SessionRecord session) {
-        List<DeliveryEvent> due = new ArrayList<>();
-        if (session.created <= 0) {
-            return due;
+        return session.created <= 0 ? List.of() : due(session, session.created, event -> true);
+    }
+
+    /**
+     * The events a known live session is due now that it follows more topics ({@code before}, then {@code after}, the
+     * same incarnation): events of a topic it did not follow before, arrived after the change was made ({@code after}'s
+     * change time, DynamoDB's clock, before {@code /topics} answered; less the allowance), that match it and whose
+     * expansion here has passed its user. Events of the topics it already followed reached it, or will.
+     */
+    List<DeliveryEvent> dueToNewlyFollowed(SessionRecord before, SessionRecord after) {
+        if (before.removed || after.removed || before.created != after.created) {
+            return List.of();
         }
+        return due(after, after.changedMillis, event -> event.topic != null && !before.follows(event.topic));
+    }
+
+    private List<DeliveryEvent> due(SessionRecord session, long sinceMillis, Predicate<DeliveryEvent> also) {
+        List<DeliveryEvent> due = new ArrayList<>();
         ArrayDeque<Entry> ofUser = byUser.get(session.userId);
         for (ArrayDeque<Entry> entries : ofUser == null ? List.of(fanOut) : List.of(ofUser, fanOut)) {
             for (Entry e : entries) {
-                if (e.event.arrivalMillis >= session.created - CLOCK_ALLOWANCE_MILLIS
+                if (e.event.arrivalMillis >= sinceMillis - CLOCK_ALLOWANCE_MILLIS
                         && session.matches(e.event)
+                        && also.test(e.event)
                         && (e.expansion == null || e.expansion.finished() || e.expansion.passed(session.userId))) {
                     due.add(e.event);
                 }

@@ -176,14 +176,15 @@ public final class SmokeTest {
             report.pass("account-message", "arrived in both sessions of the account: " + id);
         });
         report.check("topic-message", () -> {
-            // A topic of this run alone: no reader follows it.
+            // A topic of this run alone: no reader follows it. Sent the moment /topics answers, the message arrives only if
+            // following takes effect then (the grace window, with DynamoDB's change time against Kinesis's arrival time).
             String topic = "smoke-" + mine.sessionId;
             SignedApi.Answer follow = api.get("/topics/" + mine.accountId + "/" + mine.userId + "/" + mine.sessionId + "?add=" + topic);
             if (!follow.ok() || !follow.body.path("topics").toString().contains(topic)) {
                 throw new CheckFailed("/topics answered " + follow.status + " " + follow.body.path("message").asText());
             }
             String id = sentAndReceived("/notify/topic/" + topic, mine);
-            report.pass("topic-message", "followed " + topic + " through /topics; its message arrived: " + id);
+            report.pass("topic-message", "followed " + topic + " through /topics; a message sent as it answered arrived: " + id);
         });
         report.check("everyone-message", () -> {
             int others = otherLiveSessions(Set.of(mine.sessionId, other.sessionId));

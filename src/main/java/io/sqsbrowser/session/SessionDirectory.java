@@ -102,6 +102,12 @@ public final class SessionDirectory {
         return learntOf ? Applied.LEARNT_OF : Applied.CHANGED;
     }
 
+    /** What is known of one session (live or a tombstone), or null. */
+    public SessionRecord session(String userId, String sessionId) {
+        UserSessions us = sessionsOf(userId);
+        return us == null ? null : us.session(sessionId);
+    }
+
     /** The user's sessions, or null when none are known. */
     public UserSessions sessionsOf(String userId) {
         byte[] bytes = store.get(userId);

@@ -602,6 +602,33 @@ class AudienceExpanderTest {
     }
 
     /**
+     * Following a topic takes effect when {@code /topics} answers, not when the change stream brings the news: a topic
+     * event sent after the change was made, expanded before the job knew of it, reaches the session once it knows, with
+     * its user's history row; not one sent before the change, and no event of a topic it already followed again.
+     */
+    @Test
+    void aTopicFollowedLateGetsItsEventsSentAfterTheFollowOnce() throws Exception {
+        SessionRecord s = following(session("A", "u1", "s1", CipherFormat.GCM), 1, "politics");
+        SessionRecord follows = following(s, 2, "politics", "world");
+        follows.changedMillis = s.created + 60_000;
+        try (var h = harness()) {
+            change(h, s);
+            send(h, "{\"topic\":\"world\",\"messageId\":\"before-the-follow\"}", follows.changedMillis - 5_000);
+            send(h, "{\"topic\":\"world\",\"messageId\":\"world\"}", follows.changedMillis + 10);
+            send(h, "{\"topic\":\"politics\",\"messageId\":\"politics\"}", follows.changedMillis + 10);
+            runMailsUntil(h, "the politics event", () -> messagesIn(s) == 1);
+
+            change(h, follows);
+            runMailsUntil(h, "the world event it missed", () -> messagesIn(s) == 2);
+            change(h, follows); // the change record again (at least once)
+            change(h, following(s, 3, "politics", "world")); // a later write that changes no topic
+            runMailsFor(h, Duration.ofMillis(300));
+            assertThat(idsIn(s)).containsExactlyInAnyOrder("politics", "world");
+            assertThat(historyRows(h)).containsExactlyInAnyOrder("u1/politics", "u1/world");
+        }
+    }
+
+    /**
      * Broadcasts taken and not finished are bounded in bytes (2,048 here): after two broadcasts of 1,100 bytes, a
      * third is taken only once the first has been answered for every session, so a producer cannot pile broadcasts up
      * in memory (and in every checkpoint) faster than they go out.

@@ -82,4 +82,29 @@ class RecentEventsTest {
         assertThat(ids(recent.dueTo(session("A", "u", "s", CREATED)))).containsExactly("three", "four", "all");
         assertThat(recent.evicted()).as("two left before its time, for room").isEqualTo(1);
     }
+
+    @Test
+    void aSessionThatFollowsMoreTopicsIsDueTheirEventsSentAfterTheChangeAndNothingElse() {
+        long changed = CREATED + 60_000;
+        RecentEvents recent = new RecentEvents(600_000, 1 << 20);
+        recent.add(event("{\"topic\":\"world\",\"messageId\":\"before-the-follow\"}", changed - RecentEvents.CLOCK_ALLOWANCE_MILLIS - 1), 0, null);
+        recent.add(event("{\"topic\":\"world\",\"messageId\":\"world\"}", changed + 1), 0, null);
+        recent.add(event("{\"topic\":\"world\",\"accountId\":\"B\",\"messageId\":\"world-other-account\"}", changed + 1), 0, null);
+        recent.add(event("{\"topic\":\"world\",\"userId\":\"u\",\"messageId\":\"world-of-user\"}", changed + 1), 0, null);
+        recent.add(event("{\"topic\":\"politics\",\"messageId\":\"already-followed\"}", changed + 1), 0, null);
+        recent.add(event("{\"topic\":\"sport\",\"messageId\":\"not-followed\"}", changed + 1), 0, null);
+        recent.add(event("{\"accountId\":\"A\",\"messageId\":\"account\"}", changed + 1), 0, null);
+        SessionRecord before = session("A", "u", "s", CREATED);
+        before.topics = new String[] {"politics"};
+        SessionRecord after = session("A", "u", "s", CREATED);
+        after.topics = new String[] {"politics", "world"};
+        after.changedMillis = changed;
+        assertThat(ids(recent.dueToNewlyFollowed(before, after))).containsExactly("world-of-user", "world");
+
+        SessionRecord newIncarnation = session("A", "u", "s", CREATED + 1);
+        newIncarnation.topics = after.topics;
+        newIncarnation.changedMillis = changed;
+        assertThat(recent.dueToNewlyFollowed(before, newIncarnation)).as("a new incarnation is learnt of: dueTo").isEmpty();
+        assertThat(recent.dueToNewlyFollowed(before, before.tombstone())).isEmpty();
+    }
 }
