@@ -1,4 +1,4 @@
-// Starts kinesalite in memory on 127.0.0.1 only (its CLI binds every interface).
+// Starts kinesalite in memory on 127.0.0.1 only (see serve.js).
 // Usage: node kinesalite.js <port>. Prints "listening <port>" once ready.
 // Before kinesalite loads its actions: Kinesis answers an AT_TIMESTAMP iterator at the shard's end when no record
 // arrived at or after the timestamp (LATEST is read that way by both of the connector's readers); kinesalite 3.3.3
@@ -59,14 +59,5 @@ for (const api of ['listShards', 'getShardIterator']) {
     return undefined;
   };
 }
-const port = parseInt(process.argv[2] || '4567', 10);
-const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
-server.listen(port, '127.0.0.1', (err) => {
-  if (err) { console.error(err); process.exit(1); }
-  console.log('listening ' + port);
-});
-// Exit with the process that started this one (the tests, the local stack), even if it was killed.
-const parent = process.ppid;
-setInterval(() => {
-  try { process.kill(parent, 0); } catch (e) { process.exit(0); }
-}, 1000).unref();
+const serve = require('./serve');
+serve(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 }), parseInt(process.argv[2] || '4567', 10));
