@@ -178,7 +178,7 @@ public final class SmokeTest {
         report.check("topic-message", () -> {
             // A topic of this run alone: no reader follows it. Sent the moment /topics answers, the message arrives only if
             // following takes effect then (the grace window, with DynamoDB's change time against Kinesis's arrival time).
-            String topic = "smoke-" + mine.sessionId;
+            String topic = "topic-" + mine.sessionId;
             SignedApi.Answer follow = api.get("/topics/" + mine.accountId + "/" + mine.userId + "/" + mine.sessionId + "?add=" + topic);
             if (!follow.ok() || !follow.body.path("topics").toString().contains(topic)) {
                 throw new CheckFailed("/topics answered " + follow.status + " " + follow.body.path("message").asText());
