@@ -12,7 +12,10 @@ module.exports = function serve(server, port) {
     req.on = function onUnlessAborted(event, listener) {
       if (event !== 'error') return on.call(this, event, listener);
       return on.call(this, event, (err) => {
-        if (err && err.code === 'ECONNRESET' && req.destroyed) return;
+        if (err && err.code === 'ECONNRESET' && req.destroyed) {
+          console.log('dropped a request whose client hung up before it arrived whole');
+          return;
+        }
         listener.call(this, err);
       });
     };

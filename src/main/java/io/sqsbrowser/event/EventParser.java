@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * Turns a record of the event stream into a {@link DeliveryEvent} or a dead letter with the reason (SPEC §3).
@@ -71,11 +72,10 @@ public final class EventParser implements Serializable {
         refuseMisspeltRoutingFields(message);
         DeliveryEvent event = new DeliveryEvent();
         try {
-            event.accountId = optional(message, "accountId", true);
-            event.userId = optional(message, "userId", true);
-            event.sessionId = optional(message, "sessionId", false);
-            JsonNode topic = message.get("topic");
-            event.topic = topic == null ? null : Ids.topic("topic", topic);
+            event.accountId = optional(message, "accountId", Ids::accountOrUserId);
+            event.userId = optional(message, "userId", Ids::accountOrUserId);
+            event.sessionId = optional(message, "sessionId", Ids::sessionId);
+            event.topic = optional(message, "topic", Ids::topic);
         } catch (Ids.InvalidIdException e) {
             throw new InvalidEventException("invalid routing field: " + e.getMessage());
         }
@@ -116,12 +116,9 @@ public final class EventParser implements Serializable {
         return (ObjectNode) node;
     }
 
-    private static String optional(ObjectNode message, String field, boolean integerAllowed) {
+    private static String optional(ObjectNode message, String field, BiFunction<String, JsonNode, String> canonical) {
         JsonNode value = message.get(field);
-        if (value == null) {
-            return null;
-        }
-        return integerAllowed ? Ids.accountOrUserId(field, value) : Ids.sessionId(field, value);
+        return value == null ? null : canonical.apply(field, value);
     }
 
     /**

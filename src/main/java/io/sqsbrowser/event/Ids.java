@@ -41,10 +41,7 @@ public final class Ids {
 
     /** Canonical form of a session id from JSON. */
     public static String sessionId(String field, JsonNode value) {
-        if (value.isTextual()) {
-            return safeString(field, value.textValue(), MAX_SESSION_ID);
-        }
-        throw new InvalidIdException(field + " must be a string, got " + value.getNodeType());
+        return stringOnly(field, value, MAX_SESSION_ID);
     }
 
     /**
@@ -52,8 +49,12 @@ public final class Ids {
      * {@code 2024} and {@code "2024"} being one topic would be a guess.
      */
     public static String topic(String field, JsonNode value) {
+        return stringOnly(field, value, MAX_TOPIC);
+    }
+
+    private static String stringOnly(String field, JsonNode value, int maxLength) {
         if (value.isTextual()) {
-            return safeString(field, value.textValue(), MAX_TOPIC);
+            return safeString(field, value.textValue(), maxLength);
         }
         throw new InvalidIdException(field + " must be a string, got " + value.getNodeType());
     }

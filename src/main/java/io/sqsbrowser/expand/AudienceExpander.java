@@ -183,7 +183,9 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
      * events of the grace window it missed ({@link RecentEvents#dueTo}, {@link RecentEvents#dueToNewlyFollowed}).
      */
     private void applySessionChange(SessionRecord change) {
-        SessionRecord before = coldStart.isOver() ? directory.session(change.userId, change.sessionId) : null;
+        // What was known of a session that follows topics now, to tell which it newly follows (most sessions follow none:
+        // no second read of their user's state for them).
+        SessionRecord before = coldStart.isOver() && change.topics.length > 0 ? directory.session(change.userId, change.sessionId) : null;
         SessionDirectory.Applied applied = directory.apply(change, getProcessingTimeService().getCurrentProcessingTime());
         if (applied == SessionDirectory.Applied.LEARNT_OF && coldStart.isOver()) {
             catchUp(change, recent.dueTo(change));

@@ -162,7 +162,7 @@ public final class Emulators implements AutoCloseable {
         }
         // Keep draining its output so the process never blocks on a full pipe, into a file: an emulator that dies
         // mid-suite (every later test then fails on a refused connection) leaves its last words there.
-        Path log = Path.of("target", "emulators", script + "-" + p.pid() + ".log");
+        Path log = log(script, p.pid());
         Thread drain = new Thread(() -> {
             keep(out, log);
             reportDeath(p, script, log, closing);
@@ -185,6 +185,11 @@ public final class Emulators implements AutoCloseable {
         } catch (IOException e) {
             out.lines().forEach(l -> { });
         }
+    }
+
+    /** Where the output of an emulator's process goes. */
+    public static Path log(String script, long pid) {
+        return Path.of("target", "emulators", script + "-" + pid + ".log");
     }
 
     /**
