@@ -128,8 +128,9 @@ export interface SessionClientOptions {
   locks?: LockManagerLike | null;
   /**
    * Relays messages from the polling tab to the others: the body as received from the queue, with an HMAC under a
-   * key derived from the session's key, which each tab checks before it decrypts the body itself (a message another
-   * script posts on the channel is never shown). Default: a `BroadcastChannel` named after the queue, closed when
+   * key derived from the session's key over the body, the relaying tab, its sequence number and the time, which each
+   * tab checks before it decrypts the body itself (a message another script posts on the channel, or a relay it posts
+   * again, is never shown). Default: a `BroadcastChannel` named after the queue, closed when
    * the client ends; `null` for none. A given channel is not closed by the client.
    */
   channel?: ChannelLike | null;
@@ -151,6 +152,12 @@ export interface SessionClientOptions {
    * 0 or more; 0 for none. Default 0.
    */
   hiddenPollSeconds?: number;
+  /**
+   * How long a number of the session's sequence may stay missing (a standard queue may hand messages over out of
+   * order; a message received by a tab that closed is invisible for `visibilityTimeout`) before it is a `gap`. Default
+   * `visibilityTimeout` + 10.
+   */
+  gapWaitSeconds?: number;
   /** Whose visibility `pauseWhenHidden` follows. Default `document` when there is one; `null`: always visible. */
   document?: VisibilityLike | null;
   /** First backoff step after an error, in ms (full jitter, doubling). Default 200. */
@@ -212,7 +219,8 @@ export interface ClientErrorDetail {
    * - `decrypt`: a body that is no valid envelope, fails authentication, or is tampered with (a `TamperingError`:
    *   not in the session's envelope, as a GCM body re-sent as CTR; a CTR counter of 2^53 or more) (deleted, never
    *   dispatched)
-   * - `relay`: another tab's relay whose MAC does not hold: not from this session's queue (a `TamperingError`; ignored)
+   * - `relay`: another tab's relay whose MAC does not hold (not from this session's queue), or a relay posted again (a
+   *   `TamperingError`; ignored)
    * - `decode`: decrypts, but is not a JSON object with a string messageId (deleted)
    * - `handler`: a message handler threw or rejected (not deleted: redelivered later)
    * - `delete`: SQS did not delete a message (it comes back and is de-duplicated)
@@ -252,12 +260,27 @@ export interface EndedDetail {
   error?: Error;
 }
 
+/**
+ * Something of the session is known missing. The job numbers each message to a session (`<epoch>:<n>`, from 1; a
+ * client that knows nothing of the session yet starts with the first number it sees), so:
+ * - `missing`: numbers `from` to `to` never arrived within `gapWaitSeconds` (a dead-lettered message, one that expired
+ *   in the queue while nothing polled, one deleted by another holder of the credentials);
+ * - `cut`: numbers `from` to `to` the job left unused, as the next message says: events the session asked for and will
+ *   not be sent (a rewind beyond its `Rewind.maxEvents`, or reaching before what the job holds);
+ * - `epoch`: the job numbers under a new epoch (it restarted without its state): what it sent meanwhile is unknown.
+ * `catchUp()` fills what the history has (with `include`, broadcasts too).
+ */
+export type GapDetail =
+  | { reason: 'missing' | 'cut'; from: number; to: number }
+  | { reason: 'epoch'; previous: string; epoch: string };
+
 export interface SessionClientEventMap {
   message: SessionMessageEvent;
   receipt: SessionMessageEvent<ReadReceipt>;
   error: CustomEvent<ClientErrorDetail>;
   state: CustomEvent<StateDetail>;
   ended: CustomEvent<EndedDetail>;
+  gap: CustomEvent<GapDetail>;
 }
 
 /**

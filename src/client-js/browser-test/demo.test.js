@@ -111,3 +111,35 @@ test('the demo page shows the session\'s topics, follows one and sends to it', {
   await until(async () => (await page.locator('#f-topics .chip.topic').allTextContents()).join() === [topic, 'politics'].sort().join(), 5000, 'world unfollowed');
   assert.deepEqual(pageErrors, []);
 });
+
+test('a reader who opens the demo later catches up: the topic event sent before is shown, then kept in the inbox', { timeout: 120000 }, async (t) => {
+  const first = await openDemo(t);
+  const topic = unique('story').replace(/[^A-Za-z0-9._:@-]/g, '-');
+  await first.page.fill('#topics', topic);
+  await first.page.click('#create');
+  await first.page.locator('#state[data-state="polling"]').waitFor({ timeout: 10000 });
+  await first.page.fill('#send-topic-name', topic);
+  const text = `before the late reader ${Date.now()}`;
+  await first.page.fill('#message', text);
+  const shownFirst = first.page.locator('#live li', { hasText: text });
+  await until(async () => {
+    await first.page.click('#send-topic');
+    return shownFirst.first().waitFor({ timeout: 2500 }).then(() => true, () => false);
+  }, 30000, 'the topic message in the first reader\'s page');
+
+  // Another reader arrives, follows the story and asks for the last minute: the page shows what was sent before.
+  const late = await openDemo(t);
+  await late.page.fill('#topics', topic);
+  await late.page.fill('#rewind', '60');
+  await late.page.click('#create');
+  const caughtUp = late.page.locator('#live li', { hasText: text });
+  await caughtUp.first().waitFor({ timeout: 30000 });
+  assert.equal(await caughtUp.count(), 1, 'once');
+  const row = late.page.locator('#history li', { hasText: text });
+  await until(async () => {
+    if (await row.count()) return true;
+    await late.page.click('#history-refresh');
+    return false;
+  }, 15000, 'the topic message in the late reader\'s inbox');
+  assert.deepEqual(late.pageErrors, []);
+});

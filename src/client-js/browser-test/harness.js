@@ -1,8 +1,15 @@
 // The browser tests' harness page: runs one SessionClient for the session the test hands it, renews
 // through the local API's /renew, and records everything the client dispatches on `window.log`.
+import { AwsClient } from 'aws4fetch';
 import { SessionClient } from '/client-js/src/index.js';
 
-const log = { messages: [], receipts: [], errors: [], states: [], ended: [], renewals: [] };
+/** The page plays the application's backend: its API calls are signed with the local backend's keys. */
+const backend = fetch('/local/endpoints').then((r) => r.json()).then((e) => new AwsClient({
+  accessKeyId: e.backendAccessKeyId, secretAccessKey: e.backendSecretAccessKey, service: 'execute-api', region: e.region,
+}));
+const api = async (path) => (await (await backend).fetch(new URL(path, location.href).href)).json();
+
+const log = { messages: [], receipts: [], errors: [], states: [], ended: [], renewals: [], gaps: [] };
 let client = null;
 
 const now = () => Date.now();
@@ -18,7 +25,7 @@ async function start({ session, endpoint, options = {} }) {
     session,
     endpoint,
     renew: async () => {
-      const answer = await (await fetch(`/renew/${ids}`)).json();
+      const answer = await api(`/renew/${ids}`);
       log.renewals.push({ at: now(), success: answer.success, expires: answer.session?.expires, version: answer.session?.version });
       return answer;
     },
@@ -28,6 +35,7 @@ async function start({ session, endpoint, options = {} }) {
     log.messages.push({ at: now(), message: e.detail, fromHistory: e.fromHistory, sentTimestamp: e.sentTimestamp }),
   );
   client.addEventListener('receipt', (e) => log.receipts.push({ at: now(), message: e.detail }));
+  client.addEventListener('gap', (e) => log.gaps.push({ at: now(), ...e.detail }));
   client.addEventListener('error', (e) => {
     const { kind, error, ...rest } = e.detail;
     log.errors.push({ at: now(), kind, name: error?.name, error: String(error?.message ?? error), ...rest });
@@ -49,7 +57,8 @@ window.harness = {
   start,
   state: () => client?.state ?? 'none',
   stop: () => client?.stop(),
-  catchUp: (userId) =>
-    client.catchUp(async () => (await fetch(`/messages/user/${encodeURIComponent(userId)}`)).json()).then((list) => list.map((m) => m.messageId)),
+  catchUp: (userId, include) =>
+    client.catchUp(() => api(`/messages/user/${encodeURIComponent(userId)}${include ? `?include=${include}` : ''}`))
+      .then((list) => list.map((m) => m.messageId)),
 };
 window.harnessReady = true;

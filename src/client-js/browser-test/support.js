@@ -1,6 +1,8 @@
 // Shared by the browser tests: the local stack's API, sessions that clean up after themselves,
 // headless Chromium through playwright-core, the harness page, and waiting on conditions.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import { AwsClient } from 'aws4fetch';
 import { chromium } from 'playwright-core';
 
 export const API = (process.env.LOCAL_API || 'http://127.0.0.1:8090').replace(/\/+$/, '');
@@ -20,18 +22,26 @@ const ARGS = [
   '--disable-sync',
 ];
 
-/** One Chromium for a test file (playwright gives it a fresh, temporary user-data-dir). */
-export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+/** One Chromium for a test file (playwright gives it a fresh, temporary user-data-dir); `args` are added to the usual. */
+export function launch(args = []) {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...args] });
 }
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const random = () => Math.random().toString(36).slice(2, 10);
 export const unique = (prefix) => `${prefix}-${Date.now().toString(36)}-${random()}`;
 
-/** GETs (or POSTs `body` to) the local API; answers the JSON, or throws with the API's message. */
+/** The application's backend: it signs its calls of the API (IAM-authorized, as API Gateway is) with the local stack's keys. */
+let backendCache;
+const backend = async () => (backendCache ??= new AwsClient({
+  accessKeyId: (await endpoints()).backendAccessKeyId, secretAccessKey: (await endpoints()).backendSecretAccessKey,
+  service: 'execute-api', region: (await endpoints()).region,
+}));
+
+/** GETs (or POSTs `body` to) the local API, signed as the backend signs; answers the JSON, or throws with the API's message. */
 export async function api(path, { body, allowFailure = false } = {}) {
-  const res = await fetch(API + path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+  const res = await (await backend()).fetch(API + path, body === undefined ? {}
+    : { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
   const text = await res.text();
   let json;
   try {
@@ -45,16 +55,17 @@ export async function api(path, { body, allowFailure = false } = {}) {
 
 let endpointsCache;
 /** The stack's `/local/endpoints` (sqsEndpoint: ElasticMQ itself; browserSqsEndpoint: for session credentials). */
-export const endpoints = async () => (endpointsCache ??= await api('/local/endpoints'));
+export const endpoints = async () => (endpointsCache ??= await (await fetch(API + '/local/endpoints')).json());
 
 /**
  * A new session with unique account, user and session ids (so that tests do not see each other's
  * user and account messages), destroyed after the test `t` unless the test did it.
  */
-export async function createSession(t, { cipher = 'gcm', account = unique('acct'), user = unique('user') } = {}) {
+export async function createSession(t, { cipher = 'gcm', account = unique('acct'), user = unique('user'), topics, rewind } = {}) {
   const sessionId = unique('bt');
   const path = `${account}/${user}/${sessionId}`;
-  const answer = await api(`/create/${path}?cipher=${cipher}`);
+  const query = new URLSearchParams({ cipher, ...(topics ? { topics } : {}), ...(rewind ? { rewind: String(rewind) } : {}) });
+  const answer = await api(`/create/${path}?${query}`);
   const s = { answer, session: answer.session, account, user, sessionId, path, destroyed: false, createdAt: Date.now() };
   s.destroy = async () => {
     s.destroyed = true;
@@ -149,15 +160,28 @@ export async function until(predicate, ms = 15000, what = String(predicate)) {
   }
 }
 
+/**
+ * A POST with node:http, answering `{ status, text }`: ElasticMQ listens on a port browsers refuse (a Fetch "bad
+ * port"), and Node's fetch, which follows the same standard, refuses it too.
+ */
+export function post(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** One call of the SQS JSON protocol on ElasticMQ itself (no auth): for test setup only. */
 export async function sqs(action, params) {
-  const res = await fetch((await endpoints()).sqsEndpoint, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AmazonSQS.' + action },
-    body: JSON.stringify(params),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${action}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  const { status, text } = await post((await endpoints()).sqsEndpoint,
+    { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AmazonSQS.' + action }, JSON.stringify(params));
+  if (status !== 200) throw new Error(`${action}: HTTP ${status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : {};
 }
 

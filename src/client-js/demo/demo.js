@@ -1,5 +1,6 @@
 // The live demo: one SessionClient on a session of the local stack (same origin as this page).
 // Everything shown that comes from a message is set with textContent: events are data, not markup.
+import { AwsClient } from 'aws4fetch';
 import { SessionClient } from '/client-js/src/index.js';
 
 const $ = (id) => document.getElementById(id);
@@ -39,6 +40,7 @@ const app = {
   pendingRead: new Set(), // asked to mark read, receipt not yet here
   sentAt: new Map(), // messageId -> Date.now() when this tab sent it
   live: 0,
+  topics: [],
   historyTimer: 0,
   destroying: false,
 };
@@ -47,9 +49,17 @@ const endpoints = fetch('/local/endpoints')
   .then((r) => (r.ok ? r.json() : {}))
   .catch(() => ({}));
 
-/** GET (or POST) one API path; answers the JSON, throws the API's message on failure. */
+/**
+ * The page plays the application's backend, so it calls the API as a backend does: signed for execute-api with the
+ * backend's keys (the local stack's, which may call the API and nothing else; a real page never holds such keys).
+ */
+const backend = endpoints.then((e) => new AwsClient({
+  accessKeyId: e.backendAccessKeyId, secretAccessKey: e.backendSecretAccessKey, service: 'execute-api', region: e.region,
+}));
+
+/** GET one API path, signed; answers the JSON, throws the API's message on failure. */
 async function api(path) {
-  const res = await fetch(path, { cache: 'no-store' });
+  const res = await (await backend).fetch(new URL(path, location.href).href, { cache: 'no-store' });
   let json;
   try {
     json = await res.json();
@@ -272,6 +282,15 @@ async function markAllRead() {
 
 // --- history ---
 
+/**
+ * The user's inbox: their history with the broadcasts, their account's events and their topics' merged in (the
+ * backend knows the user's account and topics), whether or not they had a session open when those were sent.
+ */
+function inbox() {
+  const include = ['everyone', `account:${app.ids.account}`, ...(app.topics ?? []).map((t) => `topic:${t}`)].map(enc).join(',');
+  return api(`/messages/user/${enc(app.ids.user)}?limit=100&include=${include}`);
+}
+
 function scheduleHistory() {
   clearTimeout(app.historyTimer);
   app.historyTimer = setTimeout(loadHistory, 1500); // history rows are written a moment after delivery
@@ -281,7 +300,7 @@ async function loadHistory() {
   if (!app.ids) return;
   clearTimeout(app.historyTimer);
   try {
-    const { messages = [] } = await api(`/messages/user/${enc(app.ids.user)}?limit=100`);
+    const { messages = [] } = await inbox();
     for (const m of messages) {
       if (m.is_read) {
         app.read.add(m.messageId);
@@ -361,6 +380,12 @@ async function begin(answer, ids, how) {
     activity(kind === 'network' || kind === 'sqs' || (kind === 'renew' && !fatal) ? 'warn' : 'error', `${kind}: ${what}`, extra || undefined);
   });
   client.addEventListener('ended', (e) => ended(e.detail.reason, e.detail.error));
+  client.addEventListener('gap', ({ detail }) => {
+    const what = detail.reason === 'epoch' ? 'the delivery job restarted without its state' : `messages ${detail.from}–${detail.to} of this session never arrived`;
+    activity('warn', `gap: ${what}; filling it from the history`);
+    alertBox('info', 'Something was missed:', `${what}. What the history has is shown now (marked “from history”).`);
+    client.catchUp(inbox).catch((error) => activity('error', `catching up failed: ${error.message}`));
+  });
 
   $('f-account').textContent = ids.account;
   $('f-user').textContent = ids.user;
@@ -398,6 +423,8 @@ async function create(event) {
   const query = new URLSearchParams({ cipher: form.elements.cipher.value });
   const topics = $('topics').value.replace(/\s+/g, '');
   if (topics) query.set('topics', topics);
+  const rewind = Number($('rewind').value);
+  if (rewind > 0) query.set('rewind', String(rewind));
   $('create').disabled = true;
   try {
     const answer = await api(`/create/${[ids.account, ids.user, ids.session].map(enc).join('/')}?${query}`);
@@ -454,6 +481,7 @@ async function destroy() {
 
 /** The session's topics as chips; the topic to send to defaults to one of them. */
 function showTopics(topics) {
+  app.topics = topics;
   $('f-topics').replaceChildren(...(topics.length ? topics.map((t) => el('span', { className: 'chip topic', textContent: t })) : [el('span', { className: 'muted', textContent: 'none' })]));
   if (topics.length && !topics.includes($('send-topic-name').value)) $('send-topic-name').value = topics[0];
 }

@@ -73,16 +73,29 @@ export function decryptor(aesKey, cipher) {
 export const decrypt = (body, aesKey, cipher) => decryptor(aesKey, cipher)(body);
 
 /**
+ * What the polling tab posts on the session's channel for the other tabs: the body as it came from the queue, which
+ * tab relayed it (`tab`, random per tab) as its `seq`th relay, and when (`relayedAt`, epoch ms).
+ * @typedef {object} Relay
+ * @property {string} tab
+ * @property {number} seq
+ * @property {number} relayedAt
+ * @property {number} sentTimestamp
+ * @property {string} sequence the message's place in its session's sequence, as the queue gave it ('' for none)
+ * @property {string} body
+ */
+
+/**
  * Signs what the polling tab relays, and checks what the other tabs relay.
  * @typedef {object} RelayAuthenticator
- * @property {(body: string, sentTimestamp: number) => Promise<Uint8Array>} sign the MAC of a relayed body
- * @property {(body: string, sentTimestamp: number, mac: unknown) => Promise<boolean>} verify whether `mac` is it
+ * @property {(relay: Relay) => Promise<Uint8Array>} sign the MAC of a relay
+ * @property {(relay: Relay, mac: unknown) => Promise<boolean>} verify whether `mac` is it
  */
 
 /**
  * Signs and checks what one tab relays to the others: an HMAC-SHA256 under a key derived from the session's key
- * (HKDF-SHA256, info "sqs-browser-events tab relay v1"), so that a tab accepts only what came from the session's
- * queue, not whatever another script of the origin posts on the channel.
+ * (HKDF-SHA256, info "sqs-browser-events tab relay v2") over the whole relay, so that a tab accepts only what a tab of
+ * the session relayed, as it relayed it: not whatever another script of the origin posts on the channel, and (with the
+ * relaying tab, its sequence number and the time, which the receiving tab checks) not a relay replayed later.
  * @param {string} aesKey
  * @returns {RelayAuthenticator}
  */
@@ -95,19 +108,22 @@ export function relayAuthenticator(aesKey) {
       .importKey('raw', raw, 'HKDF', false, ['deriveKey'])
       .then((base) =>
         crypto.subtle.deriveKey(
-          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new TextEncoder().encode('sqs-browser-events tab relay v1') },
+          { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new TextEncoder().encode('sqs-browser-events tab relay v2') },
           base,
           { name: 'HMAC', hash: 'SHA-256', length: 256 },
           false,
           ['sign', 'verify'],
         ),
       ));
-  /** @type {(body: string, sentTimestamp: number) => Uint8Array<ArrayBuffer>} */
-  const data = (body, sentTimestamp) => new TextEncoder().encode(`${sentTimestamp}|${body}`);
+  // Every field but the body is a number, or a tab name or sequence without '|', and the body comes last: one reading only.
+  /** @type {(relay: Relay) => Uint8Array<ArrayBuffer>} */
+  const data = ({ tab, seq, relayedAt, sentTimestamp, sequence, body }) =>
+    new TextEncoder().encode(`v2|${tab}|${seq}|${relayedAt}|${sentTimestamp}|${sequence}|${body}`);
   return {
-    sign: async (body, sentTimestamp) => new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(), data(body, sentTimestamp))),
-    verify: async (body, sentTimestamp, mac) =>
+    sign: async (relay) => new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(), data(relay))),
+    verify: async (relay, mac) =>
       // A copy: WebCrypto rejects a view of a SharedArrayBuffer, which a channel can deliver (cross-origin isolated pages).
-      mac instanceof Uint8Array && crypto.subtle.verify('HMAC', await hmacKey(), new Uint8Array(mac), data(body, sentTimestamp)),
+      mac instanceof Uint8Array && !relay.tab.includes('|') && !relay.sequence.includes('|')
+        && crypto.subtle.verify('HMAC', await hmacKey(), new Uint8Array(mac), data(relay)),
   };
 }

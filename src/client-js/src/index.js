@@ -1,12 +1,14 @@
 import { backoff } from './backoff.js';
 import { decryptor, decrypt, relayAuthenticator, TamperingError } from './envelope.js';
 import { SeenIds } from './dedup.js';
+import { parseSequence, SequenceTracker } from './sequence.js';
 import { sqsClient, SqsError } from './sqs.js';
 import { INITIAL_STATE, STATE_TRANSITIONS, transition } from './states.js';
 /**
  * @import { ChannelLike, ClientErrorDetail, ClientState, EndReason, EventMessage, HistoryAnswer, HistoryMessage,
  *   LockManagerLike, Session, SessionAnswer, SessionClientEventMap, SessionClientOptions, SessionMessageEvent, VisibilityLike } from '../index.js'
- * @import { RelayAuthenticator } from './envelope.js'
+ * @import { Relay, RelayAuthenticator } from './envelope.js'
+ * @import { Gap } from './sequence.js'
  * @import { SqsCall, SqsMessage } from './sqs.js'
  */
 
@@ -16,7 +18,7 @@ export { decrypt, SqsError, STATE_TRANSITIONS, TamperingError };
  * The options, defaults filled in.
  * @typedef {SessionClientOptions & Required<Pick<SessionClientOptions, 'visibilityTimeout' | 'waitTimeSeconds' |
  *   'renewBeforeSeconds' | 'renewAttemptsAfterExpiry' | 'dedupCapacity' | 'backoffBaseMs' | 'backoffCapMs' | 'pauseWhenHidden' |
- *   'hiddenPollSeconds'>>} Settings
+ *   'hiddenPollSeconds' | 'gapWaitSeconds'>>} Settings
  */
 
 /**
@@ -68,6 +70,18 @@ const asError = (value) => {
 
 /** @type {(m: SqsMessage) => number} */
 const sentAt = (m) => Number(m.Attributes?.SentTimestamp) || 0;
+/** @param {SqsMessage} m */
+const sequenceOf = (m) => m.MessageAttributes?.seq?.StringValue;
+/**
+ * A received batch in the order it was sent: by place in the session's sequence (one epoch), else by SentTimestamp.
+ * @param {SqsMessage} a
+ * @param {SqsMessage} b
+ */
+const sentOrder = (a, b) => {
+  const x = parseSequence(sequenceOf(a));
+  const y = parseSequence(sequenceOf(b));
+  return x && y && x.epoch === y.epoch ? x.n - y.n : sentAt(a) - sentAt(b);
+};
 
 const sessionStorageOrNull = () => {
   try {
@@ -98,6 +112,10 @@ export class SessionClient extends EventTarget {
   #name;
   /** @type {SeenIds} */
   #seen;
+  /** @type {SequenceTracker} whether every message numbered for the session arrived */
+  #sequence;
+  /** @type {ReturnType<typeof setTimeout> | undefined} when an open hole in the sequence becomes a gap */
+  #gapTimer;
   /** @type {Map<string, { message: EventMessage, time: number }>} messageId -> live message, for catchUp's merged list */
   #live = new Map();
   /** @type {LockManagerLike | null} */
@@ -134,6 +152,10 @@ export class SessionClient extends EventTarget {
   #done = Promise.resolve();
   /** @type {Promise<void>} relayed messages are dispatched one after the other, in order */
   #relays = Promise.resolve();
+  #relaySeq = 0; // how many messages this tab relayed
+  /** @type {Map<string, number>} relaying tab -> the sequence number of the last relay taken from it */
+  #relaysTaken = new Map();
+  #listeningSince = Infinity; // when this tab began to listen on the channel (epoch ms)
 
   /** @param {SessionClientOptions} options */
   constructor(options) {
@@ -155,13 +177,18 @@ export class SessionClient extends EventTarget {
       if (value !== undefined) Object.assign(o, { [k]: value });
     }
     this.#o = /** @type {Settings} */ (o);
+    this.#o.gapWaitSeconds ??= this.#o.visibilityTimeout + 10;
     // Checked here: a wrong value would otherwise only show, much later, as a poller that never pauses or never wakes.
     if (typeof this.#o.pauseWhenHidden !== 'boolean') throw new TypeError('options.pauseWhenHidden must be true or false');
     if (!Number.isInteger(this.#o.hiddenPollSeconds) || this.#o.hiddenPollSeconds < 0)
       throw new TypeError('options.hiddenPollSeconds must be a whole number of seconds, 0 or more');
+    if (!(this.#o.gapWaitSeconds > 0 && this.#o.gapWaitSeconds < 86400))
+      throw new TypeError('options.gapWaitSeconds must be a number of seconds above 0 (less than a day)');
     this.#setSession(options.session);
     this.#name = PREFIX + (this.#session.sqsQueueName || this.#session.sqsUrl.split('/').pop());
-    this.#seen = new SeenIds(this.#o.dedupCapacity, options.storage !== undefined ? options.storage : sessionStorageOrNull(), this.#name + ':seen');
+    const storage = options.storage !== undefined ? options.storage : sessionStorageOrNull();
+    this.#seen = new SeenIds(this.#o.dedupCapacity, storage, this.#name + ':seen');
+    this.#sequence = new SequenceTracker(storage, this.#name + ':seq');
     this.#locks = options.locks !== undefined ? options.locks : globalThis.navigator?.locks ?? null;
     this.#ownChannel = options.channel === undefined; // opened by start(), so that an unstarted client holds nothing open
     this.#channel = options.channel ?? null;
@@ -185,6 +212,7 @@ export class SessionClient extends EventTarget {
     if (this.#ownChannel && typeof BroadcastChannel === 'function') this.#channel = new BroadcastChannel(this.#name);
     this.#onlineEvents?.addEventListener('online', this.#network, { signal });
     this.#onlineEvents?.addEventListener('offline', this.#network, { signal });
+    this.#listeningSince = Date.now();
     this.#channel?.addEventListener('message', this.#relayed, { signal });
     this.#channel?.addEventListener('message', this.#heard, { signal });
     if (this.#o.pauseWhenHidden) this.#document?.addEventListener('visibilitychange', this.#visibility, { signal });
@@ -309,11 +337,12 @@ export class SessionClient extends EventTarget {
             WaitTimeSeconds: waitTimeSeconds,
             VisibilityTimeout: visibilityTimeout,
             MessageSystemAttributeNames: ['SentTimestamp'],
+            MessageAttributeNames: ['seq'],
           },
           wake.signal,
         );
         // A standard queue's batch need not be in order (after a hidden while, it may hold several); sort is stable.
-        await this.#handle((answer.Messages ?? []).sort((a, b) => sentAt(a) - sentAt(b)));
+        await this.#handle((answer.Messages ?? []).sort(sentOrder));
         failures = 0;
       } catch (thrown) {
         const error = asError(thrown);
@@ -356,17 +385,21 @@ export class SessionClient extends EventTarget {
    * @param {SqsMessage} message
    * @returns {Promise<boolean>}
    */
-  async #process({ MessageId: sqsMessageId, Body, Attributes }) {
+  async #process({ MessageId: sqsMessageId, Body, Attributes, MessageAttributes }) {
     const body = String(Body);
     const message = await this.#open(body, { sqsMessageId });
-    if (!message) return true; // can never be read: redelivering it would only repeat this
+    if (!message) return true; // can never be read: redelivering it would only repeat this (its number stays missing)
     if (this.#ended) return false;
+    const sequence = MessageAttributes?.seq?.StringValue ?? '';
+    this.#sequenced(sequence);
     if (this.#seen.has(message.messageId)) return true;
     const sentTimestamp = Number(Attributes?.SentTimestamp) || Date.now();
     if (this.#channel) {
       // The body as it came from the queue, and a MAC the other tabs check: they decrypt it themselves.
-      const mac = await this.#relay.sign(body, sentTimestamp);
-      this.#channel.postMessage({ body, sentTimestamp, mac }); // before the delete, so the other tabs cannot miss it
+      /** @type {Relay} */
+      const relay = { tab: this.#tab, seq: ++this.#relaySeq, relayedAt: Date.now(), sentTimestamp, sequence, body };
+      const mac = await this.#relay.sign(relay);
+      this.#channel.postMessage({ ...relay, mac }); // before the delete, so the other tabs cannot miss it
     }
     return this.#dispatch(message, { fromHistory: false, sentTimestamp });
   }
@@ -467,18 +500,32 @@ export class SessionClient extends EventTarget {
     this.#update();
   }
 
-  // Relayed bodies are checked (the MAC), decrypted and dispatched one after the other, in order.
+  // Relayed bodies are checked (the MAC, then that it is no replay), decrypted and dispatched one after the other, in
+  // order. A script of the origin that listens on the channel can post a relay again: into a tab opened since (which
+  // would show an old message again), or into one that has forgotten its id. So a tab takes a relay only if it was
+  // made after this tab started listening (the channel delivers nothing older) and is newer than any it took from
+  // the same relaying tab.
   /** @param {MessageEvent} event */
   #relayed = ({ data }) => {
-    const { body, sentTimestamp, mac } = data ?? {};
+    const { tab, seq, relayedAt, body, sentTimestamp, sequence, mac } = data ?? {};
     if (typeof body !== 'string' || typeof sentTimestamp !== 'number') return;
     this.#relays = this.#relays.then(async () => {
-      if (!(await this.#relay.verify(body, sentTimestamp, mac))) {
+      /** @type {Relay} */
+      const relay = { tab, seq, relayedAt, sentTimestamp, sequence, body };
+      if (typeof tab !== 'string' || !Number.isSafeInteger(seq) || typeof relayedAt !== 'number' || typeof sequence !== 'string'
+          || !(await this.#relay.verify(relay, mac))) {
         this.#error('relay', new TamperingError('a relayed message that no tab of this session received from its queue'));
         return;
       }
+      if (relayedAt < this.#listeningSince || seq <= (this.#relaysTaken.get(tab) ?? 0)) {
+        this.#error('relay', new TamperingError('a relayed message posted again: a tab relays each message once'));
+        return;
+      }
+      this.#relaysTaken.set(tab, seq);
       const message = await this.#open(body, {});
-      if (message) await this.#dispatch(message, { fromHistory: false, sentTimestamp });
+      if (!message) return;
+      this.#sequenced(sequence);
+      await this.#dispatch(message, { fromHistory: false, sentTimestamp });
     });
   };
 
@@ -626,6 +673,7 @@ export class SessionClient extends EventTarget {
     this.#life.abort();
     this.#wake?.abort();
     clearTimeout(this.#renewTimer);
+    clearTimeout(this.#gapTimer);
     if (this.#started) this.#announce(); // hidden: the leader need not poll for this tab any more
     // Its own channel is the BroadcastChannel start() opened (if any); a given one is not the client's to close.
     if (this.#ownChannel) /** @type {BroadcastChannel | null} */ (this.#channel)?.close();
@@ -653,6 +701,35 @@ export class SessionClient extends EventTarget {
     const detail = transition(this.#state, state); // throws, before any change, on a move the table does not allow
     this.#state = state;
     this.#emit('state', detail);
+  }
+
+  // --- the session's sequence ---
+
+  /**
+   * A message of the session arrived (here or in the polling tab) with this place in its sequence: a new epoch is a gap
+   * at once; a number missing below it becomes one if it stays missing for `gapWaitSeconds`.
+   * @param {string} sequence
+   */
+  #sequenced(sequence) {
+    for (const gap of this.#sequence.seen(sequence, Date.now())) this.#gap(gap);
+    this.#watchHoles();
+  }
+
+  #watchHoles() {
+    clearTimeout(this.#gapTimer);
+    const wait = this.#o.gapWaitSeconds * 1000;
+    const at = this.#sequence.dueAt(wait);
+    if (at === null || this.#ended) return;
+    this.#gapTimer = setTimeout(() => {
+      const gap = this.#sequence.due(Date.now(), wait);
+      if (gap) this.#gap(gap);
+      this.#watchHoles();
+    }, Math.min(Math.max(0, at - Date.now()), MAX_TIMER));
+  }
+
+  /** @param {Gap} gap */
+  #gap(gap) {
+    if (!this.#ended) this.#emit('gap', gap);
   }
 
   /**

@@ -9,6 +9,7 @@ import { AwsClient } from 'aws4fetch';
  * @property {string} [ReceiptHandle]
  * @property {string} [Body]
  * @property {Record<string, string>} [Attributes]
+ * @property {Record<string, { StringValue?: string }>} [MessageAttributes]
  */
 
 /**

@@ -76,10 +76,10 @@ export class FakeSqs {
     this.server.close();
   }
 
-  /** Queues a message body; answers its SQS MessageId. */
-  send(body) {
+  /** Queues a message body (with its place in the session's sequence, `<epoch>:<n>`, if given); answers its SQS MessageId. */
+  send(body, sequence) {
     const id = crypto.randomUUID();
-    this.messages.push({ id, body, sent: Date.now(), visibleAt: 0, receives: 0, handles: new Set() });
+    this.messages.push({ id, body, sequence, sent: Date.now(), visibleAt: 0, receives: 0, handles: new Set() });
     this.releaseWaiters();
     return id;
   }
@@ -166,6 +166,10 @@ export class FakeSqs {
               MD5OfBody: 'not-checked',
               Body: m.body,
               Attributes: { SentTimestamp: String(m.sent) },
+              // As SQS: a message attribute only when asked for by name.
+              ...(m.sequence && params.MessageAttributeNames?.includes('seq')
+                ? { MessageAttributes: { seq: { DataType: 'String', StringValue: m.sequence } } }
+                : {}),
             };
           });
           return reply(200, Messages.length ? { Messages } : {});
@@ -191,7 +195,7 @@ export class FakeSqs {
 }
 
 /** A session object as the backend answers it, for this fake queue. */
-export function sessionFor(fake, { aesKey = newKey(), cipher = 'gcm', expiresIn = 3600 } = {}) {
+export function sessionFor(fake, { aesKey = newKey(), cipher = 'gcm', expiresIn = 3600, version = 1 } = {}) {
   return {
     accountId: 100,
     userId: 200,
@@ -202,7 +206,7 @@ export function sessionFor(fake, { aesKey = newKey(), cipher = 'gcm', expiresIn 
     cipher,
     expires: Date.now() / 1000 + expiresIn,
     ttl: Math.floor(Date.now() / 1000) + 7200,
-    version: 1,
+    version,
     aesKey,
     accessKey: fake.credentials.accessKey,
     secretKey: 'secret-' + fake.credentials.accessKey,
@@ -339,7 +343,7 @@ export async function setup(t, { session: sessionOptions, ...options } = {}) {
     await client.stop();
     await fake.close();
   });
-  const send = async (message, cipher = session.cipher) =>
-    fake.send(await (cipher === 'ctr' ? encryptCtr : encryptGcm)(session.aesKey, JSON.stringify(message)));
+  const send = async (message, cipher = session.cipher, sequence = undefined) =>
+    fake.send(await (cipher === 'ctr' ? encryptCtr : encryptGcm)(session.aesKey, JSON.stringify(message)), sequence);
   return { fake, session, client, log, send };
 }

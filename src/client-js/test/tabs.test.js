@@ -4,7 +4,7 @@ import { SessionClient } from '../src/index.js';
 import { delay, encryptCtr, encryptGcm, FakeSqs, MemoryLocks, MemoryStorage, record, sessionFor, until } from '../test-support/helpers.js';
 
 /** A fake queue and `count` "tabs": clients sharing one in-memory lock manager and real BroadcastChannels. */
-async function tabs(t, count, cipher = 'gcm') {
+async function tabs(t, count, cipher = 'gcm', options = {}) {
   const fake = await new FakeSqs().listen();
   const session = sessionFor(fake, { cipher });
   const locks = new MemoryLocks();
@@ -19,6 +19,7 @@ async function tabs(t, count, cipher = 'gcm') {
       visibilityTimeout: 1,
       backoffBaseMs: 10,
       backoffCapMs: 100,
+      ...options,
     });
     return { client, log: record(client) };
   });
@@ -147,4 +148,35 @@ test('a relayed CTR body that another script captured and edited is refused: its
   await delay(100);
   assert.deepEqual(ids(b.log), ['m1', 'after']);
   assert.deepEqual(b.log.error.map((e) => [e.kind, e.error.name]), [['relay', 'TamperingError']]);
+});
+
+test('a relay that another script captured and posts again is refused: in a tab opened since, in one that forgot its id', async (t) => {
+  const { fake, clients, send } = await tabs(t, 3, 'gcm', { dedupCapacity: 1 });
+  const [a, b, c] = clients;
+  a.client.start();
+  await until(() => a.client.state === 'polling');
+  b.client.start();
+  const listener = new BroadcastChannel('sqs-browser-events:' + fake.queueName); // same origin, only listens
+  t.after(() => listener.close());
+  const captured = [];
+  listener.addEventListener('message', ({ data }) => data.body && captured.push(data));
+  await send({ messageId: 'm1' });
+  await until(() => ids(b.log).includes('m1'));
+  await send({ messageId: 'm2' });
+  await until(() => ids(b.log).includes('m2') && captured.length === 2);
+  // b remembers one id (m2): without the relay's sequence it would show m1 again.
+  listener.postMessage(captured[0]);
+  c.client.start(); // a tab opened later, which never saw m2
+  await delay(20);
+  listener.postMessage(captured[1]);
+  // The fields changed to pass the checks: the MAC covers them.
+  listener.postMessage({ ...captured[0], seq: 1000, relayedAt: Date.now() });
+  await send({ messageId: 'after' });
+  await until(() => ids(b.log).includes('after') && ids(c.log).includes('after'));
+  await delay(100);
+  assert.deepEqual(ids(b.log), ['m1', 'm2', 'after']);
+  assert.deepEqual(ids(c.log), ['after']);
+  const reasons = (log) => log.error.map((e) => [e.kind, e.error.name, e.error.message.includes('posted again') ? 'replay' : 'forged']);
+  assert.deepEqual(reasons(b.log), [['relay', 'TamperingError', 'replay'], ['relay', 'TamperingError', 'replay'], ['relay', 'TamperingError', 'forged']]);
+  assert.deepEqual(reasons(c.log), [['relay', 'TamperingError', 'replay'], ['relay', 'TamperingError', 'forged']]);
 });

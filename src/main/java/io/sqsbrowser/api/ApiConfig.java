@@ -2,6 +2,7 @@ package io.sqsbrowser.api;
 
 import io.sqsbrowser.aws.AwsSettings;
 import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.event.TopicScope;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
@@ -18,7 +19,10 @@ import java.util.Properties;
  * {@code SESSION_TTL_SECONDS} [7200, how long an idle session lives], {@code MESSAGE_RETENTION_SECONDS}
  * [345600], {@code CLEANUP_MIN_AGE_SECONDS} [3600], {@code DEFAULT_CIPHER} [gcm], {@code ASYNC_MODE}
  * [lambda | inline], {@code FUNCTION_ALIAS} [live: the alias asynchronous work is invoked through, the one API Gateway
- * calls and the on-failure destination is configured on], {@code AWS_REGION}, and {@code ENDPOINT_SQS}, {@code ENDPOINT_DYNAMODB},
+ * calls and the on-failure destination is configured on], {@code EXPLICIT_EVERYONE} [true] and {@code TOPIC_SCOPE}
+ * [global | account] (the job's audience rules, which the notify API applies too), {@code HISTORY_TTL_HOURS} [24: how far
+ * back a session may ask to be rewound, as the job keeps history and fan-out events], {@code AWS_REGION}, and
+ * {@code ENDPOINT_SQS}, {@code ENDPOINT_DYNAMODB},
  * {@code ENDPOINT_KINESIS}, {@code ENDPOINT_COGNITOIDENTITY}, {@code ENDPOINT_STS}, {@code ENDPOINT_LAMBDA}
  * (overrides, for emulators), {@code CREDENTIALS} [DEFAULT | STATIC] with {@code STATIC_ACCESS_KEY_ID} and
  * {@code STATIC_SECRET_ACCESS_KEY} (emulators only; on Lambda the default provider chain is right).
@@ -38,6 +42,8 @@ public final class ApiConfig {
     public final int credentialSeconds;
     public final int sessionTtlSeconds;
     public final int messageRetentionSeconds;
+    /** The longest rewind a session may ask for: the history's time to live, which the job's rewinds reach back to. */
+    public final int maxRewindSeconds;
     public final int cleanupMinAgeSeconds;
     public final CipherFormat cipher;
     /** {@code lambda}: async work is re-invoked as an asynchronous Lambda event; {@code inline}: a local thread. */
@@ -45,6 +51,9 @@ public final class ApiConfig {
     public final String functionName;
     /** The alias asynchronous work is invoked through: never {@code $LATEST}, whose code may differ from the alias's. */
     public final String functionAlias;
+    /** The job's audience rules, which the notify API applies as the job does (EventSource.explicitEveryone, topicScope). */
+    public final boolean explicitEveryone;
+    public final boolean topicsByAccount;
     /** Every environment variable this class reads, whether set or not. */
     private final Set<String> variablesRead = new TreeSet<>();
 
@@ -89,11 +98,22 @@ public final class ApiConfig {
         }
         sessionTtlSeconds = integer("SESSION_TTL_SECONDS", 7200);
         messageRetentionSeconds = integer("MESSAGE_RETENTION_SECONDS", 345_600);
+        maxRewindSeconds = integer("HISTORY_TTL_HOURS", 24) * 3600;
         cleanupMinAgeSeconds = integer("CLEANUP_MIN_AGE_SECONDS", 3600);
         cipher = CipherFormat.fromAttribute(read("DEFAULT_CIPHER", "gcm"));
         asyncMode = read("ASYNC_MODE", "lambda");
         functionName = read("AWS_LAMBDA_FUNCTION_NAME", null);
         functionAlias = read("FUNCTION_ALIAS", "live");
+        explicitEveryone = bool("EXPLICIT_EVERYONE", true);
+        topicsByAccount = TopicScope.byAccount("TOPIC_SCOPE", read("TOPIC_SCOPE", TopicScope.GLOBAL));
+    }
+
+    private boolean bool(String name, boolean defaultValue) {
+        String value = read(name, Boolean.toString(defaultValue));
+        if (!value.equals("true") && !value.equals("false")) {
+            throw new IllegalArgumentException(name + " must be true or false, got " + value);
+        }
+        return Boolean.parseBoolean(value);
     }
 
     public Set<String> variablesRead() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sqsbrowser.aws.AwsClients;
 import io.sqsbrowser.crypto.CipherFormat;
+import io.sqsbrowser.event.EventParser;
 import io.sqsbrowser.event.Ids;
 import java.util.Arrays;
 import java.util.Collections;
@@ -35,6 +36,7 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
     private final SessionService sessions;
     private final NotifyService notify;
     private final MessagesService messages;
+    private final int maxRewindSeconds;
     private final AsyncWork asyncWork;
 
     /** The Lambda runtime's constructor: configuration from the environment. */
@@ -43,9 +45,11 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
     }
 
     public ApiHandler(ApiConfig config) {
+        this.maxRewindSeconds = config.maxRewindSeconds;
         CredentialsBroker credentials = new CredentialsBroker(AwsClients.cognito(config.aws), AwsClients.sts(config.aws), config);
         sessions = new SessionService(AwsClients.dynamoDb(config.aws), AwsClients.sqs(config.aws), credentials, config);
-        notify = new NotifyService(AwsClients.kinesis(config.aws), config.eventStream);
+        notify = new NotifyService(AwsClients.kinesis(config.aws), config.eventStream,
+                new EventParser(NotifyService.MAX_SQS_BODY, config.explicitEveryone, config.topicsByAccount));
         messages = new MessagesService(AwsClients.dynamoDb(config.aws), config.historyTable, notify);
         asyncWork = "inline".equals(config.asyncMode)
                 ? AsyncWork.inProcess(request -> handleRequest(request, null))
@@ -80,13 +84,18 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
         if (get && p.size() == 4 && first.equals("create")) {
             return sessions.create(key(p), (Integer) number(query, "MessageRetentionPeriod",
                     SessionService.MIN_RETENTION, SessionService.MAX_RETENTION, true), cipher(query.get("cipher")),
-                    query.containsKey("topics") ? TopicList.parse("topics", query.get("topics")) : null);
+                    query.containsKey("topics") ? TopicList.parse("topics", query.get("topics")) : null, rewind(query));
         } else if (get && p.size() == 4 && first.equals("renew")) {
             return sessions.renew(key(p));
         } else if (get && p.size() == 4 && first.equals("destroy")) {
             return sessions.destroy(key(p));
         } else if (get && p.size() == 4 && first.equals("topics")) {
-            return sessions.topics(key(p), TopicList.parse("add", query.get("add")), TopicList.parse("remove", query.get("remove")));
+            Set<String> add = TopicList.parse("add", query.get("add"));
+            Integer rewind = rewind(query);
+            if (rewind != null && add.isEmpty()) {
+                throw ApiException.badRequest("rewind goes with add: it gives the events of the topics followed from now on");
+            }
+            return sessions.topics(key(p), add, TopicList.parse("remove", query.get("remove")), rewind);
         } else if (get && p.size() == 4 && first.equals("status")) {
             return sessions.status(key(p));
         } else if (get && p.size() == 1 && first.equals("status")) {
@@ -116,24 +125,30 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
                 throw ApiException.badRequest("start must not be after end");
             }
             return messages.history(SessionKey.userId(p.get(2)), start, end, types,
-                    (Integer) number(query, "limit", 1, 1000, true), query.get("next"));
+                    (Integer) number(query, "limit", 1, 1000, true), query.get("next"), IncludedScopes.parse(query.get("include")));
         }
         if (p.size() < 4 || !p.get(1).equals("set-read") || !p.get(2).equals("user")) {
             throw noSuchEndpoint(method, path);
         }
         String userId = SessionKey.userId(p.get(3));
+        List<String> scopes = IncludedScopes.parse(query.get("include"));
         boolean async = query.containsKey("async") && !query.get("async").equals("false") && !query.get("async").equals("0");
         if (method.equals("GET") && p.size() == 6 && p.get(4).equals("message")) {
             Set<String> ids = messageIds(Arrays.asList(p.get(5).split(",")));
-            return async ? deferred(request, query) : messages.setRead(userId, ids);
+            return async ? deferred(request, query) : messages.setRead(userId, ids, scopes);
         } else if (method.equals("GET") && p.size() == 6 && p.get(4).equals("asof")) {
             long asOf = parseLong("asof", p.get(5), 0, Long.MAX_VALUE);
-            return async ? deferred(request, query) : messages.setReadAsOf(userId, asOf);
+            return async ? deferred(request, query) : messages.setReadAsOf(userId, asOf, scopes);
         } else if (method.equals("POST") && p.size() == 4) {
             Set<String> ids = messageIds(jsonList(request.getBody()));
-            return async ? deferred(request, query) : messages.setRead(userId, ids);
+            return async ? deferred(request, query) : messages.setRead(userId, ids, scopes);
         }
         throw noSuchEndpoint(method, path);
+    }
+
+    /** {@code rewind}: the seconds before now whose fan-out events a session asks for, up to the history's time to live. */
+    private Integer rewind(Map<String, String> query) {
+        return (Integer) number(query, "rewind", 1, maxRewindSeconds, true);
     }
 
     /** Answers now and does the (already validated) request later, without {@code async}. */
@@ -148,7 +163,7 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
 
     /**
      * {@code /notify}, {@code /notify/account/{a}}, {@code /notify/user/{u}}, {@code /notify/user/{u}/session/{s}},
-     * {@code /notify/topic/{t}}.
+     * {@code /notify/topic/{t}}, {@code /notify/account/{a}/topic/{t}}.
      */
     private static Map<String, String> notifyRouting(List<String> p, String method, String path) {
         Map<String, String> routing = new LinkedHashMap<>();
@@ -160,6 +175,9 @@ public final class ApiHandler implements RequestHandler<APIGatewayProxyRequestEv
             routing.put("userId", SessionKey.userId(p.get(2)));
         } else if (p.size() == 3 && p.get(1).equals("topic")) {
             routing.put("topic", TopicList.one("topic", p.get(2)));
+        } else if (p.size() == 5 && p.get(1).equals("account") && p.get(3).equals("topic")) {
+            routing.put("accountId", SessionKey.accountId(p.get(2)));
+            routing.put("topic", TopicList.one("topic", p.get(4)));
         } else if (p.size() == 5 && p.get(1).equals("user") && p.get(3).equals("session")) {
             routing.put("userId", SessionKey.userId(p.get(2)));
             routing.put("sessionId", SessionKey.sessionId(p.get(4)));

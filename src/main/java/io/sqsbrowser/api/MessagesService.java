@@ -21,45 +21,37 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
  * Message history and read receipts (SPEC §5). The history table has keys {@code userId} + {@code messageId}
  * and a local index {@code created-index} on {@code created}, so a user's messages come newest first
  * without a scan. Items: {@code created}, {@code is_read} (0/1), {@code ttl}, {@code _type}, and
- * {@code message} (the message JSON).
+ * {@code message} (the message JSON). Fan-out events are also kept once under their scope ({@link ScopeHistory}),
+ * which a call reads only when it names them ({@code include}): without, every answer is the original system's.
  */
 final class MessagesService {
-    static final String CREATED_INDEX = "created-index";
     static final int MAX_IDS = 100;
-    /** The attributes of a page token of a user's history: the table's key and the index's. */
-    private static final Set<String> HISTORY_PAGE_KEY = Set.of("userId", "messageId", "created");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final DynamoDbClient dynamoDb;
     private final String historyTable;
     private final NotifyService events;
+    private final ScopeHistory scopes;
 
     MessagesService(DynamoDbClient dynamoDb, String historyTable, NotifyService events) {
         this.dynamoDb = dynamoDb;
         this.historyTable = historyTable;
         this.events = events;
+        this.scopes = new ScopeHistory(dynamoDb, historyTable);
     }
 
-    /** Newest first, between {@code start} and {@code end} (epoch seconds), optionally of some {@code _type}s. */
-    ObjectNode history(String userId, Long start, Long end, List<String> types, Integer limit, String next) {
-        Map<String, String> names = new HashMap<>(Map.of("#created", "created"));
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":u", Attributes.s(userId),
-                ":start", Attributes.n(start != null ? start : 0),
-                ":end", Attributes.n(end != null ? end : Long.MAX_VALUE / 1000)));
-        QueryRequest.Builder query = QueryRequest.builder().tableName(historyTable).indexName(CREATED_INDEX)
-                .keyConditionExpression("userId = :u AND #created BETWEEN :start AND :end")
-                .scanIndexForward(false).limit(limit != null ? limit : 50)
-                .exclusiveStartKey(next == null ? null : SessionService.PageTokens.decode(next, HISTORY_PAGE_KEY, userId));
-        if (!types.isEmpty()) {
-            List<String> placeholders = new ArrayList<>();
-            for (int i = 0; i < types.size(); i++) {
-                placeholders.add(":t" + i);
-                values.put(":t" + i, Attributes.s(types.get(i)));
-            }
-            names.put("#type", "_type");
-            query.filterExpression("#type IN (" + String.join(", ", placeholders) + ")");
+    /**
+     * Newest first, between {@code start} and {@code end} (epoch seconds), optionally of some {@code _type}s; with
+     * {@code scopes} ({@link IncludedScopes}), the fan-out events of those scopes merged in, each once.
+     */
+    ObjectNode history(String userId, Long start, Long end, List<String> types, Integer limit, String next, List<String> scopes) {
+        HistoryQuery query = new HistoryQuery(historyTable, start, end, types);
+        int size = limit != null ? limit : 50;
+        if (!scopes.isEmpty()) {
+            return this.scopes.page(userId, scopes, query, size, next);
         }
-        QueryResponse page = dynamoDb.query(query.expressionAttributeNames(names).expressionAttributeValues(values).build());
+        QueryResponse page = dynamoDb.query(query.page(userId, size,
+                next == null ? null : SessionService.PageTokens.decode(next, HistoryQuery.POSITION, userId)));
         ObjectNode out = JSON.createObjectNode().put("success", true);
         ArrayNode messages = out.putArray("messages");
         page.items().forEach(item -> messages.add(message(item)));
@@ -69,25 +61,41 @@ final class MessagesService {
         return out;
     }
 
-    /** Marks the given messages read; reports (and receipts) only those that were unread. */
-    ObjectNode setRead(String userId, Set<String> messageIds) {
+    /**
+     * Marks the given messages read; reports (and receipts) only those that were unread. With {@code scopes}, an id
+     * the user has no row of is marked read where one of those scopes has it.
+     */
+    ObjectNode setRead(String userId, Set<String> messageIds, List<String> scopes) {
         if (messageIds.isEmpty() || messageIds.size() > MAX_IDS) {
             throw ApiException.badRequest("give 1 to " + MAX_IDS + " message ids");
         }
-        return receipted(userId, markRead(userId, messageIds));
+        List<String> changed = markRead(userId, messageIds);
+        if (!scopes.isEmpty()) {
+            Set<String> rest = new LinkedHashSet<>(messageIds);
+            rest.removeAll(changed);
+            changed.addAll(this.scopes.markRead(userId, rest, scopes));
+        }
+        return receipted(userId, changed);
     }
 
-    /** Marks read every unread message created at or before {@code asOf} (epoch seconds). */
-    ObjectNode setReadAsOf(String userId, long asOf) {
+    /**
+     * Marks read every unread message created at or before {@code asOf} (epoch seconds); with {@code scopes}, their
+     * fan-out events of that time too.
+     */
+    ObjectNode setReadAsOf(String userId, long asOf, List<String> scopes) {
         Set<String> unread = new LinkedHashSet<>();
-        dynamoDb.queryPaginator(b -> b.tableName(historyTable).indexName(CREATED_INDEX)
+        dynamoDb.queryPaginator(b -> b.tableName(historyTable).indexName(HistoryQuery.CREATED_INDEX)
                 .keyConditionExpression("userId = :u AND #created <= :asof")
                 .filterExpression("#read = :zero")
                 .expressionAttributeNames(Map.of("#created", "created", "#read", "is_read"))
                 .expressionAttributeValues(Map.of(":u", Attributes.s(userId), ":asof", Attributes.n(asOf),
                         ":zero", Attributes.n(0))))
                 .items().forEach(item -> unread.add(item.get("messageId").s()));
-        return receipted(userId, markRead(userId, unread));
+        List<String> changed = markRead(userId, unread);
+        if (!scopes.isEmpty()) {
+            changed.addAll(this.scopes.markReadAsOf(userId, asOf, scopes));
+        }
+        return receipted(userId, changed);
     }
 
     /** One conditional update per id, so only messages that really changed from unread are returned. */
@@ -142,7 +150,8 @@ final class MessagesService {
         }
     }
 
-    private static ObjectNode message(Map<String, AttributeValue> item) {
+    /** An item as the API answers it: the message, with its id, creation time and read state. */
+    static ObjectNode message(Map<String, AttributeValue> item) {
         ObjectNode m;
         try {
             JsonNode stored = item.containsKey("message") ? JSON.readTree(item.get("message").s()) : null;

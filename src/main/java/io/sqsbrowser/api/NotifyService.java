@@ -20,15 +20,17 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
  */
 final class NotifyService {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_SQS_BODY = 262_144;
+    static final int MAX_SQS_BODY = 262_144;
 
     private final KinesisClient kinesis;
     private final String eventStream;
-    private final EventParser parser = new EventParser(MAX_SQS_BODY);
+    /** The job's parser, with the deployment's rules: what it would refuse is refused here. */
+    private final EventParser parser;
 
-    NotifyService(KinesisClient kinesis, String eventStream) {
+    NotifyService(KinesisClient kinesis, String eventStream, EventParser parser) {
         this.kinesis = kinesis;
         this.eventStream = eventStream;
+        this.parser = parser;
     }
 
     ObjectNode notify(Map<String, String> routing, Map<String, String> query, String body) {

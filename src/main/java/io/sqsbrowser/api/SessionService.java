@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -62,12 +64,19 @@ final class SessionService {
      * identity), unless its item was written after all.
      *
      * @param topics the topics the session follows from its first moment, or null (none; an existing session's kept)
+     * @param rewind the seconds before its creation whose fan-out events a new session is given (the item's
+     *     {@code rewind}; the job reads it when it learns of the session), or null; for an existing session, those of
+     *     the topics it follows from now on
      */
-    ObjectNode create(SessionKey key, Integer retentionSeconds, CipherFormat cipher, Set<String> topics) {
+    ObjectNode create(SessionKey key, Integer retentionSeconds, CipherFormat cipher, Set<String> topics, Integer rewind) {
+        if (topics != null) {
+            // Before anything is made: the job refuses a whole session item that follows more.
+            TopicList.checkCount(topics);
+        }
         Map<String, AttributeValue> existing = find(key);
         if (existing != null) {
             if (topics != null) {
-                changeTopics(key, current -> topics);
+                changeTopics(key, current -> topics, rewind);
             }
             return renew(key, find(key));
         }
@@ -86,6 +95,9 @@ final class SessionService {
             if (topics != null && !topics.isEmpty()) {
                 item.put("topics", AttributeValue.builder().ss(topics).build());
             }
+            if (rewind != null) {
+                item.put("rewind", n(rewind));
+            }
             dynamoDb.putItem(b -> b.tableName(config.sessionTable).item(item)
                     .conditionExpression("attribute_not_exists(sessionId)"));
             return sessionJson(item, issued.credentials);
@@ -94,7 +106,7 @@ final class SessionService {
             Map<String, AttributeValue> stored = find(key);
             deleteUnlessStored(queueUrl, identityId, stored);
             if (topics != null) {
-                changeTopics(key, current -> topics);
+                changeTopics(key, current -> topics, rewind);
             }
             return renew(key, find(key));
         } catch (RuntimeException e) {
@@ -151,8 +163,10 @@ final class SessionService {
      * Follows {@code add} and stops following {@code remove}; answers the session's topics. Read, change, write on
      * condition that nobody wrote the item meanwhile (its {@code version}), a few times: two calls at once both take
      * effect, neither undoes the other. Every write increments {@code version}, so the job orders it after the last.
+     * With {@code rewind}, the session is given the events of the topics it follows from now on sent in that many
+     * seconds before.
      */
-    ObjectNode topics(SessionKey key, Set<String> add, Set<String> remove) {
+    ObjectNode topics(SessionKey key, Set<String> add, Set<String> remove, Integer rewind) {
         Set<String> both = new TreeSet<>(add);
         both.retainAll(remove);
         if (!both.isEmpty()) {
@@ -163,13 +177,17 @@ final class SessionService {
             next.addAll(add);
             next.removeAll(remove);
             return next;
-        });
+        }, rewind);
         ObjectNode out = JSON.createObjectNode().put("success", true);
         topics.forEach(out.putArray("topics")::add);
         return out;
     }
 
-    private Set<String> changeTopics(SessionKey key, UnaryOperator<Set<String>> change) {
+    /**
+     * Writes the session's topics, with the change's {@code rewind} (or without one: an earlier change's must not be
+     * read again with this one).
+     */
+    private Set<String> changeTopics(SessionKey key, UnaryOperator<Set<String>> change, Integer rewind) {
         for (int attempt = 0; attempt < TOPIC_WRITE_ATTEMPTS; attempt++) {
             Map<String, AttributeValue> item = require(key);
             Set<String> current = topicsOf(item);
@@ -179,8 +197,11 @@ final class SessionService {
                 return next;
             }
             AttributeValue version = item.get("version");
-            Map<String, String> names = new HashMap<>(Map.of("#topics", "topics", "#version", "version"));
+            Map<String, String> names = new HashMap<>(Map.of("#topics", "topics", "#version", "version", "#rewind", "rewind"));
             Map<String, AttributeValue> values = new HashMap<>(Map.of(":one", n(1)));
+            if (rewind != null) {
+                values.put(":rewind", n(rewind));
+            }
             if (version != null) {
                 values.put(":seen", version);
             }
@@ -190,7 +211,7 @@ final class SessionService {
             try {
                 dynamoDb.updateItem(b -> b.tableName(config.sessionTable).key(key.dynamoKey())
                         // A string set cannot be empty: no topics is no attribute.
-                        .updateExpression((next.isEmpty() ? "REMOVE #topics" : "SET #topics = :topics") + " ADD #version :one")
+                        .updateExpression(topicsUpdate(next.isEmpty(), rewind != null) + " ADD #version :one")
                         .conditionExpression(version != null ? "#version = :seen" : "attribute_exists(sessionId) AND attribute_not_exists(#version)")
                         .expressionAttributeNames(names)
                         .expressionAttributeValues(values));
@@ -202,6 +223,15 @@ final class SessionService {
             }
         }
         throw new ApiException(409, "session " + key.sessionId + " was changed by other requests meanwhile; try again");
+    }
+
+    private static String topicsUpdate(boolean noTopics, boolean rewind) {
+        List<String> set = new ArrayList<>();
+        List<String> remove = new ArrayList<>();
+        (noTopics ? remove : set).add(noTopics ? "#topics" : "#topics = :topics");
+        (rewind ? set : remove).add(rewind ? "#rewind = :rewind" : "#rewind");
+        return ((set.isEmpty() ? "" : "SET " + String.join(", ", set) + " ")
+                + (remove.isEmpty() ? "" : "REMOVE " + String.join(", ", remove))).trim();
     }
 
     private static void pause(long millis) {

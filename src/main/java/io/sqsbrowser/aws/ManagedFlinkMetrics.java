@@ -17,9 +17,9 @@ import org.apache.flink.metrics.MetricGroup;
  */
 public final class ManagedFlinkMetrics {
     public static final String GROUP = "kinesisanalytics";
-    /** Expander: how long the last event taken had been on the stream. */
+    /** Expander: how long the events taken in the last minute had been on the stream, at most (0 when none). */
     public static final String EVENT_AGE_MILLIS = "eventAgeMillis";
-    /** Split stage (in the source's task): how long the last event read had been on the stream. */
+    /** Split stage (in the source's task): the same for the events read in the last minute. */
     public static final String EVENT_AGE_READ_MILLIS = "eventAgeReadMillis";
     /** Expander: payloads of events taken and not finished; at {@code HeldEvents.maxBytes} the job stops reading. */
     public static final String HELD_EVENT_BYTES = "heldEventBytes";

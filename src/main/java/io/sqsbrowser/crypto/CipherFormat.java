@@ -12,20 +12,22 @@ public enum CipherFormat {
     /** The default for sessions that do not name a cipher: items written by the original system used CTR. */
     public static final CipherFormat LEGACY_DEFAULT = CTR;
 
-    /** Parses the session item's {@code cipher} attribute; absent means the original system's CTR. */
+    /**
+     * Parses the session item's {@code cipher} attribute; absent means the original system's CTR. Exactly the names the
+     * clients know ({@code ctr}, {@code gcm}): a client pins its session's cipher by this name, so a job that took
+     * another spelling for one of them would send what the client refuses, or the other way round.
+     */
     public static CipherFormat fromAttribute(String value) {
         if (value == null || value.isEmpty()) {
             return LEGACY_DEFAULT;
         }
-        switch (value.toLowerCase(Locale.ROOT)) {
+        switch (value) {
             case "ctr":
-            case "aes-256-ctr":
                 return CTR;
             case "gcm":
-            case "aes-256-gcm":
                 return GCM;
             default:
-                throw new IllegalArgumentException("unknown cipher '" + value + "' (expected ctr or gcm)");
+                throw new IllegalArgumentException("unknown cipher '" + value + "' (the clients know ctr and gcm only)");
         }
     }
 

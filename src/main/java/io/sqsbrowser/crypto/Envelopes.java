@@ -16,10 +16,17 @@ public final class Envelopes {
     public static final int GCM_TAG_BITS = 128;
     public static final long CTR_COUNTER_BOUND = 1L << 53;
     public static final int AES_KEY_BYTES = 32;
+    /**
+     * What SQS counts of the attribute that carries a message's place in its session ({@code seq}, {@code String},
+     * {@code <8 hex digits>:<n>[~<k>]}) beside the body, at most: name, type and value.
+     */
+    public static final int SEQUENCE_ATTRIBUTE_BYTES = 64;
+    /** The name of the SQS message attribute that carries a message's place in its session's sequence. */
+    public static final String SEQUENCE_ATTRIBUTE = "seq";
 
     private Envelopes() {}
 
-    /** The largest body either envelope makes for a plaintext of {@code plaintextBytes}. */
+    /** The largest body either envelope makes for a plaintext of {@code plaintextBytes} (without the sequence attribute). */
     public static int maxBodyLength(int plaintextBytes) {
         int gcm = GCM_PREFIX.length() + base64Length(GCM_NONCE_BYTES + plaintextBytes + GCM_TAG_BITS / 8);
         int ctr = String.valueOf(CTR_COUNTER_BOUND - 1).length() + 1 + base64Length(plaintextBytes);

@@ -21,9 +21,10 @@ public final class MessageEncryptor {
     private final CtrCounters counters;
 
     public MessageEncryptor() {
-        this(new CtrCounters(System::currentTimeMillis));
+        this(new CtrCounters());
     }
 
+    /** With the CTR counters of a task attempt (its lane, and where a restored snapshot's sequence had reached). */
     public MessageEncryptor(CtrCounters counters) {
         this.counters = counters;
         try {
@@ -32,6 +33,11 @@ public final class MessageEncryptor {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES/CTR and AES/GCM must be available in every JRE", e);
         }
+    }
+
+    /** Where the CTR sequence has reached, for a snapshot ({@link CtrCounters#reachedMillis}). */
+    public long ctrReachedMillis() {
+        return counters.reachedMillis();
     }
 
     /** The message body for the session's queue; {@code key} is the session's decoded 32-byte AES key. */

@@ -37,23 +37,36 @@ public final class EventParser implements Serializable {
     public static final String STAGE = "event";
     /** Marks a broadcast to everyone as meant: {@code true}, {@code 1}, ... as {@code _sqs_only}. */
     public static final String EVERYONE = "_everyone";
+    /** How the reason of an event refused for having no audience begins: the redrive can send it to everyone. */
+    public static final String NO_AUDIENCE = "no audience";
     private static final Set<String> ROUTING_FIELDS = Set.of("accountId", "userId", "sessionId", "topic");
 
     private final int maxBodyBytes;
     private final boolean explicitEveryone;
+    private final boolean topicsByAccount;
 
-    /** @param maxBodyBytes the largest SQS message body allowed; events that would encrypt larger are refused. */
+    /**
+     * A new deployment's rules: everyone only when said, topics one namespace.
+     *
+     * @param maxBodyBytes the largest SQS message body allowed; events that would encrypt larger are refused.
+     */
     public EventParser(int maxBodyBytes) {
-        this(maxBodyBytes, false);
+        this(maxBodyBytes, true, false);
     }
 
     /**
-     * @param explicitEveryone when true, an event without routing fields is a broadcast only if it says so
-     *     ({@code "_everyone": true}); otherwise it is refused, as the notify API's {@code /notify} would never make it
+     * @param explicitEveryone true (the default): an event reaches everyone only if it says so ({@code "_everyone": true},
+     *     as the notify API's {@code /notify} does), and one with no audience is refused; false: the original system's
+     *     rule, where an event with no routing field reaches everyone, and then any key a person would read as a routing
+     *     field is refused too ({@link RoutingFieldLookalikes#misread}), lest a typo make a broadcast
+     * @param topicsByAccount true: topics are names within an account (a multi-tenant application's), so an event's
+     *     {@code topic} must come with its {@code accountId}; false (the default): one namespace, {@code accountId}
+     *     narrowing as for any event
      */
-    public EventParser(int maxBodyBytes, boolean explicitEveryone) {
+    public EventParser(int maxBodyBytes, boolean explicitEveryone, boolean topicsByAccount) {
         this.maxBodyBytes = maxBodyBytes;
         this.explicitEveryone = explicitEveryone;
+        this.topicsByAccount = topicsByAccount;
     }
 
     public Parsed<DeliveryEvent> parse(byte[] data, String stream, String shardId, String sequenceNumber, long arrivalMillis) {
@@ -83,7 +96,13 @@ public final class EventParser implements Serializable {
             // Session ids are unique per user only: alone, one could reach other users' sessions of the same id.
             throw new InvalidEventException("invalid routing: sessionId needs userId or accountId beside it");
         }
+        if (topicsByAccount && event.topic != null && event.accountId == null) {
+            throw new InvalidEventException("invalid routing: topic needs accountId beside it (topics are names within an account here)");
+        }
         checkAudience(event, message);
+        if (!explicitEveryone && !message.has(EVERYONE) && !routed(event)) {
+            refuseNestedRoutingFields(message);
+        }
         event.sqsOnly = optionalFlag(message, "_sqs_only");
         event.type = optionalText(message, "_type");
         JsonNode given = message.get("messageId");
@@ -94,9 +113,10 @@ public final class EventParser implements Serializable {
             event.messageId = messageId(given);
         }
         event.payload = message.toString().getBytes(StandardCharsets.UTF_8);
-        int body = Envelopes.maxBodyLength(event.payload.length);
+        int body = Envelopes.maxBodyLength(event.payload.length) + Envelopes.SEQUENCE_ATTRIBUTE_BYTES;
         if (body > maxBodyBytes) {
-            throw new InvalidEventException("message too large: " + body + " bytes once encrypted, limit " + maxBodyBytes);
+            throw new InvalidEventException("message too large: " + body + " bytes once encrypted (with its sequence), limit "
+                    + maxBodyBytes);
         }
         return event;
     }
@@ -122,28 +142,62 @@ public final class EventParser implements Serializable {
     }
 
     /**
-     * A key a person would read as a routing field ({@code userid}, {@code "userId "}, userId with a zero-width space,
-     * {@code usеrId} with a Cyrillic е, {@code userld}: {@link RoutingFieldLookalikes}) is a typo that would otherwise
-     * turn a targeted event into a broadcast.
+     * A key that is a routing field spelt otherwise ({@code userid}, {@code user_id}): refused, always. Where a missing
+     * routing field means everyone, so is any key a person would read as one ({@code userld}, {@code us3r1d}, userId with
+     * an invisible character: {@link RoutingFieldLookalikes#misread}): a typo there would turn a targeted event into a
+     * broadcast.
      */
-    private static void refuseMisspeltRoutingFields(ObjectNode message) {
+    private void refuseMisspeltRoutingFields(ObjectNode message) {
         for (Iterator<String> names = message.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            String imitated = RoutingFieldLookalikes.imitated(name, ROUTING_FIELDS);
+            String imitated = RoutingFieldLookalikes.spelledOtherwise(name, ROUTING_FIELDS);
+            if (imitated == null && !explicitEveryone) {
+                imitated = RoutingFieldLookalikes.misread(name, ROUTING_FIELDS);
+            }
             if (imitated != null) {
                 throw new InvalidEventException("invalid routing field: '" + visible(abbreviated(name)) + "' is not spelt "
-                        + imitated + " (routing fields are spelt exactly: no other case, spaces, _ or -, invisible or "
-                        + "look-alike characters, nor a wrong, missing or swapped letter)");
+                        + imitated + " (routing fields are spelt exactly" + (explicitEveryone ? ": no other case, _ or -)"
+                        : ", and where an event without one reaches everyone no key may pass for one: no other case, spaces, "
+                                + "punctuation, _ or -, invisible or look-alike characters, nor a letter mistaken, typed twice, "
+                                + "missing from a double or swapped)"));
             }
         }
     }
 
+    /**
+     * Where an event without routing fields reaches everyone: a routing field nested in an object ({@code data.userId})
+     * routes nothing, and its event would be a broadcast; so it is refused, as any key passing for one is.
+     */
+    private static void refuseNestedRoutingFields(ObjectNode message) {
+        java.util.Deque<JsonNode> nested = new java.util.ArrayDeque<>();
+        message.elements().forEachRemaining(nested::push);
+        while (!nested.isEmpty()) {
+            JsonNode node = nested.pop();
+            if (node.isObject()) {
+                for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+                    String name = names.next();
+                    String field = ROUTING_FIELDS.contains(name) ? name : RoutingFieldLookalikes.misread(name, ROUTING_FIELDS);
+                    if (field != null) {
+                        throw new InvalidEventException("invalid routing: '" + visible(abbreviated(name)) + "' is nested in an "
+                                + "object, where it routes nothing, and the event has no routing field of its own: it would reach "
+                                + "everyone (routing fields are top-level; say " + EVERYONE + ": true if everyone is meant)");
+                    }
+                }
+            }
+            node.elements().forEachRemaining(nested::push);
+        }
+    }
+
+    private static boolean routed(DeliveryEvent event) {
+        return event.accountId != null || event.userId != null || event.sessionId != null || event.topic != null;
+    }
+
     /** An event with no routing field: a broadcast, which {@code explicitEveryone} wants said ({@link #EVERYONE}). */
     private void checkAudience(DeliveryEvent event, ObjectNode message) {
-        boolean routed = event.accountId != null || event.userId != null || event.sessionId != null || event.topic != null;
+        boolean routed = routed(event);
         if (!message.has(EVERYONE)) {
             if (!routed && explicitEveryone) {
-                throw new InvalidEventException("no audience: an event with no accountId, userId, sessionId or topic must say "
+                throw new InvalidEventException(NO_AUDIENCE + ": an event with no accountId, userId, sessionId or topic must say "
                         + EVERYONE + ": true to reach every session");
             }
             return;
@@ -151,7 +205,7 @@ public final class EventParser implements Serializable {
         boolean everyone = optionalFlag(message, EVERYONE);
         if (everyone == routed) {
             throw new InvalidEventException(everyone ? "contradictory audience: " + EVERYONE + " with a routing field"
-                    : "no audience: " + EVERYONE + " is false and there is no routing field");
+                    : NO_AUDIENCE + ": " + EVERYONE + " is false and there is no routing field");
         }
     }
 

@@ -1,7 +1,12 @@
 package io.sqsbrowser.expand;
 
+import io.sqsbrowser.aws.RecentMaximum;
+import io.sqsbrowser.crypto.CtrCounters;
+import io.sqsbrowser.crypto.MessageEncryptor;
+
 import io.sqsbrowser.deadletter.DeadLetter;
 import io.sqsbrowser.event.DeliveryEvent;
+import io.sqsbrowser.event.FanOutScope;
 import io.sqsbrowser.history.HistoryRows;
 import io.sqsbrowser.session.SessionDirectory;
 import io.sqsbrowser.session.SessionRecord;
@@ -66,6 +71,8 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private transient ListState<RecentEvent> recentState;
     private transient ListState<Boolean> scanEndedState;
     private transient ListState<String> stemsState;
+    private transient ListState<Long> ctrReachedState;
+    private transient ListState<ScopeLogCoverage> scopeLogCoverageState;
     private transient KeyGroups keyGroups;
     private transient List<Expansion> restored;
     private transient RecentEvents recent;
@@ -74,8 +81,8 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     private transient DeliveryPump pump;
     private transient SqsDeliverer deliverer;
     private transient ExpanderMetrics metrics;
-    /** How long the last event taken had been on the stream (Kinesis arrival to here): events waiting upstream show. */
-    private transient long eventAgeMillis;
+    /** How long the events taken in the last minute had been on the stream, at most: events waiting upstream show. */
+    private transient RecentMaximum eventAgeMillis;
 
     public AudienceExpander(StreamOperatorParameters<DeadLetter> parameters, MailboxExecutor mailbox, DeliverySettings settings,
             MessageSender.Factory senders, SessionScan.Factory scans) {
@@ -96,6 +103,11 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         recentState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("recent-events", RecentEvent.class));
         scanEndedState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("bootstrapped", Boolean.class));
         stemsState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("queue-url-stems", String.class));
+        // Where the snapshot's CTR counter sequences had reached, every subtask's: a new job starts past all of them.
+        ctrReachedState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("ctr-reached-millis", Long.class));
+        // From when the scope log holds every fan-out event, and what it lost: written by the subtask that writes the log.
+        scopeLogCoverageState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("scope-log-coverage", ScopeLogCoverage.class));
         keyGroups = new KeyGroups(getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         restored = new ArrayList<>();
@@ -105,7 +117,11 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
                 restored.add(e);
             }
         }
-        recent = new RecentEvents(settings.graceWindowMillis, settings.graceWindowBytes);
+        // A job started without state holds the fan-out events from now on; a restored one, what its checkpoint said.
+        ScopeLog scopeLog = new ScopeLog(settings.rewindWindowMillis, settings.graceWindowMillis, settings.rewindMaxEvents,
+                settings.rewindMaxBytes, getProcessingTimeService().getCurrentProcessingTime());
+        scopeLog.restoreCoverage(scopeLogCoverageState.get());
+        recent = new RecentEvents(settings.graceWindowMillis, settings.graceWindowBytes, settings.rewindMaxEvents, scopeLog);
         keyGroups.recentEvents(recentState.get()).forEach(r -> recent.add(r.event, r.takenAtMillis, null));
         recent.link(restored);
     }
@@ -121,9 +137,16 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
         TaskThread taskThread = TaskThread.of(mailbox);
         deliverer = new SqsDeliverer(senders.create(getMetricGroup()), taskThread, (d, outcome) -> pump.answered(d, outcome), () -> pump.pump());
         DeliveryBudget budget = new DeliveryBudget(settings.maxHeldEventBytes, settings.maxInFlightBytes, settings.maxInFlightMessages);
-        pump = new DeliveryPump(budget, pace(), new Recipients(directory, keyGroups, this::emitHistory, metrics), deliverer,
-                new PumpOutput(), processingTime(), metrics);
-        metrics.watch(pump, budget, directory, recent, () -> eventAgeMillis);
+        long ctrReached = 0;
+        for (Long reached : ctrReachedState.get()) {
+            ctrReached = Math.max(ctrReached, reached);
+        }
+        MessageEncryptor encryptor = new MessageEncryptor(new CtrCounters(getRuntimeContext().getTaskInfo().getAttemptNumber(),
+                ctrReached));
+        pump = new DeliveryPump(budget, pace(), new Recipients(directory, keyGroups, this::emitHistory, metrics, fanOutRowPerUser()), encryptor,
+                deliverer, new PumpOutput(), processingTime(), metrics);
+        eventAgeMillis = new RecentMaximum(getProcessingTimeService()::getCurrentProcessingTime);
+        metrics.watch(pump, budget, directory, recent, eventAgeMillis::value);
         getProcessingTimeService().scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS);
         restored.forEach(pump::take);
         restored = null;
@@ -172,33 +195,59 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
             mailbox.yield();
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        eventAgeMillis = now - event.arrivalMillis;
+        eventAgeMillis.record(now - event.arrivalMillis);
         Expansion e = new Expansion(event, targetUser, keyGroups.range());
         recent.add(event, now, e);
         pump.take(e);
+        keepOncePerScope(event);
+    }
+
+    /**
+     * A fan-out event's row under its scope ({@code include} reads it, whatever the users' rows): written by the one
+     * subtask whose key groups hold the scope's name, as a user's row would be.
+     */
+    private void keepOncePerScope(DeliveryEvent event) {
+        String scope = FanOutScope.of(event);
+        if (scope != null && event.keepsHistory() && keyGroups.owns(scope)) {
+            emitHistory(new HistoryRows(event.messageId, event.arrivalMillis / 1000, event.type,
+                    new String(event.payload, java.nio.charset.StandardCharsets.UTF_8), new ArrayList<>(List.of(scope))));
+        }
+    }
+
+    private boolean fanOutRowPerUser() {
+        return settings.fanOutRows == DeliverySettings.FanOutRows.PER_RECIPIENT;
     }
 
     /**
      * The change stream lags: a session the job learns of only now, or that follows more topics only now, gets the
-     * events of the grace window it missed ({@link RecentEvents#dueTo}, {@link RecentEvents#dueToNewlyFollowed}).
+     * events of the grace window it missed, and those of the rewind it asked for ({@link RecentEvents#dueTo},
+     * {@link RecentEvents#dueToNewlyFollowed}).
      */
     private void applySessionChange(SessionRecord change) {
         // What was known of a session that follows topics now, to tell which it newly follows (most sessions follow none:
         // no second read of their user's state for them).
         SessionRecord before = coldStart.isOver() && change.topics.length > 0 ? directory.session(change.userId, change.sessionId) : null;
-        SessionDirectory.Applied applied = directory.apply(change, getProcessingTimeService().getCurrentProcessingTime());
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        SessionDirectory.Applied applied = directory.apply(change, now);
         if (applied == SessionDirectory.Applied.LEARNT_OF && coldStart.isOver()) {
-            catchUp(change, recent.dueTo(change));
+            catchUp(change, recent.dueTo(change, now));
         } else if (applied == SessionDirectory.Applied.CHANGED && before != null) {
-            catchUp(change, recent.dueToNewlyFollowed(before, change));
+            catchUp(change, recent.dueToNewlyFollowed(before, change, now));
         }
     }
 
-    /** Each event a session missed, aimed at it alone. */
-    private void catchUp(SessionRecord session, List<DeliveryEvent> missed) {
-        for (DeliveryEvent event : missed) {
+    /**
+     * Each event a session missed, aimed at it alone, oldest first; what it must go without (beyond its rewind's bound,
+     * or no longer held) leaves as many numbers of its sequence unused, so that its client sees the gap.
+     */
+    private void catchUp(SessionRecord session, CatchUp missed) {
+        if (missed.cut > 0) {
+            metrics.rewindCut(missed.cut);
+            directory.skipSequence(session.userId, session.sessionId, missed.cut);
+        }
+        for (DeliveryEvent event : missed.events) {
             metrics.lateSessionCatchUp();
-            pump.take(Expansion.catchUp(event, session.userId, session.sessionId, keyGroups.range()));
+            pump.take(Expansion.catchUp(event, session.userId, session.sessionId, keyGroups.range(), fanOutRowPerUser()));
         }
     }
 
@@ -222,9 +271,13 @@ public final class AudienceExpander extends AbstractStreamOperatorV2<DeadLetter>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         expansionsState.update(pump.progress());
-        recentState.update(recent.snapshot());
+        // Every subtask holds the same fan-out events: the first writes them (and what the log lost) for all.
+        boolean writesTheLog = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0;
+        recentState.update(recent.snapshot(writesTheLog));
+        scopeLogCoverageState.update(writesTheLog ? recent.coverage() : List.of());
         scanEndedState.update(List.of(coldStart.isOver()));
         stemsState.update(directory.stems());
+        ctrReachedState.update(List.of(pump.ctrReachedMillis()));
     }
 
     /**

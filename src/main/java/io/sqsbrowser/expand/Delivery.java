@@ -13,12 +13,14 @@ final class Delivery implements SqsMessage {
     final String sessionId;
     private final String queueUrl;
     private final String body;
+    private final String sequence;
 
-    Delivery(Expansion expansion, SessionRecord session, String body) {
+    Delivery(Expansion expansion, SessionRecord session, String sequence, String body) {
         this.expansion = expansion;
         this.userId = session.userId;
         this.sessionId = session.sessionId;
         this.queueUrl = session.queueUrl;
+        this.sequence = sequence;
         this.body = body;
     }
 
@@ -30,6 +32,11 @@ final class Delivery implements SqsMessage {
     @Override
     public String body() {
         return body;
+    }
+
+    @Override
+    public String sequence() {
+        return sequence;
     }
 
     /** A message of a user or session event goes before waiting messages of broadcasts (account, everyone). */

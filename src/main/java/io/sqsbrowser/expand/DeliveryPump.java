@@ -57,7 +57,7 @@ final class DeliveryPump {
 
     private final DeliveryBudget budget;
     private final Recipients recipients;
-    private final MessageEncryptor encryptor = new MessageEncryptor();
+    private final MessageEncryptor encryptor;
     private final Deliverer deliverer;
     private final Output output;
     private final ProcessingTime time;
@@ -72,15 +72,21 @@ final class DeliveryPump {
     private boolean pumping;
     private boolean wakeScheduled;
 
-    DeliveryPump(DeliveryBudget budget, FanOutPace pace, Recipients recipients, Deliverer deliverer, Output output,
-            ProcessingTime time, Listener listener) {
+    DeliveryPump(DeliveryBudget budget, FanOutPace pace, Recipients recipients, MessageEncryptor encryptor, Deliverer deliverer,
+            Output output, ProcessingTime time, Listener listener) {
         this.budget = budget;
+        this.encryptor = encryptor;
         this.pace = pace;
         this.recipients = recipients;
         this.deliverer = deliverer;
         this.output = output;
         this.time = time;
         this.listener = listener;
+    }
+
+    /** Where the CTR counters have reached: what a snapshot keeps, so that a job restored from it reuses no block. */
+    long ctrReachedMillis() {
+        return encryptor.ctrReachedMillis();
     }
 
     /** Whether another event may be taken from the input ({@link DeliveryBudget#roomForEvent}). */
@@ -135,7 +141,7 @@ final class DeliveryPump {
 
     private void handOutNextStep(Expansion e, long nowSeconds) {
         int before = e.recipients;
-        recipients.next(e, nowSeconds, session -> send(e, session));
+        recipients.next(e, nowSeconds, (session, sequence) -> send(e, session, sequence));
         if (pace != null && e.isFanOut()) {
             pace.handedOut(e.recipients - before);
         }
@@ -147,8 +153,8 @@ final class DeliveryPump {
         }
     }
 
-    private void send(Expansion e, SessionRecord session) {
-        Delivery d = new Delivery(e, session, encryptor.encrypt(session.cipher, session.aesKey, e.event.payload));
+    private void send(Expansion e, SessionRecord session, String sequence) {
+        Delivery d = new Delivery(e, session, sequence, encryptor.encrypt(session.cipher, session.aesKey, e.event.payload));
         e.handedOut(d);
         budget.handedOut(d);
         listener.recipient();

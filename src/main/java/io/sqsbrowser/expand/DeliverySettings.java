@@ -18,6 +18,29 @@ public final class DeliverySettings implements Serializable {
     public static final String TOMBSTONE_RETENTION = "SessionSource.tombstoneRetentionHours";
     public static final String GRACE_WINDOW_MILLIS = "SessionSource.graceWindowMillis";
     public static final String GRACE_WINDOW_BYTES = "SessionSource.graceWindowBytes";
+    public static final String REWIND_MAX_EVENTS = "Rewind.maxEvents";
+    public static final String REWIND_MAX_BYTES = "Rewind.maxBytes";
+    public static final String REWIND_WINDOW = "History.ttlHours";
+    public static final String FAN_OUT_ROWS = "History.fanOutRows";
+
+    /** How the history keeps a fan-out event (everyone, account, topic): {@value #FAN_OUT_ROWS}. */
+    public enum FanOutRows {
+        /** A row per recipient user, as the original system (and a row under the event's scope, for {@code include}). */
+        PER_RECIPIENT,
+        /** A row under the event's scope only: O(1) rows a broadcast; the users read it through {@code include}. */
+        PER_SCOPE;
+
+        public static FanOutRows parse(String value) {
+            switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "per-recipient":
+                    return PER_RECIPIENT;
+                case "per-scope":
+                    return PER_SCOPE;
+                default:
+                    throw new IllegalArgumentException(FAN_OUT_ROWS + " must be per-recipient or per-scope, got " + value);
+            }
+        }
+    }
 
     /** {@value #HELD_EVENT_BYTES}: events waiting for a cold start's scan and events being delivered, together. */
     public final long maxHeldEventBytes;
@@ -32,6 +55,13 @@ public final class DeliverySettings implements Serializable {
     /** {@value #GRACE_WINDOW_MILLIS} and {@value #GRACE_WINDOW_BYTES}: recent events kept for sessions learnt of late. */
     public final long graceWindowMillis;
     public final long graceWindowBytes;
+    /** {@value #REWIND_MAX_EVENTS}: the most events one session's rewind gives; also what each scope keeps at least. */
+    public final int rewindMaxEvents;
+    /** How far back a rewind may reach: the history's time to live ({@value #REWIND_WINDOW}). */
+    public final long rewindWindowMillis;
+    /** {@value #REWIND_MAX_BYTES}: the fan-out events a subtask keeps for rewinds, payloads and overhead together. */
+    public final long rewindMaxBytes;
+    public final FanOutRows fanOutRows;
 
     private DeliverySettings(Builder b) {
         maxHeldEventBytes = b.maxHeldEventBytes;
@@ -41,6 +71,10 @@ public final class DeliverySettings implements Serializable {
         tombstoneRetentionMillis = b.tombstoneRetentionMillis;
         graceWindowMillis = b.graceWindowMillis;
         graceWindowBytes = b.graceWindowBytes;
+        rewindMaxEvents = b.rewindMaxEvents;
+        rewindWindowMillis = b.rewindWindowMillis;
+        rewindMaxBytes = b.rewindMaxBytes;
+        fanOutRows = b.fanOutRows;
     }
 
     /** The defaults of the configuration; every setter is optional. */
@@ -58,6 +92,10 @@ public final class DeliverySettings implements Serializable {
         private long tombstoneRetentionMillis = 48 * 3_600_000L;
         private long graceWindowMillis = 120_000;
         private long graceWindowBytes = 64L << 20;
+        private int rewindMaxEvents = 100;
+        private long rewindWindowMillis = 24 * 3_600_000L;
+        private long rewindMaxBytes = 32L << 20;
+        private FanOutRows fanOutRows = FanOutRows.PER_RECIPIENT;
 
         private Builder() {}
 
@@ -98,6 +136,18 @@ public final class DeliverySettings implements Serializable {
             return this;
         }
 
+        public Builder rewind(int maxEvents, long windowMillis, long maxBytes) {
+            rewindMaxEvents = maxEvents;
+            rewindWindowMillis = windowMillis;
+            rewindMaxBytes = maxBytes;
+            return this;
+        }
+
+        public Builder fanOutRows(FanOutRows rows) {
+            fanOutRows = rows;
+            return this;
+        }
+
         public DeliverySettings build() {
             Checks.atLeast(MESSAGE_BYTES, maxMessageBytes, 1);
             Checks.atLeast(IN_FLIGHT_REQUESTS, maxInFlightRequests, 1);
@@ -113,6 +163,9 @@ public final class DeliverySettings implements Serializable {
                 Checks.atLeastSetting(GRACE_WINDOW_BYTES, graceWindowBytes, MESSAGE_BYTES, maxMessageBytes,
                         "with " + GRACE_WINDOW_MILLIS + " above 0 the window must hold an event of the largest size; set both to 0 for no window");
             }
+            Checks.atLeast(REWIND_MAX_EVENTS, rewindMaxEvents, 1);
+            Checks.atLeastSetting(REWIND_MAX_BYTES, rewindMaxBytes, MESSAGE_BYTES, maxMessageBytes,
+                    "the fan-out events kept for rewinds must hold an event of the largest size");
             return new DeliverySettings(this);
         }
     }

@@ -19,6 +19,7 @@ final class ExpanderMetrics implements SessionDirectory.Listener, Recipients.Lis
     private final Counter scanned;
     private final Counter forgotten;
     private final Counter catchUps;
+    private final Counter rewindCut;
 
     ExpanderMetrics(MetricGroup group) {
         this.group = group;
@@ -29,12 +30,14 @@ final class ExpanderMetrics implements SessionDirectory.Listener, Recipients.Lis
         scanned = group.counter("sessionsScanned");
         forgotten = group.counter("usersForgotten");
         catchUps = group.counter("lateSessionCatchUps");
+        rewindCut = group.counter("catchUpEventsCut");
     }
 
     /** The gauges, once the collaborators they read exist. */
     void watch(DeliveryPump pump, DeliveryBudget budget, SessionDirectory directory, RecentEvents recent, LongSupplier eventAgeMillis) {
         group.gauge("graceWindowBytes", recent::bytes);
         group.gauge("graceWindowEvicted", recent::evicted);
+        group.gauge("graceWindowEvents", recent::size);
         group.gauge("sessionsIndexed", directory::liveSessions);
         group.gauge("eventsWaitingForSessions", pump::waitingToStart);
         group.gauge("expansionsInProgress", pump::unfinished);
@@ -75,5 +78,10 @@ final class ExpanderMetrics implements SessionDirectory.Listener, Recipients.Lis
 
     void lateSessionCatchUp() {
         catchUps.inc();
+    }
+
+    /** Events a session's catch-up could not give (beyond its rewind's bound, or no longer held). */
+    void rewindCut(int events) {
+        rewindCut.inc(events);
     }
 }

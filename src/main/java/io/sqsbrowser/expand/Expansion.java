@@ -7,9 +7,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.apache.flink.runtime.state.KeyGroupRange;
 
 /**
@@ -26,9 +26,14 @@ final class Expansion {
     /** The user of a user or session event; null for a fan-out event. */
     final String targetUser;
     final KeyGroupRange keyGroups;
-    /** Restored unconfirmed messages, {@code user\u0000session}, to be handed out again before anything else. */
+    /**
+     * Messages to hand out again before anything else: restored unconfirmed ones, {@code user\u0000session\u0000sequence}
+     * (they keep their place in the session's sequence), and one aimed at a session learnt of late,
+     * {@code user\u0000session}.
+     */
     final ArrayDeque<String> resend = new ArrayDeque<>();
-    private final Set<String> unconfirmed = new HashSet<>();
+    /** Messages handed out and not answered yet: recipient key, and the message's sequence. */
+    private final Map<String, String> unconfirmed = new HashMap<>();
     private String handedOutThrough;
     private boolean targetHandedOut;
     /** The users of a fan-out event still to hand out, in order; null until the expansion starts. */
@@ -54,15 +59,16 @@ final class Expansion {
 
     /**
      * An event for one session the job learnt of late ({@link RecentEvents}): handed out to that session only, as a
-     * message to send again is, in the lane of user events. A fan-out event notes its user for the history at once
-     * (a user or session event wrote its user's row when it was expanded).
+     * message to send again is, in the lane of user events. A fan-out event notes its user for the history at once, where
+     * fan-out events have a row per user ({@code fanOutRowPerUser}; a user or session event wrote its user's row when it
+     * was expanded).
      */
-    static Expansion catchUp(DeliveryEvent event, String userId, String sessionId, KeyGroupRange keyGroups) {
+    static Expansion catchUp(DeliveryEvent event, String userId, String sessionId, KeyGroupRange keyGroups, boolean fanOutRowPerUser) {
         Expansion e = new Expansion(event, userId, keyGroups);
         e.targetHandedOut = true;
         e.handedOutThrough = userId;
         e.resend.add(recipientKey(userId, sessionId));
-        if (event.userId == null && event.keepsHistory()) {
+        if (event.userId == null && event.keepsHistory() && fanOutRowPerUser) {
             e.historyUsers.add(userId);
         }
         return e;
@@ -88,7 +94,15 @@ final class Expansion {
     }
 
     static String sessionOfRecipientKey(String key) {
-        return key.substring(key.indexOf('\u0000') + 1);
+        int from = key.indexOf('\u0000') + 1;
+        int end = key.indexOf('\u0000', from);
+        return end < 0 ? key.substring(from) : key.substring(from, end);
+    }
+
+    /** The sequence a message to send again had, or null (a checkpoint of a release before sequences, or a catch-up). */
+    static String sequenceOf(String resend) {
+        int end = resend.indexOf('\u0000', resend.indexOf('\u0000') + 1);
+        return end < 0 ? null : resend.substring(end + 1);
     }
 
     boolean isFanOut() {
@@ -129,7 +143,7 @@ final class Expansion {
     }
 
     void handedOut(Delivery d) {
-        unconfirmed.add(d.recipientKey());
+        unconfirmed.put(d.recipientKey(), d.sequence());
         recipients++;
     }
 
@@ -167,7 +181,8 @@ final class Expansion {
         p.firstKeyGroup = keyGroups.getStartKeyGroup();
         p.lastKeyGroup = keyGroups.getEndKeyGroup();
         p.handedOutThrough = handedOutThrough;
-        List<String> open = new ArrayList<>(unconfirmed);
+        List<String> open = new ArrayList<>(unconfirmed.size() + resend.size());
+        unconfirmed.forEach((key, sequence) -> open.add(key + '\u0000' + sequence));
         open.addAll(resend);
         p.unconfirmed = open;
         return p;

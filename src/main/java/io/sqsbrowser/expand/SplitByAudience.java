@@ -1,6 +1,7 @@
 package io.sqsbrowser.expand;
 
 import io.sqsbrowser.aws.ManagedFlinkMetrics;
+import io.sqsbrowser.aws.RecentMaximum;
 import io.sqsbrowser.event.DeliveryEvent;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -18,19 +19,21 @@ public final class SplitByAudience extends ProcessFunction<DeliveryEvent, Delive
     private static final long serialVersionUID = 1L;
     public static final OutputTag<DeliveryEvent> FAN_OUT = new OutputTag<>("fan-out", TypeInformation.of(DeliveryEvent.class));
     /**
-     * How long the last event split had been on the stream (Kinesis arrival to here, in the source's task): beside
-     * the expander's {@code eventAgeMillis}, it tells whether events wait before the job reads them or inside it.
+     * How long the events split in the last minute had been on the stream, at most (Kinesis arrival to here, in the
+     * source's task): beside the expander's {@code eventAgeMillis}, it tells whether events wait before the job reads
+     * them or inside it.
      */
-    private transient long eventAgeMillis;
+    private transient RecentMaximum eventAgeMillis;
 
     @Override
     public void open(OpenContext context) {
-        ManagedFlinkMetrics.gauge(getRuntimeContext().getMetricGroup(), ManagedFlinkMetrics.EVENT_AGE_READ_MILLIS, () -> eventAgeMillis);
+        eventAgeMillis = new RecentMaximum(System::currentTimeMillis);
+        ManagedFlinkMetrics.gauge(getRuntimeContext().getMetricGroup(), ManagedFlinkMetrics.EVENT_AGE_READ_MILLIS, eventAgeMillis::value);
     }
 
     @Override
     public void processElement(DeliveryEvent event, Context ctx, Collector<DeliveryEvent> out) {
-        eventAgeMillis = System.currentTimeMillis() - event.arrivalMillis;
+        eventAgeMillis.record(System.currentTimeMillis() - event.arrivalMillis);
         if (event.userId != null) {
             out.collect(event);
         } else {

@@ -1,6 +1,7 @@
 package io.sqsbrowser.job;
 
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.aws.ManagedFlinkMetrics;
 import io.sqsbrowser.cleanup.FirstRemovalOnly;
 import io.sqsbrowser.cleanup.SessionEndCleanup;
 import io.sqsbrowser.deadletter.DeadLetter;
@@ -78,15 +79,17 @@ public final class DeliveryTopology {
 
     /** Events from Kinesis, parsed; invalid ones go to the dead-letter side output. */
     private SingleOutputStreamOperator<DeliveryEvent> events() {
-        return read(config.eventSource, new EventDeserializationSchema(new EventParser(config.maxMessageBytes, config.explicitEveryone)),
-                        "event-source", "Event stream")
-                .process(new SplitDeadLetters<DeliveryEvent>()).uid("event-parse").name("Valid events");
+        EventParser parser = new EventParser(config.maxMessageBytes, config.explicitEveryone, config.topicsByAccount);
+        return read(config.eventSource, new EventDeserializationSchema(parser), "event-source", "Event stream")
+                .process(SplitDeadLetters.<DeliveryEvent>counting("eventsIn", ManagedFlinkMetrics.EVENTS_IN_PER_SECOND,
+                        "eventsInvalid", ManagedFlinkMetrics.EVENTS_INVALID_PER_SECOND))
+                .uid("event-parse").name("Valid events");
     }
 
     /** The session table's change records, parsed; invalid ones go to the dead-letter side output. */
     private SingleOutputStreamOperator<SessionRecord> sessionChanges() {
         return read(config.sessionChanges, new ChangeRecordDeserializationSchema(), "session-change-source", "Session change stream")
-                .process(new SplitDeadLetters<SessionRecord>()).uid("session-parse").name("Valid session changes");
+                .process(SplitDeadLetters.<SessionRecord>uncounted()).uid("session-parse").name("Valid session changes");
     }
 
     private <T> DataStream<Parsed<T>> read(JobConfig.KinesisSourceConfig source, KinesisDeserializationSchema<Parsed<T>> schema,

@@ -2,6 +2,7 @@ package io.sqsbrowser.job;
 
 import com.amazonaws.services.kinesisanalytics.runtime.KinesisAnalyticsRuntime;
 import io.sqsbrowser.aws.AwsSettings;
+import io.sqsbrowser.event.TopicScope;
 import io.sqsbrowser.config.Checks;
 import io.sqsbrowser.deadletter.DeadLetterDestination;
 import io.sqsbrowser.expand.DeliverySettings;
@@ -34,7 +35,9 @@ import java.util.TreeSet;
  *       [10000], {@code consumer.*} (passed to FlinkKinesisConsumer without the prefix), {@code reader} [CONSUMER:
  *       FlinkKinesisConsumer | SOURCE: the connector's experimental KinesisStreamsSource, which needs {@code streamArn}
  *       and polls only; a job's state from one does not restore into the other], {@code explicitEveryone}
- *       [false: an event with no routing field is a broadcast; true: only if it says {@code "_everyone": true}].
+ *       [true: an event reaches everyone only if it says {@code "_everyone": true}; false: the original system's rule,
+ *       an event with no routing field is a broadcast], {@code topicScope} [global | account: a topic event must name
+ *       its accountId].
  *   <li>{@code SessionSource}: {@code changeStream} and {@code table} (required), {@code initialPosition}
  *       [TRIM_HORIZON], {@code bootstrapScan} [true: on a start without state each subtask reads the table, in
  *       {@code scanSegments} [4] parallel segments, before expanding events], {@code tombstoneRetentionHours} [48],
@@ -52,7 +55,12 @@ import java.util.TreeSet;
  *       {@code backoffMaxMillis} [20000], {@code maxMessageBytes} [262144], {@code httpClient} [APACHE | NETTY].
  *   <li>{@code DeadLetter}: {@code type} [SQS | KINESIS], {@code target} (queue URL or stream name, required),
  *       {@code maxBufferedBytes} [64 MiB: what may wait for an unavailable destination before the job waits].
- *   <li>{@code History}: {@code table} (required), {@code ttlHours} [24], {@code maxInFlightRequests} [32],
+ *   <li>{@code Rewind}: {@code maxEvents} [100: the most fan-out events one session's rewind gives], {@code maxBytes}
+ *       [32 MiB: the fan-out events a subtask keeps, for up to {@code History.ttlHours}, so that a session may ask to be
+ *       given those of a period before it existed].
+ *   <li>{@code History}: {@code table} (required), {@code ttlHours} [24], {@code fanOutRows} [per-recipient: a row for
+ *       each user an everyone, account or topic event reached, as the original system; per-scope: one row for the
+ *       event, under its scope, which users read through {@code /messages/...?include=}], {@code maxInFlightRequests} [32],
  *       {@code maxBufferedBytes} [256 MiB: rows waiting for the table; beyond it rows become dead letters],
  *       {@code backoffBaseMillis} [100], {@code backoffMaxMillis} [30000].
  *   <li>{@code Cleanup}: {@code enabled} [true]: delete the queue and Cognito identity of every ended session;
@@ -67,8 +75,13 @@ public final class JobConfig implements Serializable {
 
     public final AwsSettings aws;
     public final KinesisSourceConfig eventSource;
-    /** An event without routing fields reaches everyone only if it says {@code "_everyone": true}. */
+    /**
+     * True (the default): an event reaches everyone only if it says {@code "_everyone": true}. False: the original
+     * system's rule, no routing field is everyone (and keys passing for routing fields are refused).
+     */
     public final boolean explicitEveryone;
+    /** Topics are names within an account ({@code EventSource.topicScope} {@code account}): a topic event names its account. */
+    public final boolean topicsByAccount;
     public final KinesisSourceConfig sessionChanges;
     public final String sessionTable;
     public final boolean bootstrapScan;
@@ -97,7 +110,8 @@ public final class JobConfig implements Serializable {
         AwsSettings.KEYS.forEach(key -> keysRead.add("Aws." + key));
         Group events = new Group("EventSource", group(groups, "EventSource"));
         eventSource = new KinesisSourceConfig(events.required("stream"), events, "LATEST");
-        explicitEveryone = events.bool("explicitEveryone", false);
+        explicitEveryone = events.bool("explicitEveryone", true);
+        topicsByAccount = TopicScope.byAccount("EventSource.topicScope", events.get("topicScope", TopicScope.GLOBAL));
         Group sessions = new Group("SessionSource", group(groups, "SessionSource"));
         sessionChanges = new KinesisSourceConfig(sessions.required("changeStream"), sessions, "TRIM_HORIZON");
         sessionTable = sessions.required("table");
@@ -115,6 +129,8 @@ public final class JobConfig implements Serializable {
                 .http(SenderClients.Http.parse(sqsGroup.get("httpClient", "APACHE")))
                 .build();
         Group held = new Group("HeldEvents", group(groups, "HeldEvents"));
+        Group rewind = new Group("Rewind", group(groups, "Rewind"));
+        Group historyGroup = new Group("History", group(groups, "History"));
         delivery = DeliverySettings.builder()
                 .maxHeldEventBytes(held.integer("maxBytes", 64L << 20))
                 .maxInFlightBytes(sqsGroup.integer("maxInFlightBytes", 64L << 20))
@@ -123,11 +139,13 @@ public final class JobConfig implements Serializable {
                 .fanOutMessagesPerSecond(sqsGroup.integer("fanOutMessagesPerSecond", 0))
                 .tombstoneRetentionMillis(tombstoneRetentionMillis)
                 .graceWindow(sessions.integer("graceWindowMillis", 120_000), sessions.integer("graceWindowBytes", 64L << 20))
+                .rewind((int) rewind.integer("maxEvents", 100), historyGroup.integer("ttlHours", 24) * 3_600_000L,
+                        rewind.integer("maxBytes", 32L << 20))
+                .fanOutRows(DeliverySettings.FanOutRows.parse(historyGroup.get("fanOutRows", "per-recipient")))
                 .build();
         Group dlq = new Group("DeadLetter", group(groups, "DeadLetter"));
         deadLetter = DeadLetterDestination.parse(dlq.get("type", "SQS"), dlq.required("target"));
         deadLetterMaxBufferedBytes = dlq.integer("maxBufferedBytes", 64L << 20);
-        Group historyGroup = new Group("History", group(groups, "History"));
         history = HistorySettings.builder(historyGroup.required("table"))
                 .ttlHours(historyGroup.integer("ttlHours", 24))
                 .maxInFlightRequests((int) historyGroup.integer("maxInFlightRequests", 32))

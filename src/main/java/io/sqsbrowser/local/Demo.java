@@ -23,7 +23,7 @@ public final class Demo {
 
     public static void run(String api, PrintStream out) throws IOException, InterruptedException {
         String sessionId = "demo-" + UUID.randomUUID();
-        JsonNode session = LocalHttp.get(api + "/create/100/200/" + sessionId + "?topics=politics").get("session");
+        JsonNode session = LocalHttp.api(api, "/create/100/200/" + sessionId + "?topics=politics").get("session");
         // The endpoint for session credentials: signatures and IAM are checked there, as on AWS.
         URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("browserSqsEndpoint").asText());
         out.printf("%nDemo: created session %s for user 200 of account 100, following politics%n  queue %s%n", sessionId,
@@ -33,7 +33,7 @@ public final class Demo {
             for (String notify : new String[] {"/notify/user/200?message=Hello+User",
                 "/notify/account/100?message=Hello+Account", "/notify?message=Hello+Everyone",
                 "/notify/topic/politics?message=Hello+Politics"}) {
-                out.printf("  GET %s -> %s%n", notify, LocalHttp.get(api + notify));
+                out.printf("  GET %s -> %s%n", notify, LocalHttp.api(api, notify));
             }
             out.println("Demo: long-polling the session's queue with its own credentials:");
             List<String> received = new ArrayList<>();
@@ -57,7 +57,7 @@ public final class Demo {
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline) {
-            LocalHttp.get(api + "/notify/user/200/session/" + sessionId + "?_type=" + READY + "&_sqs_only=true");
+            LocalHttp.api(api, "/notify/user/200/session/" + sessionId + "?_type=" + READY + "&_sqs_only=true");
             if (!queue.receive(2).isEmpty()) {
                 return;
             }
@@ -65,11 +65,13 @@ public final class Demo {
         throw new IllegalStateException("the job did not learn of the demo session within a minute");
     }
 
+    /** Lines to try: the API is IAM-authorized as on AWS, so curl signs with the local backend's keys. */
     static void printTryLines(String api, PrintStream out) {
+        String curl = "curl -s --aws-sigv4 aws:amz:" + LocalIam.REGION + ":execute-api --user " + String.join(":", LocalStack.BACKEND_KEYS);
         out.printf("%nTry:%n");
-        out.printf("  curl -s %s/create/100/201/my-session%n", api);
+        out.printf("  %s %s/create/100/201/my-session%n", curl, api);
         out.printf("  mvn -q -Plocal exec:exec -Dlocal.main=io.sqsbrowser.local.Listener -Dlocal.args=\"--local %s 100 201 my-session\"%n", api);
-        out.printf("  curl -s \"%s/notify/user/201?message=Hi+there\"%n", api);
-        out.printf("  curl -s %s/messages/user/201%n", api);
+        out.printf("  %s \"%s/notify/user/201?message=Hi+there\"%n", curl, api);
+        out.printf("  %s %s/messages/user/201%n", curl, api);
     }
 }

@@ -48,20 +48,25 @@ public final class Emulators implements AutoCloseable {
     private SqsClient sqs;
     private KinesisClient kinesis;
     private DynamoDbClient dynamoDb;
+    /** The local account's IAM, and the endpoint that enforces it in front of these emulators. */
+    private final LocalIam iam = new LocalIam(IamCallLog.shared());
+    private LocalAwsGateway gateway;
 
     private Emulators(boolean sqsInOwnProcess, String sqsHeap) throws IOException, InterruptedException {
         NodePackages.installOnce(NODE_DIR);
-        sqsPort = freePort();
-        if (sqsInOwnProcess) {
-            elasticMq = null;
-            elasticMqProcess = awaitListening(new ProcessBuilder(
-                    new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx" + sqsHeap,
-                    "-Dlog4j2.configurationFile=log4j2-elasticmq.properties", "-cp",
-                    System.getProperty("java.class.path"), Emulators.class.getName(), Integer.toString(sqsPort))
-                    .redirectErrorStream(true).start(), "ElasticMQ", () -> closing);
-        } else {
-            elasticMq = startElasticMq(sqsPort);
-            elasticMqProcess = null;
+        synchronized (PORTS_NO_BROWSER_OPENS) {
+            sqsPort = portNoBrowserOpens();
+            if (sqsInOwnProcess) {
+                elasticMq = null;
+                elasticMqProcess = awaitListening(new ProcessBuilder(
+                        new File(System.getProperty("java.home"), "bin/java").getPath(), "-Xmx" + sqsHeap,
+                        "-Dlog4j2.configurationFile=log4j2-elasticmq.properties", "-cp",
+                        System.getProperty("java.class.path"), Emulators.class.getName(), Integer.toString(sqsPort))
+                        .redirectErrorStream(true).start(), "ElasticMQ", () -> closing);
+            } else {
+                elasticMq = startElasticMq(sqsPort);
+                elasticMqProcess = null;
+            }
         }
         kinesisPort = freePort();
         kinesalite = startNode("kinesalite.js", kinesisPort);
@@ -121,6 +126,37 @@ public final class Emulators implements AutoCloseable {
     /** Settings that point every AWS client at these emulators. */
     public AwsSettings aws() {
         return aws;
+    }
+
+    /** The IAM of the local account: every deployment's roles, and the keys of its principals. */
+    public LocalIam iam() {
+        return iam;
+    }
+
+    /**
+     * The endpoint of SQS, Kinesis and DynamoDB that signs and authorizes as AWS does, for the principals of the local
+     * deployments (these emulators' own ports check nothing: tests use them as the account's administrator).
+     */
+    public synchronized LocalAwsGateway gateway() {
+        return gateway != null ? gateway : startGateway(0, java.util.Set.of());
+    }
+
+    /** Starts the gateway on {@code port} (0: any), answering web pages of {@code origins} (a browser's session client). */
+    public synchronized LocalAwsGateway startGateway(int port, java.util.Set<String> origins) {
+        if (gateway != null) {
+            throw new IllegalStateException("the gateway runs already, on " + gateway.endpoint());
+        }
+        try {
+            gateway = new LocalAwsGateway(port, this, iam, origins);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return gateway;
+    }
+
+    /** ElasticMQ's own endpoint, which queue URLs name: {@code http://127.0.0.1:<port>}. */
+    public String sqsEndpoint() {
+        return "http://127.0.0.1:" + sqsPort;
     }
 
     public synchronized SqsClient sqs() {
@@ -213,6 +249,27 @@ public final class Emulators implements AutoCloseable {
         }
     }
 
+    /**
+     * ElasticMQ checks neither {@code Host} nor {@code Origin} and answers CORS for any page, and nothing can be put in
+     * front of it without slowing every test and benchmark. So it listens on a port every browser refuses to connect
+     * to, by any host name (the Fetch standard's "bad ports", those from 1024 up): no web page on this machine reaches
+     * it at all. The stack's own programs and the browsers' SQS endpoint ({@link LocalAwsGateway}) call it directly.
+     */
+    static final int[] PORTS_NO_BROWSER_OPENS = {1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665,
+        6666, 6667, 6668, 6669, 6679, 6697, 10080};
+
+    private static int portNoBrowserOpens() throws IOException {
+        for (int port : PORTS_NO_BROWSER_OPENS) {
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException taken) {
+                // another emulator's, or this machine's own service
+            }
+        }
+        throw new IOException("ElasticMQ needs a port no browser opens, and all of these are taken on 127.0.0.1: "
+                + java.util.Arrays.toString(PORTS_NO_BROWSER_OPENS));
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -222,6 +279,9 @@ public final class Emulators implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        if (gateway != null) {
+            gateway.close();
+        }
         for (AutoCloseable c : new AutoCloseable[] {sqs, kinesis, dynamoDb}) {
             if (c != null) {
                 try {

@@ -24,7 +24,7 @@ public final class Listener {
         JsonNode session;
         URI endpoint = null;
         if (args.length == 5 && args[0].equals("--local")) {
-            session = LocalHttp.get(args[1] + "/create/" + args[2] + "/" + args[3] + "/" + args[4]).get("session");
+            session = LocalHttp.api(args[1], "/create/" + args[2] + "/" + args[3] + "/" + args[4]).get("session");
             endpoint = URI.create(LocalHttp.get(args[1] + "/local/endpoints").get("browserSqsEndpoint").asText());
         } else if (args.length >= 2 && args[0].equals("--session")) {
             JsonNode json = args[1].equals("-") ? new ObjectMapper().readTree(System.in) : new ObjectMapper().readTree(new File(args[1]));

@@ -32,6 +32,20 @@ final class LocalHttp {
         return body;
     }
 
+    /**
+     * GET of the local stack's API at {@code api}, signed as the application's backend signs (the local backend keys:
+     * the API is IAM-authorized, as API Gateway is); the answer's JSON, or an IOException naming its status.
+     */
+    static JsonNode api(String api, String pathAndQuery) throws IOException {
+        io.sqsbrowser.ops.SignedApi.Answer answer = new io.sqsbrowser.ops.SignedApi(api, LocalIam.REGION,
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(software.amazon.awssdk.auth.credentials
+                        .AwsBasicCredentials.create(LocalStack.BACKEND_KEYS[0], LocalStack.BACKEND_KEYS[1]))).get(pathAndQuery);
+        if (answer.status != 200) {
+            throw new IOException("GET " + pathAndQuery + " answered " + answer);
+        }
+        return answer.body;
+    }
+
     /** Writes a whole answer. */
     static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         send(exchange, status, contentType, body.getBytes(StandardCharsets.UTF_8));

@@ -1,99 +1,122 @@
 package io.sqsbrowser.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sqsbrowser.aws.QueueNames;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.function.Function;
 
 /**
- * LOCAL ONLY: the part of AWS IAM the local stand-ins need, with AWS's rules for it. It knows two kinds of
- * principal: the local "developer" keys the job and the Lambda sign with (allowed everything, as their roles
- * are for the calls they make), and the temporary credentials its STS issued to sessions. A session's request
- * is allowed only when the session role's own policy AND the session policy given to AssumeRoleWithWebIdentity
- * both allow it, with {@code ${aws:PrincipalTag/...}} read from the tags the Cognito token carried; an explicit
- * Deny in either wins; expired credentials are refused as AWS refuses them.
- *
- * <p>{@link #sessionRolePolicy} is the session role's policy exactly as the CloudFormation template declares it
- * (the deployment consistency test compares them), so the attacker tests run against the deployed policy. Of
- * conditions it evaluates the {@code Null} operator, the one that policy uses; any other is refused at once rather
- * than ignored.
+ * LOCAL ONLY: the IAM of the local account, with AWS's rules for what this project does. Every request the local
+ * stand-ins serve is signed by a principal and evaluated against that principal's policies, which are the
+ * CloudFormation template's ({@link LocalDeployment} renders them):
+ * <ul>
+ *   <li>a role a service assumes (the job's, the Lambda's): {@link #assumeRoleAsService} evaluates the role's trust
+ *       policy with the service's principal and the condition keys AWS gives ({@code aws:SourceAccount},
+ *       {@code aws:SourceArn}), then issues keys that act as the role (on AWS the service hands them out and renews
+ *       them; here they last for the stack's life);
+ *   <li>a role assumed with a web identity (a session's): {@link #assumeRoleWithWebIdentity} evaluates the trust policy
+ *       with Cognito's {@code aud} and {@code amr}, caps the duration at the role's {@code MaxSessionDuration}, and the
+ *       credentials then carry the session policy (an intersection) and the token's principal tags;
+ *   <li>a user with managed policies (the operator running the smoke test, the application's backend calling the API).
+ * </ul>
+ * A request is allowed only when some identity policy allows it, none denies it, and the session policy (if any) allows
+ * it too; expired credentials are refused as AWS refuses them. Policies this model cannot evaluate allow nothing
+ * ({@link IamPolicy}). Each decision is noted in the {@link IamCallLog}, for the independent check with AWS's Service
+ * Authorization Reference.
  */
 public final class LocalIam {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     public static final String ACCOUNT = "000000000000";
-    /** The tag the Lambda puts on a session's Cognito token: the name of the session's queue. */
-    public static final String QUEUE_TAG = QueueNames.SESSION_QUEUE_TAG;
-    private static final String QUEUE_ACTIONS = "[\"sqs:ReceiveMessage\",\"sqs:DeleteMessage\",\"sqs:ChangeMessageVisibility\","
-            + "\"sqs:GetQueueAttributes\"]";
-    private static final String TAG_KEY = "aws:PrincipalTag/";
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{aws:PrincipalTag/([^}]+)}");
+    public static final String REGION = Emulators.REGION;
 
-    /** Keys of the local developer principals (the job, the Lambda, the tests' admin clients) and their secrets. */
-    private final Map<String, String> developerKeys = Map.of("local", "local", "test", "test");
-    private final Map<String, SessionCredentials> issued = new ConcurrentHashMap<>();
-    private final String sessionRolePolicy;
+    private final Map<String, Role> roles = new ConcurrentHashMap<>();
+    private final Map<String, Principal> principals = new ConcurrentHashMap<>();
+    private final IamCallLog log;
 
-    /** @param queuePrefix the deployment's session-queue prefix, which the session role's policy names */
-    public LocalIam(String queuePrefix) {
-        sessionRolePolicy = sessionRolePolicy(queuePrefix);
+    public LocalIam(IamCallLog log) {
+        this.log = log;
     }
 
-    /**
-     * The session role's policy for a deployment, with the local partition, region and account: the four queue
-     * actions on the queue the principal tag names when the credentials carry it; without the tag (should Cognito's
-     * basic flow not carry it into STS), on this deployment's session queues, which the session policy the Lambda
-     * always passes narrows to one.
-     */
-    public static String sessionRolePolicy(String queuePrefix) {
-        String queues = "arn:aws:sqs:" + Emulators.REGION + ":" + ACCOUNT + ":";
-        return "{\"Version\":\"2012-10-17\",\"Statement\":["
-                + "{\"Sid\":\"TaggedQueue\",\"Effect\":\"Allow\",\"Action\":" + QUEUE_ACTIONS + ","
-                + "\"Resource\":\"" + queues + "${aws:PrincipalTag/" + QUEUE_TAG + "}\"},"
-                + "{\"Sid\":\"DeploymentQueuesWhenUntagged\",\"Effect\":\"Allow\",\"Action\":" + QUEUE_ACTIONS + ","
-                + "\"Resource\":\"" + queues + QueueNames.iamPattern(queuePrefix) + "\","
-                + "\"Condition\":{\"Null\":{\"aws:PrincipalTag/" + QUEUE_TAG + "\":\"true\"}}}]}";
-    }
+    /** A role of a deployment: its trust policy, its identity policies and its longest session. */
+    public static final class Role {
+        public final String arn;
+        /** The template's logical id (JobRole, ...): what the call log names it. */
+        public final String logicalId;
+        public final String deployment;
+        final IamPolicy trust;
+        final List<IamPolicy> policies = new ArrayList<>();
+        final int maxSessionDuration;
 
-    /** Temporary credentials issued by the local STS for one assumed-role session. */
-    public static final class SessionCredentials {
-        public final String accessKeyId;
-        public final String secretAccessKey;
-        public final String sessionToken;
-        public final Instant expiration;
-        public final String roleArn;
-        public final String roleSessionName;
-        final JsonNode rolePolicy;
-        final JsonNode sessionPolicy;
-        public final Map<String, String> tags;
-
-        SessionCredentials(String roleArn, String roleSessionName, JsonNode rolePolicy, JsonNode sessionPolicy,
-                Map<String, String> tags, Instant expiration) {
-            String id = randomToken(12).toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "X");
-            this.accessKeyId = "ASIA" + id.substring(0, 16);
-            this.secretAccessKey = randomToken(30);
-            this.sessionToken = "local-session-token/" + randomToken(48);
-            this.expiration = expiration;
-            this.roleArn = roleArn;
-            this.roleSessionName = roleSessionName;
-            this.rolePolicy = rolePolicy;
-            this.sessionPolicy = sessionPolicy;
-            this.tags = Map.copyOf(tags);
+        public Role(String arn, String logicalId, String deployment, String trust, List<String> policies, int maxSessionDuration) {
+            this.arn = arn;
+            this.logicalId = logicalId;
+            this.deployment = deployment;
+            this.trust = IamPolicy.trust(trust);
+            policies.forEach(p -> this.policies.add(IamPolicy.identity(p)));
+            this.maxSessionDuration = maxSessionDuration;
         }
 
-        String arn() {
-            return roleArn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/" + roleSessionName;
+        String name() {
+            return arn.substring(arn.lastIndexOf('/') + 1);
+        }
+    }
+
+    /** Whoever signs with a key: what IAM knows of them. */
+    private static final class Principal {
+        final String arn;
+        final String logicalId;
+        final String deployment;
+        final String secret;
+        final String sessionToken;
+        final List<IamPolicy> policies;
+        final IamPolicy sessionPolicy;
+        final String sessionPolicyJson;
+        final Map<String, String> tags;
+        final Instant expiration;
+        /** Held by a test that probes what the role refuses: its refused calls are expected, not the code's failures. */
+        boolean probe;
+
+        Principal(String arn, String logicalId, String deployment, String secret, String sessionToken, List<IamPolicy> policies,
+                String sessionPolicy, Map<String, String> tags, Instant expiration) {
+            this.arn = arn;
+            this.logicalId = logicalId;
+            this.deployment = deployment;
+            this.secret = secret;
+            this.sessionToken = sessionToken;
+            this.policies = policies;
+            this.sessionPolicyJson = sessionPolicy;
+            this.sessionPolicy = sessionPolicy == null ? null : IamPolicy.identity(sessionPolicy);
+            this.tags = Map.copyOf(tags);
+            this.expiration = expiration;
+        }
+    }
+
+    /** Keys a principal signs with. */
+    public static final class Keys {
+        public final String accessKeyId;
+        public final String secretAccessKey;
+        /** Null for keys that need none (a user's, a service role's here). */
+        public final String sessionToken;
+        public final Instant expiration;
+        public final String arn;
+
+        Keys(String accessKeyId, String secretAccessKey, String sessionToken, Instant expiration, String arn) {
+            this.accessKeyId = accessKeyId;
+            this.secretAccessKey = secretAccessKey;
+            this.sessionToken = sessionToken;
+            this.expiration = expiration;
+            this.arn = arn;
+        }
+
+        @Override
+        public String toString() {
+            return "Keys{" + accessKeyId + " for " + arn + "}";
         }
     }
 
@@ -110,159 +133,175 @@ public final class LocalIam {
         }
     }
 
-    public SessionCredentials issue(String roleArn, String roleSessionName, String sessionPolicy, Map<String, String> tags,
-            Instant expiration) {
-        SessionCredentials c = new SessionCredentials(roleArn, roleSessionName, parse(sessionRolePolicy),
-                sessionPolicy == null ? null : parse(sessionPolicy), tags, expiration);
-        issued.put(c.accessKeyId, c);
-        return c;
+    public void addRole(Role role) {
+        roles.put(role.arn, role);
+    }
+
+    public Role role(String arn) {
+        return roles.get(arn);
+    }
+
+    /**
+     * What a service does when it runs code under a role: AssumeRole as the service principal, which the role's trust
+     * policy must allow with the keys AWS sets (the confused-deputy conditions).
+     *
+     * @param sourceArn the resource the service acts for (the application, the function)
+     */
+    public Keys assumeRoleAsService(String roleArn, String service, String sourceArn) throws Refusal {
+        Role role = requireRole(roleArn);
+        Map<String, List<String>> context = Map.of("aws:sourceaccount", List.of(ACCOUNT), "aws:sourcearn", List.of(sourceArn));
+        boolean trusted = role.trust.trusts("Service", service, "sts:AssumeRole", context::get);
+        log.recordAssumeRole(role, "Service", service, "sts:AssumeRole", context, trusted);
+        if (!trusted) {
+            throw new Refusal("AccessDenied", 403, service + " is not authorized to perform sts:AssumeRole on " + roleArn
+                    + (role.trust.unmodelled != null ? " (" + role.trust.unmodelled + ")" : ""));
+        }
+        String session = service.substring(0, service.indexOf('.'));
+        return add(new Principal(assumedRoleArn(role, session), role.logicalId, role.deployment, randomToken(30), null, role.policies,
+                null, Map.of(), Instant.MAX));
+    }
+
+    /**
+     * Keys that act as a role, for a test that probes what the role refuses: the calls are decided and recorded as the
+     * role's, marked as probes (what is refused there is expected, where a refusal of the code's own call is an error).
+     */
+    public Keys probeKeys(String roleArn) throws Refusal {
+        Role role = requireRole(roleArn);
+        Principal p = new Principal(assumedRoleArn(role, "probe"), role.logicalId, role.deployment, randomToken(30), null, role.policies,
+                null, Map.of(), Instant.MAX);
+        p.probe = true;
+        return add(p);
+    }
+
+    /**
+     * STS AssumeRoleWithWebIdentity with a Cognito token: the role must trust the token's audience and authentication;
+     * the duration is 900 seconds to the role's {@code MaxSessionDuration} (900 to 43200 when {@code minSeconds} is
+     * lowered for a test of renewal, never above the role's maximum).
+     *
+     * @param amr the token's authentication methods ({@code authenticated} and the provider)
+     */
+    public Keys assumeRoleWithWebIdentity(String roleArn, String sessionName, String audience, List<String> amr, String sessionPolicy,
+            Map<String, String> tags, int seconds, int minSeconds) throws Refusal {
+        Role role = roles.get(roleArn);
+        Map<String, List<String>> context = Map.of("cognito-identity.amazonaws.com:aud", List.of(audience),
+                "cognito-identity.amazonaws.com:amr", amr);
+        boolean trusted = role != null && role.trust.trusts("Federated", "cognito-identity.amazonaws.com",
+                "sts:AssumeRoleWithWebIdentity", context::get);
+        if (role != null) {
+            log.recordAssumeRole(role, "Federated", "cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity", context, trusted);
+        }
+        if (!trusted) {
+            throw new Refusal("AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+        }
+        if (seconds < minSeconds || seconds > role.maxSessionDuration) {
+            throw new Refusal("ValidationError", 400, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role"
+                    + " or is below " + minSeconds + ": " + seconds);
+        }
+        if (sessionPolicy != null && IamPolicy.identity(sessionPolicy).unmodelled != null) {
+            throw new Refusal("MalformedPolicyDocument", 400, "The session policy: " + IamPolicy.identity(sessionPolicy).unmodelled);
+        }
+        Instant expiration = Instant.now().plusSeconds(seconds).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        return add(new Principal(assumedRoleArn(role, sessionName), role.logicalId, role.deployment, randomToken(30),
+                "local-session-token/" + randomToken(48), role.policies, sessionPolicy, tags, expiration));
+    }
+
+    /**
+     * A user with these managed policies (the template's documents), named in the call log by {@code logicalId}, and
+     * the keys it signs with: random, or {@code fixedKeys} (id and secret) for one a person types.
+     */
+    public Keys user(String name, String logicalId, String deployment, List<String> policies, String... fixedKeys) {
+        List<IamPolicy> parsed = new ArrayList<>();
+        policies.forEach(p -> parsed.add(IamPolicy.identity(p)));
+        Principal user = new Principal("arn:aws:iam::" + ACCOUNT + ":user/" + name, logicalId, deployment,
+                fixedKeys.length == 2 ? fixedKeys[1] : randomToken(30), null, parsed, null, Map.of(), Instant.MAX);
+        return fixedKeys.length == 2 ? add(fixedKeys[0], user) : add(user);
+    }
+
+    private Keys add(Principal p) {
+        return add((p.sessionToken != null ? "ASIA" : "AKIA") + randomToken(12).toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "X")
+                .substring(0, 16), p);
+    }
+
+    private Keys add(String id, Principal p) {
+        if (principals.putIfAbsent(id, p) != null) {
+            throw new IllegalStateException("the access key " + id + " is someone's already");
+        }
+        return new Keys(id, p.secret, p.sessionToken, p.expiration, p.arn);
+    }
+
+    private Role requireRole(String arn) throws Refusal {
+        Role role = roles.get(arn);
+        if (role == null) {
+            throw new Refusal("NoSuchEntity", 404, "The role " + arn + " cannot be found.");
+        }
+        return role;
+    }
+
+    private static String assumedRoleArn(Role role, String session) {
+        return "arn:aws:sts::" + ACCOUNT + ":assumed-role/" + role.name() + "/" + session;
     }
 
     /** The secret of a known access key, for signature checks; null when unknown. */
     String secretOf(String accessKeyId) {
-        String developer = developerKeys.get(accessKeyId);
-        if (developer != null) {
-            return developer;
-        }
-        SessionCredentials c = issued.get(accessKeyId);
-        return c == null ? null : c.secretAccessKey;
+        Principal p = principals.get(accessKeyId);
+        return p == null ? null : p.secret;
     }
 
     /** The ARN of the principal that signed with {@code accessKeyId}, as STS GetCallerIdentity answers it. */
     String callerArn(String accessKeyId, String sessionToken) throws Refusal {
-        if (developerKeys.containsKey(accessKeyId)) {
-            return "arn:aws:iam::" + ACCOUNT + ":user/" + accessKeyId;
-        }
-        SessionCredentials c = issued.get(accessKeyId);
-        if (c == null || !c.sessionToken.equals(sessionToken)) {
+        return principal(accessKeyId, sessionToken).arn;
+    }
+
+    private Principal principal(String accessKeyId, String sessionToken) throws Refusal {
+        Principal p = principals.get(accessKeyId);
+        if (p == null || p.sessionToken != null && !p.sessionToken.equals(sessionToken)) {
             throw new Refusal("InvalidClientTokenId", 403, "The security token included in the request is invalid.");
         }
-        return c.arn();
+        return p;
     }
 
     /**
-     * Whether the principal that signed with {@code accessKeyId} (and sent {@code sessionToken}) may call
-     * {@code action} on {@code resource}; throws the refusal AWS would answer.
+     * Whether the principal that signed with {@code accessKeyId} (and sent {@code sessionToken}) may call {@code action}
+     * on {@code resource}; throws the refusal AWS would answer.
+     *
+     * @param request the request's own condition keys (lower case), resolved when a condition asks for one
      */
-    public void authorize(String accessKeyId, String sessionToken, String action, String resource) throws Refusal {
-        if (developerKeys.containsKey(accessKeyId)) {
-            return;
-        }
-        SessionCredentials c = issued.get(accessKeyId);
-        if (c == null || !c.sessionToken.equals(sessionToken)) {
-            throw new Refusal("InvalidClientTokenId", 403, "The security token included in the request is invalid.");
-        }
-        if (!Instant.now().isBefore(c.expiration)) {
+    public void authorize(String accessKeyId, String sessionToken, String action, String resource,
+            Function<String, List<String>> request) throws Refusal {
+        Principal p = principal(accessKeyId, sessionToken);
+        if (!Instant.now().isBefore(p.expiration)) {
             throw new Refusal("ExpiredToken", 403, "The security token included in the request is expired");
         }
-        Decision role = evaluate(c.rolePolicy, c.tags, action, resource);
-        Decision session = c.sessionPolicy == null ? Decision.ALLOW : evaluate(c.sessionPolicy, c.tags, action, resource);
-        if (role != Decision.ALLOW || session != Decision.ALLOW) {
-            throw new Refusal("AccessDenied", 403, "User: " + c.arn() + " is not authorized to perform: " + action
-                    + " on resource: " + resource + " because no identity-based policy allows the " + action + " action");
-        }
-    }
-
-    private enum Decision { ALLOW, DENY, NOT_ALLOWED }
-
-    /** One policy's decision: an explicit Deny wins over any Allow; nothing matching means not allowed. */
-    private static Decision evaluate(JsonNode policy, Map<String, String> tags, String action, String resource) {
-        Decision decision = Decision.NOT_ALLOWED;
-        for (JsonNode statement : list(policy.get("Statement"))) {
-            boolean actionMatches = list(statement.get("Action")).stream()
-                    .anyMatch(a -> wildcard(a.asText(), true).matcher(action).matches());
-            boolean resourceMatches = list(statement.get("Resource")).stream().anyMatch(r -> {
-                String pattern = substitute(r.asText(), tags);
-                return pattern != null && wildcard(pattern, false).matcher(resource).matches();
-            });
-            if (actionMatches && resourceMatches && conditionsHold(statement.get("Condition"), tags)) {
-                if ("Deny".equals(statement.path("Effect").asText())) {
-                    return Decision.DENY;
-                }
-                decision = Decision.ALLOW;
+        Map<String, List<String>> asked = new HashMap<>();
+        IamPolicy.Context context = key -> {
+            List<String> value = key.startsWith("aws:principaltag/") ? tag(p.tags, key.substring("aws:principaltag/".length()))
+                    : request.apply(key);
+            asked.put(key, value);
+            return value;
+        };
+        IamPolicy.Decision identity = IamPolicy.Decision.NOT_ALLOWED;
+        for (IamPolicy policy : p.policies) {
+            IamPolicy.Decision d = policy.decide(action, resource, p.tags, context);
+            if (d == IamPolicy.Decision.DENY || d == IamPolicy.Decision.ALLOW && identity != IamPolicy.Decision.DENY) {
+                identity = d;
             }
         }
-        return decision;
+        IamPolicy.Decision session = p.sessionPolicy == null ? IamPolicy.Decision.ALLOW : p.sessionPolicy.decide(action, resource, p.tags, context);
+        boolean allowed = identity == IamPolicy.Decision.ALLOW && session == IamPolicy.Decision.ALLOW;
+        asked.values().removeIf(java.util.Objects::isNull);
+        log.record(p.deployment, p.logicalId, p.arn, action, resource, asked, p.sessionPolicyJson, allowed, p.probe);
+        if (!allowed) {
+            String unmodelled = p.policies.stream().map(x -> x.unmodelled).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            throw new Refusal("AccessDenied", 403, "User: " + p.arn + " is not authorized to perform: " + action + " on resource: "
+                    + resource + (identity == IamPolicy.Decision.DENY || session == IamPolicy.Decision.DENY ? " with an explicit deny"
+                    : " because no " + (identity == IamPolicy.Decision.ALLOW ? "session" : "identity-based") + " policy allows the "
+                    + action + " action") + (unmodelled != null ? " (" + unmodelled + ")" : ""));
+        }
     }
 
-    /**
-     * Whether every condition of a statement holds. {@code Null}: {@code "true"} holds when the key is absent from the
-     * request, {@code "false"} when present; only {@code aws:PrincipalTag/*} keys exist here.
-     */
-    private static boolean conditionsHold(JsonNode conditions, Map<String, String> tags) {
-        if (conditions == null) {
-            return true;
-        }
-        for (Map.Entry<String, JsonNode> operator : (Iterable<Map.Entry<String, JsonNode>>) conditions::fields) {
-            if (!operator.getKey().equals("Null")) {
-                throw new IllegalStateException("the local IAM does not evaluate condition operator " + operator.getKey());
-            }
-            for (Map.Entry<String, JsonNode> key : (Iterable<Map.Entry<String, JsonNode>>) operator.getValue()::fields) {
-                if (!key.getKey().startsWith(TAG_KEY)) {
-                    throw new IllegalStateException("the local IAM knows no condition key " + key.getKey());
-                }
-                boolean absent = !tags.containsKey(key.getKey().substring(TAG_KEY.length()));
-                if (absent != Boolean.parseBoolean(key.getValue().asText())) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** Fills in principal tags; a tag the principal does not have makes the resource match nothing (null). */
-    private static String substitute(String resource, Map<String, String> tags) {
-        Matcher m = VARIABLE.matcher(resource);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            String value = tags.get(m.group(1));
-            if (value == null) {
-                return null;
-            }
-            // A substituted value is literal: a tag cannot smuggle wildcards into the pattern.
-            m.appendReplacement(out, Matcher.quoteReplacement(value.replace("*", "\u0000").replace("?", "\u0001")));
-        }
-        m.appendTail(out);
-        return out.toString();
-    }
-
-    private static Pattern wildcard(String glob, boolean caseInsensitive) {
-        StringBuilder regex = new StringBuilder();
-        for (char c : glob.toCharArray()) {
-            if (c == '*') {
-                regex.append(".*");
-            } else if (c == '?') {
-                regex.append('.');
-            } else if (c == '\u0000') {
-                regex.append("\\*");
-            } else if (c == '\u0001') {
-                regex.append("\\?");
-            } else {
-                regex.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(regex.toString(), caseInsensitive ? Pattern.CASE_INSENSITIVE : 0);
-    }
-
-    private static List<JsonNode> list(JsonNode node) {
-        List<JsonNode> out = new ArrayList<>();
-        if (node == null) {
-            return out;
-        }
-        if (node.isArray()) {
-            node.forEach(out::add);
-        } else {
-            out.add(node);
-        }
-        return out;
-    }
-
-    static JsonNode parse(String policy) {
-        try {
-            return JSON.readTree(policy);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static List<String> tag(Map<String, String> tags, String key) {
+        return tags.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(key)).map(e -> List.of(e.getValue()))
+                .findFirst().orElse(null);
     }
 
     static String randomToken(int bytes) {

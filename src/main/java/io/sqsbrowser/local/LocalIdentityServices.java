@@ -7,14 +7,13 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,35 +21,36 @@ import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 
 /**
- * LOCAL ONLY: a stand-in for Amazon Cognito Identity, AWS STS and AWS Lambda's Invoke, for the tests and the local
- * stack (there is no emulator for them here). One HTTP server on a loopback port speaks their wire protocols for
- * the calls this project makes, and follows AWS's rules for them strictly enough that an attacker test means
- * something:
+ * LOCAL ONLY: a stand-in for Amazon Cognito Identity (one deployment's identity pool), AWS STS and AWS Lambda's Invoke,
+ * for the tests and the local stack (there is no emulator for them here). One HTTP server on a loopback port speaks
+ * their wire protocols for the calls this project makes, and follows AWS's rules for them strictly enough that an
+ * attacker test means something. Every signed call is authorized by the account's {@link LocalIam} for the principal
+ * that signed it, on the resource AWS's Service Authorization Reference names for the action:
  * <ul>
  *   <li>Cognito (JSON 1.1): the pool allows no unauthenticated identities, so {@code GetId} without a login is
- *       refused; {@code GetOpenIdTokenForDeveloperIdentity} and {@code DeleteIdentities} must be SigV4-signed by a
- *       developer principal (never by a session's credentials); a developer user belongs to one identity, and an
- *       identity linked to another developer user gets no token; {@code GetOpenIdToken} for an authenticated
- *       identity needs one of its logins (which no client holds). Tokens carry the identity, the pool,
- *       {@code amr} "authenticated" and the principal tags the developer gave.
- *   <li>STS ({@code AssumeRoleWithWebIdentity}, query protocol, XML): only with a live token this Cognito issued,
- *       only for the session role, which trusts this pool's authenticated identities; the token's principal tags
- *       become the credentials' session tags, or not ({@link PrincipalTags}: AWS does not say which); the
- *       credentials are recorded in {@link LocalIam}, where the local SQS gateway evaluates them.
- *   <li>STS {@code GetCallerIdentity}: for any validly signed request, as AWS (it needs no permission).
- *   <li>Lambda's REST-JSON Invoke, signed, answered 202 for an {@code Event} invocation.
+ *       refused; {@code GetOpenIdTokenForDeveloperIdentity}, {@code LookupDeveloperIdentity} and
+ *       {@code DescribeIdentity} are authorized on the pool's ARN; {@code DeleteIdentities}, which has no resource
+ *       type, on {@code *} (with no pool condition key: AWS does not document that it gives one, so the policy must
+ *       work without); a developer user belongs to one identity, and an identity linked to another developer user
+ *       gets no token; {@code GetOpenIdToken} for an authenticated identity needs one of its logins (which no client
+ *       holds). Tokens carry the identity, the pool, {@code amr} "authenticated" and the principal tags given.
+ *   <li>STS {@code AssumeRoleWithWebIdentity} (query protocol, XML, unsigned as on AWS): only with a live token this
+ *       Cognito issued, for a role whose trust policy (the template's) allows this pool's authenticated identities,
+ *       for no longer than the role's {@code MaxSessionDuration}; the token's principal tags become session tags, or
+ *       not ({@link PrincipalTags}: AWS does not say which). {@code GetCallerIdentity} for any valid signature.
+ *   <li>Lambda's REST-JSON Invoke, authorized on the function's ARN with its qualifier, answered 202 for an
+ *       {@code Event} invocation.
  * </ul>
  * It records every call, so tests can check what was asked (for example the session policy sent to STS).
  */
 public final class LocalIdentityServices implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    public static final String IDENTITY_POOL_ID = Emulators.REGION + ":00000000-0000-0000-0000-000000000000";
-    public static final String DEVELOPER_PROVIDER = "sqs-browser-events.local";
-    public static final String SESSION_ROLE_ARN = "arn:aws:iam::" + LocalIam.ACCOUNT + ":role/session";
     private static final String COGNITO_PROVIDER = "cognito-identity.amazonaws.com";
 
     private final HttpServer server;
     private final LocalIam iam;
+    private final LocalDeployment deployment;
+    private final LocalCallers callers;
     private final int minCredentialSeconds;
     private final PrincipalTags principalTags;
     /** Identity id -> its developer user (null for an identity without a developer login). */
@@ -91,21 +91,18 @@ public final class LocalIdentityServices implements AutoCloseable {
      */
     public enum PrincipalTags { CARRIED, DROPPED }
 
-    /** With AWS's own limit: STS issues credentials for at least 900 seconds. */
-    public LocalIdentityServices(String queuePrefix, PrincipalTags principalTags) throws IOException {
-        this(queuePrefix, principalTags, 900);
-    }
-
     /**
-     * @param queuePrefix the deployment's session-queue prefix, which the session role's policy names
-     * @param minCredentialSeconds the shortest credentials STS issues; lower than AWS's 900 only for tests of renewal
+     * @param minCredentialSeconds the shortest credentials STS issues: AWS's 900, lower only for tests of renewal
      */
-    public LocalIdentityServices(String queuePrefix, PrincipalTags principalTags, int minCredentialSeconds) throws IOException {
-        this.iam = new LocalIam(queuePrefix);
+    public LocalIdentityServices(LocalIam iam, LocalDeployment deployment, PrincipalTags principalTags, int minCredentialSeconds)
+            throws IOException {
+        this.iam = iam;
+        this.deployment = deployment;
         this.principalTags = principalTags;
         this.minCredentialSeconds = minCredentialSeconds;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setExecutor(Executors.newFixedThreadPool(4));
+        callers = new LocalCallers(server.getAddress().getPort(), Set.of());
+        server.setExecutor(Executors.newFixedThreadPool(4, io.sqsbrowser.aws.DaemonThreads.factory("local-identity-services")));
         server.createContext("/", this::handle);
         server.start();
     }
@@ -114,49 +111,60 @@ public final class LocalIdentityServices implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    /** The IAM of these services: who may do what with the credentials they issued. */
-    public LocalIam iam() {
-        return iam;
-    }
-
     public List<Call> calls(String action) {
         return calls.stream().filter(c -> c.action.equals(action)).collect(Collectors.toList());
     }
 
+    private String poolArn() {
+        return "arn:aws:cognito-identity:" + LocalIam.REGION + ":" + LocalIam.ACCOUNT + ":identitypool/" + deployment.identityPoolId;
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
-        byte[] body = exchange.getRequestBody().readAllBytes();
         Map<String, String> headers = LocalHttp.lowerCaseHeaders(exchange);
+        String refused = callers.refusal(headers);
+        if (refused != null) {
+            LocalHttp.send(exchange, 403, "text/plain", refused);
+            return;
+        }
+        byte[] body = exchange.getRequestBody().readAllBytes();
         String target = headers.get("x-amz-target");
         String path = exchange.getRequestURI().getPath();
         try {
             if (path.startsWith("/2015-03-31/functions/") && path.endsWith("/invocations")) {
-                signedByDeveloper(exchange, headers, body, "lambda", "lambda:InvokeFunction");
-                String function = path.substring("/2015-03-31/functions/".length(), path.length() - "/invocations".length());
-                calls.add(new Call("Invoke", Map.of("FunctionName", function, "Payload", new String(body, StandardCharsets.UTF_8),
-                        "InvocationType", String.valueOf(headers.get("x-amz-invocation-type")),
-                        "Qualifier", LocalHttp.form(exchange.getRequestURI().getRawQuery()).getOrDefault("Qualifier", "$LATEST"))));
-                LocalHttp.send(exchange, 202, "application/json", "");
+                invoke(exchange, headers, body, path);
             } else if (target != null && target.startsWith("AWSCognitoIdentityService.")) {
                 cognito(exchange, headers, body, target.substring(target.indexOf('.') + 1));
             } else {
                 sts(exchange, headers, body, LocalHttp.form(new String(body, StandardCharsets.UTF_8)));
             }
-        } catch (LocalIam.Refusal refused) {
+        } catch (LocalIam.Refusal refusal) {
             if (target != null) {
-                LocalHttp.send(exchange, refused.status, "application/x-amz-json-1.1", JSON.createObjectNode()
-                        .put("__type", refused.code).put("message", refused.getMessage()).toString());
+                LocalHttp.send(exchange, refusal.status, "application/x-amz-json-1.1", JSON.createObjectNode()
+                        .put("__type", refusal.code).put("message", refusal.getMessage()).toString());
             } else {
-                LocalHttp.send(exchange, refused.status, "text/xml", stsError(refused.code, refused.getMessage()));
+                LocalHttp.send(exchange, refusal.status, "text/xml", stsError(refusal.code, refusal.getMessage()));
             }
         }
     }
 
-    private void signedByDeveloper(HttpExchange exchange, Map<String, String> headers, byte[] body, String service,
-            String action) throws LocalIam.Refusal {
+    /** Verifies the signature and authorizes the signer for {@code action} on {@code resource}. */
+    private void authorized(HttpExchange exchange, Map<String, String> headers, byte[] body, String service, String action,
+            String resource) throws LocalIam.Refusal {
         SigV4Verifier.Signed signed = SigV4Verifier.verify(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-                exchange.getRequestURI().getRawQuery(), headers, body, Emulators.REGION, service, iam::secretOf);
-        iam.authorize(signed.accessKeyId, signed.sessionToken, action, "arn:aws:cognito-identity:" + Emulators.REGION + ":"
-                + LocalIam.ACCOUNT + ":identitypool/" + IDENTITY_POOL_ID);
+                exchange.getRequestURI().getRawQuery(), headers, body, LocalIam.REGION, service, iam::secretOf);
+        iam.authorize(signed.accessKeyId, signed.sessionToken, action, resource, key -> null);
+    }
+
+    private void invoke(HttpExchange exchange, Map<String, String> headers, byte[] body, String path) throws IOException, LocalIam.Refusal {
+        String function = path.substring("/2015-03-31/functions/".length(), path.length() - "/invocations".length());
+        String qualifier = LocalHttp.form(exchange.getRequestURI().getRawQuery()).get("Qualifier");
+        String arn = "arn:aws:lambda:" + LocalIam.REGION + ":" + LocalIam.ACCOUNT + ":function:" + function
+                + (qualifier == null ? "" : ":" + qualifier);
+        authorized(exchange, headers, body, "lambda", "lambda:InvokeFunction", arn);
+        calls.add(new Call("Invoke", Map.of("FunctionName", function, "Payload", new String(body, StandardCharsets.UTF_8),
+                "InvocationType", String.valueOf(headers.get("x-amz-invocation-type")),
+                "Qualifier", qualifier == null ? "$LATEST" : qualifier)));
+        LocalHttp.send(exchange, 202, "application/json", "");
     }
 
     private void cognito(HttpExchange exchange, Map<String, String> headers, byte[] body, String action)
@@ -166,6 +174,7 @@ public final class LocalIdentityServices implements AutoCloseable {
         request.fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
         calls.add(new Call(action, params));
         ObjectNode response = JSON.createObjectNode();
+        String iamAction = "cognito-identity:" + action;
         switch (action) {
             case "GetId":
                 throw new LocalIam.Refusal("NotAuthorizedException", 400, "Unauthenticated access is not supported for this identity pool.");
@@ -173,15 +182,33 @@ public final class LocalIdentityServices implements AutoCloseable {
                 getOpenIdToken(request, response);
                 break;
             case "GetOpenIdTokenForDeveloperIdentity":
-                signedByDeveloper(exchange, headers, body, "cognito-identity", "cognito-identity:" + action);
+                authorized(exchange, headers, body, "cognito-identity", iamAction, poolArn());
                 developerToken(request, response);
                 break;
+            case "LookupDeveloperIdentity":
+                authorized(exchange, headers, body, "cognito-identity", iamAction, poolArn());
+                requirePool(request);
+                String user = request.path("DeveloperUserIdentifier").asText();
+                String identity = identityOfDeveloperUser.get(user);
+                if (identity == null) {
+                    throw new LocalIam.Refusal("ResourceNotFoundException", 400, "Identity not found for developer user " + user);
+                }
+                response.put("IdentityId", identity).putArray("DeveloperUserIdentifierList").add(user);
+                break;
+            case "DescribeIdentity":
+                authorized(exchange, headers, body, "cognito-identity", iamAction, poolArn());
+                String id = request.path("IdentityId").asText();
+                if (!identities.containsKey(id)) {
+                    throw new LocalIam.Refusal("ResourceNotFoundException", 400, "Identity '" + id + "' not found.");
+                }
+                response.put("IdentityId", id).putArray("Logins").add(deployment.developerProviderName);
+                break;
             case "DeleteIdentities":
-                signedByDeveloper(exchange, headers, body, "cognito-identity", "cognito-identity:" + action);
-                request.path("IdentityIdsToDelete").forEach(id -> {
-                    String user = identities.remove(id.asText());
-                    if (user != null) {
-                        identityOfDeveloperUser.remove(user);
+                authorized(exchange, headers, body, "cognito-identity", iamAction, "*");
+                request.path("IdentityIdsToDelete").forEach(i -> {
+                    String developerUser = identities.remove(i.asText());
+                    if (developerUser != null) {
+                        identityOfDeveloperUser.remove(developerUser);
                     }
                 });
                 response.putArray("UnprocessedIdentityIds");
@@ -190,6 +217,12 @@ public final class LocalIdentityServices implements AutoCloseable {
                 throw new LocalIam.Refusal("InvalidParameterException", 400, "stand-in does not implement " + action);
         }
         LocalHttp.send(exchange, 200, "application/x-amz-json-1.1", response.toString());
+    }
+
+    private void requirePool(JsonNode request) throws LocalIam.Refusal {
+        if (!deployment.identityPoolId.equals(request.path("IdentityPoolId").asText())) {
+            throw new LocalIam.Refusal("ResourceNotFoundException", 400, "IdentityPool not found.");
+        }
     }
 
     /** Unsigned, as on AWS: anyone may ask, but an authenticated identity's token needs one of its logins. */
@@ -207,19 +240,17 @@ public final class LocalIdentityServices implements AutoCloseable {
     }
 
     private void developerToken(JsonNode request, ObjectNode response) throws LocalIam.Refusal {
-        if (!IDENTITY_POOL_ID.equals(request.path("IdentityPoolId").asText())) {
-            throw new LocalIam.Refusal("ResourceNotFoundException", 400, "IdentityPool not found.");
-        }
+        requirePool(request);
         JsonNode logins = request.path("Logins");
-        if (logins.size() != 1 || !logins.has(DEVELOPER_PROVIDER)) {
+        if (logins.size() != 1 || !logins.has(deployment.developerProviderName)) {
             throw new LocalIam.Refusal("NotAuthorizedException", 400, "Logins must name exactly this pool's developer provider");
         }
-        String user = logins.get(DEVELOPER_PROVIDER).asText();
+        String user = logins.get(deployment.developerProviderName).asText();
         String given = request.hasNonNull("IdentityId") ? request.get("IdentityId").asText() : null;
         String registered = identityOfDeveloperUser.get(user);
         String identityId;
         if (given == null) {
-            identityId = registered != null ? registered : Emulators.REGION + ":" + UUID.randomUUID();
+            identityId = registered != null ? registered : LocalIam.REGION + ":" + UUID.randomUUID();
         } else {
             if (!identities.containsKey(given)) {
                 throw new LocalIam.Refusal("ResourceNotFoundException", 400, "Identity '" + given + "' not found.");
@@ -255,7 +286,7 @@ public final class LocalIdentityServices implements AutoCloseable {
         if (action.equals("GetCallerIdentity")) {
             // Any valid signature will do: AWS requires no permission for it.
             SigV4Verifier.Signed signed = SigV4Verifier.verify(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-                    exchange.getRequestURI().getRawQuery(), headers, body, Emulators.REGION, "sts", iam::secretOf);
+                    exchange.getRequestURI().getRawQuery(), headers, body, LocalIam.REGION, "sts", iam::secretOf);
             String arn = iam.callerArn(signed.accessKeyId, signed.sessionToken);
             LocalHttp.send(exchange, 200, "text/xml", "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                     + "<GetCallerIdentityResult><Arn>" + arn + "</Arn><UserId>AIDALOCAL</UserId><Account>" + LocalIam.ACCOUNT
@@ -270,32 +301,27 @@ public final class LocalIdentityServices implements AutoCloseable {
         if (token == null || !Instant.now().isBefore(token.expiration) || !identities.containsKey(token.identityId)) {
             throw new LocalIam.Refusal("InvalidIdentityToken", 400, "Couldn't verify the web identity token.");
         }
-        // The session role trusts cognito-identity.amazonaws.com with aud = this pool and amr = authenticated:
-        // every token this Cognito issues is for an authenticated identity of this pool.
-        if (!SESSION_ROLE_ARN.equals(params.get("RoleArn"))) {
-            throw new LocalIam.Refusal("AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+        int seconds;
+        try {
+            seconds = Integer.parseInt(params.getOrDefault("DurationSeconds", "3600"));
+        } catch (NumberFormatException e) {
+            throw new LocalIam.Refusal("ValidationError", 400, "DurationSeconds is not a number");
         }
-        int seconds = Integer.parseInt(params.getOrDefault("DurationSeconds", "3600"));
-        if (seconds < minCredentialSeconds || seconds > 43_200) {
-            throw new LocalIam.Refusal("ValidationError", 400, "DurationSeconds must be between " + minCredentialSeconds + " and 43200");
+        String sessionName = params.getOrDefault("RoleSessionName", "");
+        if (!sessionName.matches("[\\w+=,.@-]{2,64}")) {
+            throw new LocalIam.Refusal("ValidationError", 400, "RoleSessionName must be 2-64 of [\\w+=,.@-]");
         }
-        String policy = params.get("Policy");
-        if (policy != null) {
-            try {
-                LocalIam.parse(policy);
-            } catch (RuntimeException e) {
-                throw new LocalIam.Refusal("MalformedPolicyDocument", 400, "The policy is not valid JSON");
-            }
-        }
-        Instant expiration = Instant.now().plusSeconds(seconds).truncatedTo(ChronoUnit.SECONDS);
-        LocalIam.SessionCredentials c = iam.issue(SESSION_ROLE_ARN, params.get("RoleSessionName"), policy,
-                principalTags == PrincipalTags.CARRIED ? token.principalTags : Map.of(), expiration);
+        String developerUser = identities.get(token.identityId);
+        LocalIam.Keys c = iam.assumeRoleWithWebIdentity(params.get("RoleArn"), sessionName, deployment.identityPoolId,
+                List.of("authenticated", deployment.developerProviderName,
+                        deployment.developerProviderName + ":" + deployment.identityPoolId + ":" + developerUser),
+                params.get("Policy"), principalTags == PrincipalTags.CARRIED ? token.principalTags : Map.of(), seconds, minCredentialSeconds);
         LocalHttp.send(exchange, 200, "text/xml", "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                 + "<AssumeRoleWithWebIdentityResult>"
                 + "<SubjectFromWebIdentityToken>" + token.identityId + "</SubjectFromWebIdentityToken>"
-                + "<Audience>" + IDENTITY_POOL_ID + "</Audience>"
-                + "<AssumedRoleUser><Arn>" + c.roleArn + "/" + c.roleSessionName + "</Arn>"
-                + "<AssumedRoleId>AROALOCAL:" + c.roleSessionName + "</AssumedRoleId></AssumedRoleUser>"
+                + "<Audience>" + deployment.identityPoolId + "</Audience>"
+                + "<AssumedRoleUser><Arn>" + c.arn + "</Arn>"
+                + "<AssumedRoleId>AROALOCAL:" + sessionName + "</AssumedRoleId></AssumedRoleUser>"
                 + "<Credentials><SessionToken>" + c.sessionToken + "</SessionToken>"
                 + "<SecretAccessKey>" + c.secretAccessKey + "</SecretAccessKey>"
                 + "<Expiration>" + c.expiration + "</Expiration>"

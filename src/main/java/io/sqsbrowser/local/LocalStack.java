@@ -15,7 +15,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -30,63 +29,75 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class LocalStack implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    public final StackNames names = new StackNames("");
+    /** The environment the local stack deploys the template as: its resources are named {@code local-sqs-browser-...}. */
+    public static final String ENVIRONMENT = "local";
+    /**
+     * The keys of the application's backend, which may call the API and nothing else (the template's ApiCallerPolicy):
+     * fixed, so that a person can type them ({@code curl --aws-sigv4 aws:amz:us-east-1:execute-api --user local:local}).
+     */
+    public static final String[] BACKEND_KEYS = {"local", "local"};
     /** The browser client's package: its modules and its demo page are served from here. */
     private static final File CLIENT_JS = new File("src/client-js");
     public final Emulators emulators;
+    public final LocalDeployment deployment;
     private final LocalIdentityServices identity;
-    private final LocalSqsGateway sqsGateway;
+    private final LocalAwsGateway gateway;
     private final LocalDynamoDbFeatures dynamoDbFeatures;
     private final JobClient job;
     private final LocalApiServer api;
     public final ObjectNode endpoints;
+    /** Where Flink's web UI keeps request bodies it accepted: nothing from a foreign page may land here. */
+    final java.nio.file.Path webUploads;
 
-    private LocalStack(int apiPort, int webPort, int sqsGatewayPort, int credentialSeconds,
+    private LocalStack(int apiPort, int webPort, int gatewayPort, int credentialSeconds,
             LocalIdentityServices.PrincipalTags principalTags) throws Exception {
         // kinesalite cannot parse CBOR: both Kinesis clients (SDK v2 here, the connector's shaded v1) use JSON.
         System.setProperty("aws.cborEnabled", "false");
         System.setProperty("org.apache.flink.kinesis.shaded.com.amazonaws.sdk.disableCbor", "true");
         emulators = Emulators.start(false);
-        AwsResources.createStream(emulators.kinesis(), names.eventStream, 2);
-        AwsResources.createStream(emulators.kinesis(), names.changeStream, 1);
-        AwsResources.createSessionTable(emulators.dynamoDb(), names.sessionTable);
-        AwsResources.createHistoryTable(emulators.dynamoDb(), names.historyTable);
-        String deadLetters = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
-        identity = new LocalIdentityServices(names.queuePrefix, principalTags, Math.min(900, credentialSeconds));
-        sqsGateway = new LocalSqsGateway(sqsGatewayPort, "http://127.0.0.1:" + emulators.sqsPort, identity.iam());
-        dynamoDbFeatures = new LocalDynamoDbFeatures(emulators.dynamoDb(), emulators.kinesis(), names.sessionTable,
-                names.historyTable, names.changeStream, Duration.ofMillis(500));
+        deployment = LocalDeployment.of(ENVIRONMENT, java.util.Map.of(), emulators.sqsEndpoint());
+        deployment.create(emulators, emulators.iam(), 2);
+        identity = new LocalIdentityServices(emulators.iam(), deployment, principalTags, Math.min(900, credentialSeconds));
+        gateway = emulators.startGateway(gatewayPort, LocalCallers.loopbackOrigins(apiPort));
+        dynamoDbFeatures = new LocalDynamoDbFeatures(emulators.dynamoDb(), emulators.kinesis(), deployment.sessionTable,
+                deployment.historyTable, deployment.changeStream, Duration.ofMillis(500));
+        StackConfig config = new StackConfig(emulators, deployment, identity.endpoint());
 
         Configuration flink = new Configuration();
-        flink.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-        flink.set(RestOptions.ADDRESS, "127.0.0.1");
-        flink.set(RestOptions.PORT, webPort);
+        webUploads = java.nio.file.Files.createTempDirectory("sqs-browser-flink-web-uploads");
+        LocalWebUiGuard.configure(flink, webPort, webUploads);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
-        JobConfig config = JobConfig.fromPropertyGroups(
-                StackConfig.jobProperties(emulators, names, deadLetters, identity.endpoint(), 2));
-        DeliveryJob.configure(env, config);
-        DeliveryTopology.build(env, config);
+        JobConfig jobConfig = JobConfig.fromPropertyGroups(config.jobProperties(2));
+        DeliveryJob.configure(env, jobConfig);
+        DeliveryTopology.build(env, jobConfig);
         job = env.executeAsync("sqs-browser-events delivery (local)");
 
-        String region = Emulators.REGION;
-        endpoints = JSON.createObjectNode().put("region", region)
-                .put("sqsEndpoint", "http://127.0.0.1:" + emulators.sqsPort)
-                .put("browserSqsEndpoint", sqsGateway.endpoint())
+        LocalIam.Keys operator = deployment.userKeys(emulators.iam(), "operator");
+        endpoints = JSON.createObjectNode().put("region", LocalIam.REGION)
+                .put("sqsEndpoint", emulators.sqsEndpoint())
                 .put("kinesisEndpoint", "http://127.0.0.1:" + emulators.kinesisPort)
                 .put("dynamodbEndpoint", "http://127.0.0.1:" + emulators.dynamoDbPort)
-                .put("eventStream", names.eventStream).put("sessionChangeStream", names.changeStream)
-                .put("sessionTable", names.sessionTable).put("historyTable", names.historyTable)
-                .put("deadLetter", deadLetters).put("flinkWebUi", "http://127.0.0.1:" + webPort)
-                .put("identityEndpoint", identity.endpoint()).put("identityPoolId", LocalIdentityServices.IDENTITY_POOL_ID)
-                .put("developerProviderName", LocalIdentityServices.DEVELOPER_PROVIDER)
-                .put("sessionRoleArn", LocalIdentityServices.SESSION_ROLE_ARN);
-        java.util.Map<String, String> apiEnvironment = new java.util.HashMap<>(
-                StackConfig.apiEnvironment(emulators, names, identity.endpoint(), deadLetters));
+                .put("awsEndpoint", gateway.endpoint())
+                .put("browserSqsEndpoint", gateway.endpoint())
+                .put("eventStream", deployment.eventStream).put("sessionChangeStream", deployment.changeStream)
+                .put("sessionTable", deployment.sessionTable).put("historyTable", deployment.historyTable)
+                .put("deadLetter", deployment.deadLetterQueueUrl())
+                .put("asyncFailureQueue", emulators.sqsEndpoint() + "/" + LocalIam.ACCOUNT + "/" + deployment.asyncFailureQueueName)
+                .put("flinkWebUi", "http://127.0.0.1:" + webPort)
+                .put("identityEndpoint", identity.endpoint()).put("identityPoolId", deployment.identityPoolId)
+                .put("developerProviderName", deployment.developerProviderName)
+                .put("sessionRoleArn", deployment.sessionRoleArn)
+                .put("functionName", deployment.functionName)
+                .put("operatorAccessKeyId", operator.accessKeyId).put("operatorSecretAccessKey", operator.secretAccessKey)
+                .put("backendAccessKeyId", BACKEND_KEYS[0]).put("backendSecretAccessKey", BACKEND_KEYS[1]);
+        java.util.Map<String, String> apiEnvironment = new java.util.HashMap<>(config.apiEnvironment());
         apiEnvironment.put("CREDENTIAL_SECONDS", Integer.toString(credentialSeconds));
         ApiHandler handler = new ApiHandler(ApiConfig.fromEnvironment(apiEnvironment));
         NodePackages.installOnce(CLIENT_JS);
-        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning, sqsGateway, List.of(
-                new StaticFiles("/demo/", CLIENT_JS.toPath().resolve("demo")), new StaticFiles("/client-js/", CLIENT_JS.toPath())));
+        deployment.userKeys(emulators.iam(), "backend", BACKEND_KEYS[0], BACKEND_KEYS[1]);
+        api = new LocalApiServer(apiPort, handler, endpoints, this::jobRunning, gateway, List.of(
+                new StaticFiles("/demo/", CLIENT_JS.toPath().resolve("demo")), new StaticFiles("/client-js/", CLIENT_JS.toPath())),
+                emulators.iam(), deployment);
         endpoints.put("api", apiUrl());
     }
 
@@ -106,7 +117,7 @@ public final class LocalStack implements AutoCloseable {
 
     /** The SQS endpoint for session credentials: CORS, signature and IAM checked, as on AWS. */
     public String browserSqsEndpoint() {
-        return sqsGateway.endpoint();
+        return gateway.endpoint();
     }
 
     public String apiUrl() {
@@ -137,12 +148,10 @@ public final class LocalStack implements AutoCloseable {
         out.printf("  session, notify and messages API  %s  (GET /local/endpoints, GET /health)%n", apiUrl());
         out.printf("  browser demo                      %s/demo/%n", apiUrl());
         out.printf("  Flink web UI                      %s%n", endpoints.get("flinkWebUi").asText());
-        out.printf("  SQS (ElasticMQ)                   %s%n", endpoints.get("sqsEndpoint").asText());
-        out.printf("  SQS for session credentials       %s  (CORS, signatures, IAM)%n", sqsGateway.endpoint());
-        out.printf("  Kinesis (kinesalite)              %s  streams %s, %s%n", endpoints.get("kinesisEndpoint").asText(),
-                names.eventStream, names.changeStream);
-        out.printf("  DynamoDB (dynalite)               %s  tables %s, %s%n", endpoints.get("dynamodbEndpoint").asText(),
-                names.sessionTable, names.historyTable);
+        out.printf("  SQS, Kinesis, DynamoDB            %s  (signatures and IAM as on AWS, in front of ElasticMQ, kinesalite, dynalite)%n",
+                gateway.endpoint());
+        out.printf("  streams %s, %s; tables %s, %s%n", deployment.eventStream, deployment.changeStream,
+                deployment.sessionTable, deployment.historyTable);
         out.println("  Ctrl-C stops everything.");
     }
 
@@ -155,9 +164,9 @@ public final class LocalStack implements AutoCloseable {
             // the MiniCluster goes down with this process anyway
         }
         dynamoDbFeatures.close();
-        sqsGateway.close();
         identity.close();
         emulators.close();
+        org.apache.flink.util.FileUtils.deleteDirectoryQuietly(webUploads.toFile());
     }
 
     /**

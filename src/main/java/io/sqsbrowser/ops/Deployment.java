@@ -73,7 +73,10 @@ final class Deployment {
         return new Deployment(outputs, DefaultCredentialsProvider.builder().build(), null, Map.of());
     }
 
-    /** The local stack at {@code api}: its endpoints, and the local developer keys as the operator's. */
+    /**
+     * The local stack at {@code api}: its endpoints that sign and authorize as AWS does, and the keys of its operator,
+     * who has the template's policies for the smoke test and the redrive (nothing more).
+     */
     static Deployment ofLocalStack(String api) throws IOException, InterruptedException {
         HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api + "/local/endpoints"))
                 .build(), HttpResponse.BodyHandlers.ofString());
@@ -82,16 +85,18 @@ final class Deployment {
         outputs.put("ApiUrl", api);
         outputs.put("Region", e.get("region").asText());
         outputs.put("DeadLetterQueueUrl", e.get("deadLetter").asText());
+        outputs.put("AsyncFailureQueueUrl", e.get("asyncFailureQueue").asText());
         outputs.put("IdentityPoolId", e.get("identityPoolId").asText());
         outputs.put("DeveloperProviderName", e.get("developerProviderName").asText());
         outputs.put("SessionRoleArn", e.get("sessionRoleArn").asText());
         outputs.put("EventStreamName", e.get("eventStream").asText());
         outputs.put("HistoryTableName", e.get("historyTable").asText());
+        outputs.put("FunctionName", e.get("functionName").asText());
         URI identity = URI.create(e.get("identityEndpoint").asText());
-        return new Deployment(outputs, StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")),
-                URI.create(e.get("browserSqsEndpoint").asText()), Map.of("sqs", URI.create(e.get("sqsEndpoint").asText()),
-                        "cognito-identity", identity, "sts", identity, "kinesis", URI.create(e.get("kinesisEndpoint").asText()),
-                        "dynamodb", URI.create(e.get("dynamodbEndpoint").asText())));
+        URI aws = URI.create(e.get("awsEndpoint").asText());
+        return new Deployment(outputs, StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                e.get("operatorAccessKeyId").asText(), e.get("operatorSecretAccessKey").asText())), aws,
+                Map.of("sqs", aws, "kinesis", aws, "dynamodb", aws, "cognito-identity", identity, "sts", identity, "lambda", identity));
     }
 
     /** The endpoint override for a service the operator's clients call, or null on AWS. */

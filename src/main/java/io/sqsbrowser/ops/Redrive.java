@@ -27,15 +27,17 @@ import software.amazon.awssdk.services.sqs.model.Message;
  *
  * <pre>
  *   Redrive (--stack NAME --region REGION | --local API) inspect          every dead letter, one line each; nothing changes
- *   Redrive (--stack NAME --region REGION | --local API) dead-letters     redrives what can be: see below
+ *   Redrive (--stack NAME --region REGION | --local API) dead-letters [--as-everyone]   redrives what can be: see below
  *   Redrive --stack NAME --region REGION async-failures                   re-invokes failed asynchronous API work
  * </pre>
  * Dead letters of stage {@code delivery} (SQS refused a message for good) go back on the event stream aimed at their
- * one session (the payload's routing fields and its messageId kept, {@code userId} and {@code sessionId} added), so
- * the job encrypts and sends them again; those of stage {@code history} are written to the history table (as the job
- * writes rows: never over an existing row; {@code created} is when the row was refused). The others ({@code event},
- * {@code session-change}, {@code session-scan}: the record itself is invalid) and truncated payloads stay, to inspect:
- * fix the producer, then purge the queue. Failed asynchronous work is invoked again through the function's alias.
+ * one session (its messageId and account kept, {@code userId} and {@code sessionId} set, what chose the first
+ * audience, {@code _everyone} or {@code topic}, removed), so the job encrypts and sends them again; those of stage
+ * {@code history} are written to the history table (as the job writes rows: never over an existing row; {@code created}
+ * is when the row was refused). An event refused for having no audience goes back to everyone only when the operator
+ * says it was meant so ({@code dead-letters --as-everyone}). The others ({@code event}, {@code session-change},
+ * {@code session-scan}: the record itself is invalid) and truncated payloads stay, to inspect: fix the producer, then
+ * purge the queue. Failed asynchronous work is invoked again through the function's alias.
  */
 public final class Redrive {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,8 +58,10 @@ public final class Redrive {
         String local = null;
         String what = null;
         long ttlHours = 24;
+        boolean asEveryone = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--as-everyone": asEveryone = true; break;
                 case "--stack": stack = args[++i]; break;
                 case "--region": region = args[++i]; break;
                 case "--local": local = args[++i]; break;
@@ -67,14 +71,14 @@ public final class Redrive {
         }
         if ((stack == null || region == null) == (local == null) || what == null) {
             System.err.println("usage: Redrive (--stack <name> --region <region> | --local <api url>) "
-                    + "inspect|dead-letters|async-failures [--history-ttl-hours 24]");
+                    + "inspect|dead-letters [--as-everyone]|async-failures [--history-ttl-hours 24]");
             System.exit(2);
         }
         Deployment deployment = local != null ? Deployment.ofLocalStack(local) : Deployment.ofStack(stack, region);
         Redrive redrive = new Redrive(deployment, System.out, ttlHours * 3600);
         switch (what) {
             case "inspect": redrive.inspect(); break;
-            case "dead-letters": redrive.deadLetters(); break;
+            case "dead-letters": redrive.deadLetters(asEveryone); break;
             case "async-failures": redrive.asyncFailures(); break;
             default:
                 System.err.println("inspect, dead-letters or async-failures, not " + what);
@@ -92,7 +96,8 @@ public final class Redrive {
         });
     }
 
-    void deadLetters() {
+    /** @param toEveryone events refused for having no audience go back to everyone (the operator knows they were meant so) */
+    void deadLetters(boolean toEveryone) {
         try (KinesisClient kinesis = deployment.client(KinesisClient.builder(), "kinesis");
              DynamoDbClient dynamoDb = deployment.client(DynamoDbClient.builder(), "dynamodb")) {
             EventParser parser = new EventParser(MAX_BODY);
@@ -105,19 +110,24 @@ public final class Redrive {
                 }
                 String payload = d.path("payload").asText();
                 if (stage.equals("delivery")) {
+                    // Aimed at the one session SQS refused it for: what chose its first audience (everyone, a topic the
+                    // session may no longer follow) goes; the account stays, narrowing as before.
                     ObjectNode event = (ObjectNode) json(payload);
-                    if (!event.has("userId")) {
-                        event.put("userId", d.path("userId").asText());
-                    }
+                    event.remove(EventParser.EVERYONE);
+                    event.remove("topic");
+                    event.put("userId", d.path("userId").asText());
                     event.put("sessionId", d.path("sessionId").asText());
-                    Parsed<DeliveryEvent> parsed = parser.parse(event.toString().getBytes(StandardCharsets.UTF_8),
-                            deployment.eventStream, "redrive", "0", System.currentTimeMillis());
-                    if (parsed.deadLetter != null) {
-                        return kept(stage, id, "not a valid event once aimed at its session: " + parsed.deadLetter.reason);
+                    return put(kinesis, parser, stage, id, event, "once aimed at its session");
+                }
+                if (stage.equals(EventParser.STAGE) && d.path("reason").asText().startsWith(EventParser.NO_AUDIENCE)
+                        && !json(payload).has(EventParser.EVERYONE)) {
+                    if (!toEveryone) {
+                        return kept(stage, id, "no audience: once you know it was meant for everyone, redrive it with --as-everyone "
+                                + "(or fix its producer and send it again)");
                     }
-                    kinesis.putRecord(b -> b.streamName(deployment.eventStream).partitionKey(parsed.value.userId)
-                            .data(SdkBytes.fromByteArray(parsed.value.payload)));
-                    return redriven(stage, id, "on the event stream for " + parsed.value.userId + "/" + parsed.value.sessionId);
+                    ObjectNode event = (ObjectNode) json(payload);
+                    event.put(EventParser.EVERYONE, true);
+                    return put(kinesis, parser, stage, id, event, "to everyone");
                 }
                 if (stage.equals("history")) {
                     JsonNode type = json(payload).path("_type");
@@ -128,6 +138,19 @@ public final class Redrive {
                 return kept(stage, id, "an invalid record (" + d.path("reason").asText() + "): fix its producer");
             });
         }
+    }
+
+    /** Puts a redriven event on the stream, checked by the job's parser first; the outcome, printed. */
+    private boolean put(KinesisClient kinesis, EventParser parser, String stage, String id, ObjectNode event, String how) {
+        Parsed<DeliveryEvent> parsed = parser.parse(event.toString().getBytes(StandardCharsets.UTF_8),
+                deployment.eventStream, "redrive", "0", System.currentTimeMillis());
+        if (parsed.deadLetter != null) {
+            return kept(stage, id, "not a valid event " + how + ": " + parsed.deadLetter.reason);
+        }
+        String key = parsed.value.userId != null ? parsed.value.userId : parsed.value.messageId;
+        kinesis.putRecord(b -> b.streamName(deployment.eventStream).partitionKey(key).data(SdkBytes.fromByteArray(parsed.value.payload)));
+        return redriven(stage, id, "on the event stream " + how + (parsed.value.userId != null
+                ? " (" + parsed.value.userId + "/" + parsed.value.sessionId + ")" : ""));
     }
 
     void asyncFailures() {

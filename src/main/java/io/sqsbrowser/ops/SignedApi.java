@@ -17,9 +17,10 @@ import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
 
 /**
  * The session API behind API Gateway with IAM authorization, called as an application's backend calls it: every
- * request SigV4-signed for {@code execute-api} with the operator's credentials (the AWS SDK's signer).
+ * request SigV4-signed for {@code execute-api} with the caller's credentials (the AWS SDK's signer). The local stack
+ * authorizes its API the same way.
  */
-final class SignedApi {
+public final class SignedApi {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String baseUrl;
@@ -28,16 +29,16 @@ final class SignedApi {
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
     /** An answer: the HTTP status and the JSON body. */
-    static final class Answer {
-        final int status;
-        final JsonNode body;
+    public static final class Answer {
+        public final int status;
+        public final JsonNode body;
 
         Answer(int status, JsonNode body) {
             this.status = status;
             this.body = body;
         }
 
-        boolean ok() {
+        public boolean ok() {
             return status == 200 && body.path("success").asBoolean();
         }
 
@@ -47,14 +48,14 @@ final class SignedApi {
         }
     }
 
-    SignedApi(String baseUrl, String region, AwsCredentialsProvider credentials) {
+    public SignedApi(String baseUrl, String region, AwsCredentialsProvider credentials) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.region = region;
         this.credentials = credentials;
     }
 
     /** GET of a path with its query, already URL-encoded. */
-    Answer get(String pathAndQuery) {
+    public Answer get(String pathAndQuery) {
         URI uri = URI.create(baseUrl + pathAndQuery);
         SignedRequest signed = signer.sign(r -> r.identity(credentials.resolveCredentials())
                 .request(SdkHttpRequest.builder().uri(uri).method(SdkHttpMethod.GET).build())

@@ -24,6 +24,8 @@ final class SmokeSession implements AutoCloseable {
     final SqsClient sqs;
     private final SessionQueueClient queue;
     private final List<JsonNode> received = new ArrayList<>();
+    /** Each message's place in the session's sequence, by messageId. */
+    private final java.util.Map<String, String> sequences = new java.util.HashMap<>();
 
     SmokeSession(String accountId, String userId, String sessionId, JsonNode session, URI sqsEndpoint) {
         this.accountId = accountId;
@@ -55,14 +57,21 @@ final class SmokeSession implements AutoCloseable {
             if (left <= 0) {
                 return null;
             }
-            for (String plaintext : queue.receive((int) Math.min(5, Math.max(1, left / 1_000_000_000L)))) {
+            for (SessionQueueClient.Received r : queue.receiveNumbered((int) Math.min(5, Math.max(1, left / 1_000_000_000L)))) {
                 try {
-                    received.add(JSON.readTree(plaintext));
+                    JsonNode m = JSON.readTree(r.plaintext);
+                    received.add(m);
+                    sequences.put(m.path("messageId").asText(), r.sequence);
                 } catch (IOException e) {
                     throw new UncheckedIOException("a message that decrypts is not JSON", e);
                 }
             }
         }
+    }
+
+    /** The place in the session's sequence of a message received ({@code <epoch>:<n>}), or null. */
+    String sequenceOf(String messageId) {
+        return sequences.get(messageId);
     }
 
     JsonNode awaitMessage(String messageId, Duration timeout) {

@@ -6,12 +6,13 @@ import java.io.PrintStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cognitoidentity.CognitoIdentityClient;
+import software.amazon.awssdk.services.cognitoidentity.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueDoesNotExistException;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -31,6 +32,8 @@ import software.amazon.awssdk.services.sts.StsClient;
  */
 public final class SmokeTest {
     private static final Duration ARRIVAL = Duration.ofSeconds(90);
+    /** How soon the job's clean-up must have deleted a destroyed session's Cognito identity. */
+    private static final Duration IDENTITY_DELETED = Duration.ofMinutes(1);
     private static final String TYPE = "sqs-browser-smoke-test";
     private static final String USAGE = "usage: SmokeTest --stack <stack name> --region <region> [--everyone]\n"
             + "       SmokeTest --local <local API url> [--everyone]";
@@ -167,6 +170,7 @@ public final class SmokeTest {
     /** User, account, topic and everyone messages arrive and decrypt; history and read receipts (also asynchronous) work. */
     private void delivery(SmokeSession mine, SmokeSession other) {
         String[] userMessage = {null};
+        String[] topicMessage = {null};
         report.check("user-message", () -> {
             userMessage[0] = sentAndReceived("/notify/user/" + mine.userId, mine);
             report.pass("user-message", "arrived and decrypted: " + userMessage[0]);
@@ -184,7 +188,29 @@ public final class SmokeTest {
                 throw new CheckFailed("/topics answered " + follow.status + " " + follow.body.path("message").asText());
             }
             String id = sentAndReceived("/notify/topic/" + topic, mine);
+            topicMessage[0] = id;
             report.pass("topic-message", "followed " + topic + " through /topics; a message sent as it answered arrived: " + id);
+        });
+        report.check("rewind", () -> {
+            // The other session follows this run's topic only now, asking for the last five minutes: the topic's message
+            // sent before reaches it, numbered in its sequence (the job's scope log, and the sequence clients check).
+            if (topicMessage[0] == null) {
+                throw new CheckFailed("no topic message to rewind to (topic-message failed)");
+            }
+            String topic = "topic-" + mine.sessionId;
+            SignedApi.Answer follow = api.get("/topics/" + other.path() + "?add=" + topic + "&rewind=300");
+            if (!follow.ok()) {
+                throw new CheckFailed("/topics?rewind answered " + follow.status + " " + follow.body.path("message").asText());
+            }
+            if (other.awaitMessage(topicMessage[0], ARRIVAL) == null) {
+                throw new CheckFailed("the topic's message sent before " + other.path() + " followed it did not arrive within "
+                        + ARRIVAL.toSeconds() + " s");
+            }
+            String sequence = other.sequenceOf(topicMessage[0]);
+            if (sequence == null || !sequence.matches("[0-9a-f]{8}:[1-9][0-9]*(~[1-9][0-9]*)?")) {
+                throw new CheckFailed("the rewound message came without its place in the session's sequence: " + sequence);
+            }
+            report.pass("rewind", other.path() + " followed " + topic + " with rewind=300; its earlier message arrived, numbered " + sequence);
         });
         report.check("everyone-message", () -> {
             int others = otherLiveSessions(Set.of(mine.sessionId, other.sessionId));
@@ -267,26 +293,15 @@ public final class SmokeTest {
         return null;
     }
 
-    /** Live sessions other than these, counted up to 50. */
+    /** Live sessions other than these, counted exactly up to 50. */
     private int otherLiveSessions(Set<String> own) {
-        Set<String> others = new HashSet<>();
-        String next = null;
-        for (int page = 0; page < 20 && others.size() < 50; page++) {
-            SignedApi.Answer a = api.get("/status?limit=100" + (next == null ? "" : "&next=" + encode(next)));
+        return LiveSessions.others(next -> {
+            SignedApi.Answer a = api.get("/status?limit=1000" + (next == null ? "" : "&next=" + encode(next)));
             if (!a.ok()) {
                 throw new CheckFailed("/status answered " + a);
             }
-            a.body.get("sessions").forEach(s -> {
-                if (!own.contains(s.path("sessionId").asText())) {
-                    others.add(s.path("userId").asText() + "/" + s.path("sessionId").asText());
-                }
-            });
-            next = a.body.hasNonNull("next") ? a.body.get("next").asText() : null;
-            if (next == null) {
-                break;
-            }
-        }
-        return others.size();
+            return a.body;
+        }, own, 50);
     }
 
     /** Whether the principal tag reaches the credentials: reported, either way a pass (the role works with both). */
@@ -309,8 +324,13 @@ public final class SmokeTest {
         });
     }
 
-    /** {@code /destroy} deletes the queue: the session's credentials (still valid) then find no queue. */
+    /**
+     * {@code /destroy} deletes the queue: the session's credentials (still valid) then find no queue. And the job's
+     * clean-up deletes the session's Cognito identity, under the job's own role: only AWS can say whether that role may
+     * (DeleteIdentities has no resource type), so the check asks Cognito itself.
+     */
     private void destroy(SmokeSession mine) {
+        String identity = identityOf(mine);
         report.check("destroy", () -> {
             SignedApi.Answer a = api.get("/destroy/" + mine.path());
             if (!a.ok()) {
@@ -331,13 +351,53 @@ public final class SmokeTest {
             }
             report.pass("destroy", "the queue is gone (its credentials find no queue) and the session is unknown");
         });
+        if (identity == null) {
+            return;
+        }
+        report.check("identity-deleted", () -> {
+            long started = System.nanoTime();
+            try (CognitoIdentityClient cognito = deployment.client(CognitoIdentityClient.builder(), "cognito-identity")) {
+                awaitWithin(IDENTITY_DELETED, "the job to delete the session's Cognito identity " + identity, () -> {
+                    try {
+                        cognito.describeIdentity(b -> b.identityId(identity));
+                        return false;
+                    } catch (ResourceNotFoundException gone) {
+                        return true;
+                    }
+                });
+            }
+            report.pass("identity-deleted", String.format("the job deleted the session's Cognito identity (%.1f s after /destroy)",
+                    (System.nanoTime() - started) / 1e9));
+        });
+    }
+
+    /** The session's Cognito identity, whose developer user is its queue's name; null (and a skip) when not allowed to ask. */
+    private String identityOf(SmokeSession session) {
+        String[] identity = {null};
+        report.check("identity-deleted", () -> {
+            try (CognitoIdentityClient cognito = deployment.client(CognitoIdentityClient.builder(), "cognito-identity")) {
+                identity[0] = cognito.lookupDeveloperIdentity(b -> b.identityPoolId(deployment.identityPoolId)
+                        .developerUserIdentifier(session.session.get("sqsQueueName").asText())).identityId();
+            } catch (AwsServiceException e) {
+                if (e.statusCode() != 403 && !"NotAuthorizedException".equals(e.awsErrorDetails().errorCode())) {
+                    throw e;
+                }
+                report.skip("identity-deleted", "your credentials may not call cognito-identity:LookupDeveloperIdentity "
+                        + "(the stack's SmokeTestPolicy allows it): " + e.awsErrorDetails().errorCode());
+            }
+        });
+        return identity[0];
     }
 
     private static void await(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + ARRIVAL.toNanos();
+        awaitWithin(ARRIVAL, what, done);
+    }
+
+    private static void awaitWithin(Duration limit, String what, BooleanSupplier done) {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new CheckFailed("waited " + ARRIVAL.toSeconds() + " s for " + what);
+                throw new CheckFailed("waited " + limit.toSeconds() + " s for " + what);
             }
             try {
                 Thread.sleep(500);

@@ -52,10 +52,23 @@ public final class ChangeRecordParser implements Serializable {
                 return SessionItems.live(image(ddb, "NewImage", true), stringSet(ddb.path("NewImage").path("topics")),
                         changedMillis);
             case "REMOVE":
-                return SessionItems.removed(image(ddb, "Keys", true), image(ddb, "OldImage", false), changedMillis);
+                SessionRecord removed = SessionItems.removed(image(ddb, "Keys", true), image(ddb, "OldImage", false), changedMillis);
+                if (!byTtl(root)) {
+                    // /destroy deleted the queue before the item (an item deleted by hand leaves an orphan /cleanup deletes):
+                    // only a TTL expiry leaves the queue to the job. Asking SQS to delete a queue already gone would be
+                    // refused by the role's tag condition (it has no tags left) or answered that it does not exist.
+                    removed.queueUrl = null;
+                }
+                return removed;
             default:
                 throw new IllegalArgumentException("unknown eventName '" + eventName + "'");
         }
+    }
+
+    /** Whether DynamoDB's TTL process removed the item (its change record names the service as the user). */
+    private static boolean byTtl(JsonNode root) {
+        JsonNode user = root.path("userIdentity");
+        return "Service".equals(user.path("type").asText()) && "dynamodb.amazonaws.com".equals(user.path("principalId").asText());
     }
 
     private static long approximateCreationMillis(JsonNode ddb) {

@@ -108,6 +108,24 @@ public final class SessionDirectory {
         return us == null ? null : us.session(sessionId);
     }
 
+    /** Keeps what changed in a user's sessions read with {@link #sessionsOf}: the numbering of their messages. */
+    public void numbered(String userId, UserSessions sessions) {
+        store.put(userId, sessions.encode(stems));
+    }
+
+    /**
+     * Leaves {@code count} numbers of a session's sequence unused: messages it will never be sent (a rewind's events
+     * beyond its bound), whose gap its client then sees.
+     */
+    public void skipSequence(String userId, String sessionId, long count) {
+        UserSessions us = sessionsOf(userId);
+        SessionRecord s = us == null ? null : us.session(sessionId);
+        if (s != null && !s.removed) {
+            s.skipSequence(count);
+            numbered(userId, us);
+        }
+    }
+
     /** The user's sessions, or null when none are known. */
     public UserSessions sessionsOf(String userId) {
         byte[] bytes = store.get(userId);

@@ -28,6 +28,10 @@ public final class SessionItems {
         r.expires = number(attribute, "expires", true);
         r.created = number(attribute, "created", false);
         r.version = number(attribute, "version", false);
+        r.rewindSeconds = number(attribute, "rewind", false);
+        if (r.rewindSeconds < 0) {
+            throw new InvalidSessionItemException("session item rewind must be 0 or more seconds, is " + r.rewindSeconds);
+        }
         try {
             r.cipher = CipherFormat.fromAttribute(attribute.apply("cipher"));
         } catch (IllegalArgumentException e) {

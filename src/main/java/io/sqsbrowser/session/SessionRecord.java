@@ -31,6 +31,56 @@ public class SessionRecord {
     public boolean removed;
     /** When the change was made (or the scan read it), epoch milliseconds. */
     public long changedMillis;
+    /**
+     * The item's {@code rewind}: the seconds before its creation (or before this change, for topics it follows from now
+     * on) whose fan-out events the session asked to be given. Read from the change that carries it; not kept in state.
+     */
+    public long rewindSeconds;
+    /**
+     * The messages the job numbered for this session (its last {@code n}), and the epoch of that numbering: a random
+     * number drawn with this incarnation's first number, so that a job that lost its state (and counts again from 1)
+     * numbers under another. Kept in state; never read from the item.
+     */
+    public long sequenced;
+    public int sequenceEpoch;
+    /** Numbers left unused just before the next one (a rewind's cut): the next message says so. */
+    public long sequenceSkipped;
+
+    /**
+     * Numbers the next message to this session: its sequence, {@code <epoch, 8 hex digits>:<n>}, and {@code ~<k>} when
+     * the {@code k} numbers before it were left unused (what the session will never be sent), so that even a client
+     * that starts with this message knows what it missed.
+     */
+    public String nextSequence() {
+        if (sequenceEpoch == 0) {
+            sequenceEpoch = newSequenceEpoch();
+        }
+        String sequence = sequence(sequenceEpoch, ++sequenced) + (sequenceSkipped > 0 ? "~" + sequenceSkipped : "");
+        sequenceSkipped = 0;
+        return sequence;
+    }
+
+    /** Leaves the next {@code count} numbers unused. */
+    public void skipSequence(long count) {
+        if (sequenceEpoch == 0) {
+            sequenceEpoch = newSequenceEpoch();
+        }
+        sequenced += count;
+        sequenceSkipped += count;
+    }
+
+    public static String sequence(int epoch, long n) {
+        return String.format("%08x:%d", epoch, n);
+    }
+
+    /** A random, non-zero epoch (0 means none drawn yet). Not a secret: it only tells numberings apart. */
+    static int newSequenceEpoch() {
+        int epoch;
+        do {
+            epoch = java.util.concurrent.ThreadLocalRandom.current().nextInt();
+        } while (epoch == 0);
+        return epoch;
+    }
 
     public SessionRecord() {}
 

@@ -29,10 +29,13 @@ public final class UserSessions {
      * The version of the encoding, its first byte. A release that changes the encoding writes a new version and still
      * reads every older one (the savepoint fixtures of earlier releases are restored by the tests). Format 2 adds each
      * live session's topics; a user none of whose sessions follows a topic is still written in format 1, so state
-     * stays readable by release 1 (a rollback) until topics are used.
+     * stays readable by release 1 (a rollback) until topics are used. Format 3 adds each live session's sequence (how
+     * many messages it was sent, the epoch of that numbering, and the numbers it left unused before the next); it is
+     * written once a session has been numbered.
      */
     private static final byte FORMAT_1 = 1;
     private static final byte FORMAT_WITH_TOPICS = 2;
+    private static final byte FORMAT_WITH_SEQUENCES = 3;
     private static final int REMOVED = 1;
     private static final int GCM = 2;
     private static final int UUID_SESSION_ID = 4;
@@ -54,13 +57,13 @@ public final class UserSessions {
         if (encoded != null) {
             ByteBuffer in = ByteBuffer.wrap(encoded);
             byte format = in.get();
-            if (format != FORMAT_1 && format != FORMAT_WITH_TOPICS) {
+            if (format < FORMAT_1 || format > FORMAT_WITH_SEQUENCES) {
                 throw new IllegalStateException("session state of format " + format + ", which this release cannot read (it reads "
-                        + FORMAT_1 + " and " + FORMAT_WITH_TOPICS + "): restore it with the release that wrote it, or a later one");
+                        + FORMAT_1 + " to " + FORMAT_WITH_SEQUENCES + "): restore it with the release that wrote it, or a later one");
             }
             int count = varint(in);
             for (int i = 0; i < count; i++) {
-                sessions.add(entry(userId, in, stems, format == FORMAT_WITH_TOPICS));
+                sessions.add(entry(userId, in, stems, format));
             }
         }
         return new UserSessions(sessions);
@@ -78,6 +81,14 @@ public final class UserSessions {
             return Change.STALE;
         }
         SessionRecord stored = change.removed ? change.tombstone() : change;
+        if (!change.removed) {
+            // A later image of the same incarnation goes on with its numbering; a new incarnation starts its own (its
+            // epoch is drawn with its first number).
+            boolean sameLife = current != null && !current.removed && current.created == change.created;
+            stored.sequenced = sameLife ? current.sequenced : 0;
+            stored.sequenceEpoch = sameLife ? current.sequenceEpoch : 0;
+            stored.sequenceSkipped = sameLife ? current.sequenceSkipped : 0;
+        }
         if (i < 0) {
             sessions.add(stored);
         } else {
@@ -151,8 +162,9 @@ public final class UserSessions {
 
     public byte[] encode(QueueUrlStems stems) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(32 + 128 * sessions.size());
-        boolean withTopics = sessions.stream().anyMatch(s -> s.topics.length > 0);
-        out.write(withTopics ? FORMAT_WITH_TOPICS : FORMAT_1);
+        boolean withSequences = sessions.stream().anyMatch(s -> s.sequenced > 0);
+        boolean withTopics = withSequences || sessions.stream().anyMatch(s -> s.topics.length > 0);
+        out.write(withSequences ? FORMAT_WITH_SEQUENCES : withTopics ? FORMAT_WITH_TOPICS : FORMAT_1);
         writeVarlong(out, sessions.size());
         for (SessionRecord s : sessions) {
             boolean uuid = UUID_TEXT.matcher(s.sessionId).matches();
@@ -188,6 +200,11 @@ public final class UserSessions {
                     writeString(out, topic);
                 }
             }
+            if (withSequences) {
+                writeVarlong(out, s.sequenced);
+                writeInt(out, s.sequenceEpoch);
+                writeVarlong(out, s.sequenceSkipped);
+            }
         }
         return out.toByteArray();
     }
@@ -201,7 +218,7 @@ public final class UserSessions {
         return -1;
     }
 
-    private static SessionRecord entry(String userId, ByteBuffer in, QueueUrlStems stems, boolean withTopics) {
+    private static SessionRecord entry(String userId, ByteBuffer in, QueueUrlStems stems, byte format) {
         SessionRecord s = new SessionRecord();
         s.userId = userId;
         int flags = in.get();
@@ -226,12 +243,17 @@ public final class UserSessions {
         s.aesKey = new byte[32];
         in.get(s.aesKey);
         s.expires = varlong(in);
-        if (withTopics) {
+        if (format >= FORMAT_WITH_TOPICS) {
             int count = varint(in);
             s.topics = count == 0 ? SessionRecord.NO_TOPICS : new String[count];
             for (int i = 0; i < count; i++) {
                 s.topics[i] = readString(in);
             }
+        }
+        if (format >= FORMAT_WITH_SEQUENCES) {
+            s.sequenced = varlong(in);
+            s.sequenceEpoch = in.getInt();
+            s.sequenceSkipped = varlong(in);
         }
         return s;
     }

@@ -4,10 +4,12 @@ import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.DaemonThreads;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import software.amazon.awssdk.services.sqs.model.BatchResultErrorEntry;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
@@ -52,6 +55,12 @@ public final class BatchingSender implements MessageSender {
     /** Messages waiting for a request slot, per queue, oldest queue first: priority ones, then the rest; under {@code this}. */
     private final Map<String, ArrayDeque<Pending>> waitingWithPriority = new LinkedHashMap<>();
     private final Map<String, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
+    /**
+     * Queues with a request in flight, or messages waiting to be tried again: their next messages wait, so that a queue
+     * gets its messages in the order they were handed over (a session's catch-up before its live messages, its sequence
+     * numbers in order), but where SQS asked for an entry again. Under {@code this}.
+     */
+    private final Set<String> busy = new HashSet<>();
     private int inFlight;
 
     public BatchingSender(SqsAsyncClient sqs, SenderSettings settings, Listener listener) {
@@ -63,10 +72,9 @@ public final class BatchingSender implements MessageSender {
 
     @Override
     public void send(SqsMessage message, Consumer<SendOutcome> done) {
-        if (message.body().length() > settings.maxBatchBytes) {
+        if (size(message) > settings.maxBatchBytes) {
             listener.failed();
-            done.accept(SendOutcome.failed("message body of " + message.body().length() + " bytes exceeds the limit of "
-                    + settings.maxBatchBytes));
+            done.accept(SendOutcome.failed("message of " + size(message) + " bytes exceeds the limit of " + settings.maxBatchBytes));
             return;
         }
         enqueue(new Pending(message, done));
@@ -74,9 +82,13 @@ public final class BatchingSender implements MessageSender {
 
     private void enqueue(Pending p) {
         synchronized (this) {
-            (p.message.priority() ? waitingWithPriority : waiting).computeIfAbsent(p.message.queueUrl(), q -> new ArrayDeque<>()).add(p);
+            laneOf(p).computeIfAbsent(p.message.queueUrl(), q -> new ArrayDeque<>()).add(p);
         }
         pump();
+    }
+
+    private Map<String, ArrayDeque<Pending>> laneOf(Pending p) {
+        return p.message.priority() ? waitingWithPriority : waiting;
     }
 
     /** Sends waiting batches while request slots are free. */
@@ -84,28 +96,48 @@ public final class BatchingSender implements MessageSender {
         while (true) {
             List<Pending> batch;
             synchronized (this) {
-                if (inFlight >= settings.maxInFlightRequests || waitingWithPriority.isEmpty() && waiting.isEmpty()) {
+                if (inFlight >= settings.maxInFlightRequests) {
                     return;
                 }
-                batch = nextBatch(waitingWithPriority.isEmpty() ? waiting : waitingWithPriority);
+                batch = nextBatch(waitingWithPriority);
+                if (batch == null) {
+                    batch = nextBatch(waiting);
+                }
+                if (batch == null) {
+                    return;
+                }
                 inFlight++;
             }
             sendBatch(batch);
         }
     }
 
-    /** Takes up to 10 messages of the lane's queue that has waited longest; the queue then goes to the back. */
+    /**
+     * Takes up to 10 messages of the lane's queue that has waited longest and is not busy; the queue then goes to the
+     * back, and is busy until SQS has answered. Null when every waiting queue is busy.
+     */
     private List<Pending> nextBatch(Map<String, ArrayDeque<Pending>> lane) {
         Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = lane.entrySet().iterator();
-        Map.Entry<String, ArrayDeque<Pending>> entry = oldest.next();
+        Map.Entry<String, ArrayDeque<Pending>> entry = null;
+        while (oldest.hasNext()) {
+            Map.Entry<String, ArrayDeque<Pending>> candidate = oldest.next();
+            if (!busy.contains(candidate.getKey())) {
+                entry = candidate;
+                break;
+            }
+        }
+        if (entry == null) {
+            return null;
+        }
         oldest.remove();
+        busy.add(entry.getKey());
         ArrayDeque<Pending> queue = entry.getValue();
         List<Pending> batch = new ArrayList<>(Math.min(queue.size(), SenderSettings.MAX_BATCH_ENTRIES));
         int bytes = 0;
         while (!queue.isEmpty() && batch.size() < SenderSettings.MAX_BATCH_ENTRIES
-                && bytes + queue.peek().message.body().length() <= settings.maxBatchBytes) {
+                && bytes + size(queue.peek().message) <= settings.maxBatchBytes) {
             Pending p = queue.poll();
-            bytes += p.message.body().length();
+            bytes += size(p.message);
             batch.add(p);
         }
         if (!queue.isEmpty()) {
@@ -121,8 +153,9 @@ public final class BatchingSender implements MessageSender {
         }
         List<SendMessageBatchRequestEntry> entries = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
+            SqsMessage message = batch.get(i).message;
             entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i))
-                    .messageBody(batch.get(i).message.body()).build());
+                    .messageBody(message.body()).messageAttributes(attributes(message)).build());
         }
         String queueUrl = batch.get(0).message.queueUrl();
         listener.batchSent(batch.size());
@@ -139,29 +172,79 @@ public final class BatchingSender implements MessageSender {
         SqsMessage message = one.get(0).message;
         listener.batchSent(1);
         try {
-            sqs.sendMessage(b -> b.queueUrl(message.queueUrl()).messageBody(message.body()))
+            sqs.sendMessage(b -> b.queueUrl(message.queueUrl()).messageBody(message.body()).messageAttributes(attributes(message)))
                     .whenComplete((response, error) -> completed(one, null, error));
         } catch (RuntimeException e) {
             completed(one, null, e);
         }
     }
 
+    /** What SQS counts of a message: its body (ASCII: the envelopes are), and its sequence attribute. */
+    private static int size(SqsMessage message) {
+        String sequence = message.sequence();
+        return message.body().length() + (sequence == null ? 0 : SqsMessage.SEQUENCE.length() + "String".length() + sequence.length());
+    }
+
+    /** The message's sequence, as SQS carries it beside the body (no attribute for a message without one). */
+    private static Map<String, MessageAttributeValue> attributes(SqsMessage message) {
+        String sequence = message.sequence();
+        return sequence == null ? null
+                : Map.of(SqsMessage.SEQUENCE, MessageAttributeValue.builder().dataType("String").stringValue(sequence).build());
+    }
+
     private void completed(List<Pending> batch, SendMessageBatchResponse response, Throwable error) {
         synchronized (this) {
             inFlight--;
         }
+        List<Pending> again = new ArrayList<>();
         if (error != null) {
-            requestFailed(batch, AwsFailures.unwrap(error));
+            requestFailed(batch, AwsFailures.unwrap(error), again);
         } else if (response == null) {
             delivered(batch.get(0));
         } else {
-            batchAnswered(batch, response);
+            batchAnswered(batch, response, again);
+        }
+        String queueUrl = batch.get(0).message.queueUrl();
+        if (again.isEmpty()) {
+            synchronized (this) {
+                busy.remove(queueUrl);
+            }
+        } else {
+            tryAgainLater(queueUrl, again);
         }
         pump();
     }
 
+    /**
+     * Entries to send again after a backoff, first of their queue, which stays busy meanwhile: what was handed over
+     * after them waits, and stays after them.
+     */
+    private void tryAgainLater(String queueUrl, List<Pending> again) {
+        long delay = 0;
+        for (Pending p : again) {
+            delay = Math.max(delay, settings.backoffMillis(p.attempts, ThreadLocalRandom.current().nextDouble()));
+            p.attempts++;
+        }
+        try {
+            retryTimer.schedule(() -> {
+                synchronized (this) {
+                    for (int i = again.size() - 1; i >= 0; i--) {
+                        laneOf(again.get(i)).computeIfAbsent(queueUrl, q -> new ArrayDeque<>()).addFirst(again.get(i));
+                    }
+                    busy.remove(queueUrl);
+                }
+                pump();
+            }, delay, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            synchronized (this) {
+                busy.remove(queueUrl);
+            }
+            again.forEach(p -> fail(p, "writer closed while retrying"));
+        }
+    }
+
     /** Settles each entry by the response; an entry the response does not mention is retried. */
-    private void batchAnswered(List<Pending> batch, SendMessageBatchResponse response) {
+    private void batchAnswered(List<Pending> batch, SendMessageBatchResponse response, List<Pending> again) {
         boolean[] settled = new boolean[batch.size()];
         response.successful().forEach(ok -> {
             int i = entryIndex(ok.id(), batch.size());
@@ -178,14 +261,14 @@ public final class BatchingSender implements MessageSender {
             settled[i] = true;
             String reason = failed.code() + ": " + failed.message();
             if (SendFailures.retryableEntry(failed.senderFault(), failed.code())) {
-                retry(batch.get(i), reason);
+                retry(batch.get(i), reason, again);
             } else {
                 fail(batch.get(i), reason);
             }
         }
         for (int i = 0; i < settled.length; i++) {
             if (!settled[i]) {
-                retry(batch.get(i), "entry missing from the SendMessageBatch response");
+                retry(batch.get(i), "entry missing from the SendMessageBatch response", again);
             }
         }
     }
@@ -199,7 +282,7 @@ public final class BatchingSender implements MessageSender {
         }
     }
 
-    private void requestFailed(List<Pending> batch, Throwable error) {
+    private void requestFailed(List<Pending> batch, Throwable error, List<Pending> again) {
         if (SendFailures.queueGone(error)) {
             LOG.warn("Queue {} no longer exists; dropping {} message(s) for its ended session",
                     batch.get(0).message.queueUrl(), batch.size());
@@ -213,7 +296,7 @@ public final class BatchingSender implements MessageSender {
         boolean retryable = AwsFailures.retryable(error);
         for (Pending p : batch) {
             if (retryable) {
-                retry(p, reason);
+                retry(p, reason, again);
             } else {
                 fail(p, reason);
             }
@@ -225,19 +308,14 @@ public final class BatchingSender implements MessageSender {
         p.done.accept(SendOutcome.SENT);
     }
 
-    private void retry(Pending p, String reason) {
+    /** Adds {@code p} to what is tried again, or fails it when its retries have taken their time. */
+    private void retry(Pending p, String reason, List<Pending> again) {
         if (System.nanoTime() - p.firstAttemptNanos >= TimeUnit.MILLISECONDS.toNanos(settings.retryForMillis)) {
             fail(p, "failed after " + p.attempts + " attempts in " + settings.retryForMillis / 1000 + " s, last: " + reason);
             return;
         }
         listener.retried();
-        long delay = settings.backoffMillis(p.attempts, ThreadLocalRandom.current().nextDouble());
-        p.attempts++;
-        try {
-            retryTimer.schedule(() -> enqueue(p), delay, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            fail(p, "writer closed while retrying, last: " + reason);
-        }
+        again.add(p);
     }
 
     private void fail(Pending p, String reason) {

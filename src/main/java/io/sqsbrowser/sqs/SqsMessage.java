@@ -13,4 +13,16 @@ public interface SqsMessage {
     default boolean priority() {
         return false;
     }
+
+    /**
+     * The message's place among its session's ({@code <epoch>:<n>}, and {@code ~<k>} when the {@code k} numbers before
+     * it were left unused; the SQS message attribute {@value #SEQUENCE}), by which a client tells whether it has missed
+     * one; null for none.
+     */
+    default String sequence() {
+        return null;
+    }
+
+    /** The name of the message attribute that carries {@link #sequence()}. */
+    String SEQUENCE = io.sqsbrowser.crypto.Envelopes.SEQUENCE_ATTRIBUTE;
 }

@@ -111,12 +111,11 @@ class MessagesApiTest {
 
     @Test
     void asyncOnLambdaReinvokesTheSameRequestAsAnEventOfTheFunctionsAlias(TestApi api) throws Exception {
-        api.with("ASYNC_MODE", "lambda").with("ENDPOINT_LAMBDA", api.services.endpoint())
-                .with("AWS_LAMBDA_FUNCTION_NAME", "sessions-api");
+        api.with("ASYNC_MODE", "lambda");
         TestApi.Response r = api.get("/messages/set-read/user/200/message/m2?async=true");
         assertThat(r.body.get("async").asBoolean()).isTrue();
         LocalIdentityServices.Call invoke = api.services.calls("Invoke").get(0);
-        assertThat(invoke.parameters).containsEntry("FunctionName", "sessions-api").containsEntry("InvocationType", "Event")
+        assertThat(invoke.parameters).containsEntry("FunctionName", api.deployment.functionName).containsEntry("InvocationType", "Event")
                 .as("the published version behind the alias, not $LATEST").containsEntry("Qualifier", "live");
         assertThat(api.events()).as("nothing done yet").isEmpty();
 

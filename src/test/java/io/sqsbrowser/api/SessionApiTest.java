@@ -85,14 +85,14 @@ class SessionApiTest {
         statement.get(0).get("Action").forEach(a -> actions.add(a.asText()));
         assertThat(actions).containsExactlyInAnyOrder("sqs:ReceiveMessage", "sqs:DeleteMessage",
                 "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
-        assertThat(assume.parameters.get("RoleArn")).isEqualTo("arn:aws:iam::000000000000:role/session");
+        assertThat(assume.parameters.get("RoleArn")).isEqualTo(api.deployment.sessionRoleArn);
         assertThat(assume.parameters.get("DurationSeconds")).isEqualTo("3600");
         // A developer-authenticated identity whose developer user, and principal tag, is the session's queue.
         LocalIdentityServices.Call token = api.services.calls("GetOpenIdTokenForDeveloperIdentity").get(0);
         String queueName = s.get("sqsQueueName").asText();
-        assertThat(JSON.readTree(token.parameters.get("Logins")).get(LocalIdentityServices.DEVELOPER_PROVIDER).asText()).isEqualTo(queueName);
+        assertThat(JSON.readTree(token.parameters.get("Logins")).get(api.deployment.developerProviderName).asText()).isEqualTo(queueName);
         assertThat(JSON.readTree(token.parameters.get("PrincipalTags")).get("sqs-browser-queue").asText()).isEqualTo(queueName);
-        assertThat(token.parameters.get("IdentityPoolId")).isEqualTo(LocalIdentityServices.IDENTITY_POOL_ID);
+        assertThat(token.parameters.get("IdentityPoolId")).isEqualTo(api.deployment.identityPoolId);
         assertThat(api.services.calls("GetId")).isEmpty();
         assertThat(api.services.calls("GetOpenIdToken")).isEmpty();
     }
@@ -253,8 +253,8 @@ class SessionApiTest {
     @Test
     void twoDeploymentsInOneAccountNeverCleanUpEachOthersQueues(TestApi prod, Emulators emulators) throws Exception {
         try (TestApi staging = new TestApi(emulators);
-             TestApi longerPrefix = new TestApi(emulators).with("QUEUE_PREFIX", prod.queuePrefix + "-x");
-             TestApi samePrefix = new TestApi(emulators).with("QUEUE_PREFIX", prod.queuePrefix)) {
+             TestApi longerPrefix = new TestApi(emulators, LocalIdentityServices.PrincipalTags.DROPPED, Map.of("QueuePrefix", prod.queuePrefix + "-x"));
+             TestApi samePrefix = new TestApi(emulators, LocalIdentityServices.PrincipalTags.DROPPED, Map.of("QueuePrefix", prod.queuePrefix))) {
             List<TestApi> deployments = List.of(prod, staging, longerPrefix, samePrefix);
             List<String> live = new ArrayList<>();
             List<String> orphans = new ArrayList<>();

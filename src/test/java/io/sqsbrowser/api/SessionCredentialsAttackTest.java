@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sqsbrowser.local.Emulators;
-import io.sqsbrowser.local.LocalIam;
+import io.sqsbrowser.aws.QueueNames;
 import io.sqsbrowser.local.LocalIdentityServices;
-import io.sqsbrowser.local.LocalSqsGateway;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.net.URI;
@@ -40,7 +39,6 @@ import software.amazon.awssdk.services.sts.model.Credentials;
 @ExtendWith(EmulatorsExtension.class)
 class SessionCredentialsAttackTest {
     private TestApi api;
-    private LocalSqsGateway sqsGateway;
     private JsonNode mine;
     private JsonNode other;
 
@@ -50,14 +48,12 @@ class SessionCredentialsAttackTest {
      */
     private void twoSessions(Emulators emulators, LocalIdentityServices.PrincipalTags principalTags) throws Exception {
         api = new TestApi(emulators, principalTags);
-        sqsGateway = new LocalSqsGateway(0, "http://127.0.0.1:" + api.emulators.sqsPort, api.services.iam());
         mine = api.get("/create/100/200/mine").body.get("session");
         other = api.get("/create/100/300/other").body.get("session");
     }
 
     @AfterEach
     void close() {
-        sqsGateway.close();
         api.close();
     }
 
@@ -68,7 +64,7 @@ class SessionCredentialsAttackTest {
 
     private SqsClient sqs(AwsCredentialsProvider credentials) {
         return SqsClient.builder().region(Region.US_EAST_1).credentialsProvider(credentials)
-                .endpointOverride(URI.create(sqsGateway.endpoint())).build();
+                .endpointOverride(URI.create(api.emulators.gateway().endpoint())).build();
     }
 
     private static void refused(Runnable call, String code) {
@@ -117,19 +113,19 @@ class SessionCredentialsAttackTest {
              StsClient sts = StsClient.builder().region(Region.US_EAST_1).credentialsProvider(AnonymousCredentialsProvider.create())
                 .endpointOverride(identityEndpoint).build()) {
             // No unauthenticated identities; an authenticated identity's token needs a login no client has.
-            refused(() -> anonymous.getId(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)), "NotAuthorizedException");
+            refused(() -> anonymous.getId(b -> b.identityPoolId(api.deployment.identityPoolId)), "NotAuthorizedException");
             refused(() -> anonymous.getOpenIdToken(b -> b.identityId(identityId)), "NotAuthorizedException");
             refused(() -> anonymous.getOpenIdToken(b -> b.identityId(identityId)
                     .logins(Map.of("cognito-identity.amazonaws.com", mine.get("sessionToken").asText()))), "NotAuthorizedException");
             // Only the Lambda's role may mint developer tokens or delete identities: not session credentials.
-            refused(() -> withStolenKeys.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
-                    .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, other.get("sqsQueueName").asText()))
-                    .principalTags(Map.of(LocalIam.QUEUE_TAG, other.get("sqsQueueName").asText()))), "AccessDenied");
-            refused(() -> anonymous.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
-                    .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, "x"))), "MissingAuthenticationToken");
+            refused(() -> withStolenKeys.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(api.deployment.identityPoolId)
+                    .logins(Map.of(api.deployment.developerProviderName, other.get("sqsQueueName").asText()))
+                    .principalTags(Map.of(QueueNames.SESSION_QUEUE_TAG, other.get("sqsQueueName").asText()))), "AccessDenied");
+            refused(() -> anonymous.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(api.deployment.identityPoolId)
+                    .logins(Map.of(api.deployment.developerProviderName, "x"))), "MissingAuthenticationToken");
             refused(() -> withStolenKeys.deleteIdentities(b -> b.identityIdsToDelete(identityId)), "AccessDenied");
             // STS wants a token this pool issued; the client has none.
-            refused(() -> sts.assumeRoleWithWebIdentity(b -> b.roleArn(LocalIdentityServices.SESSION_ROLE_ARN)
+            refused(() -> sts.assumeRoleWithWebIdentity(b -> b.roleArn(api.deployment.sessionRoleArn)
                     .roleSessionName("x").webIdentityToken(mine.get("sessionToken").asText())), "InvalidIdentityToken");
         }
     }
@@ -164,34 +160,86 @@ class SessionCredentialsAttackTest {
     }
 
     /**
-     * The local SQS endpoint authorizes the queue it reads from a request: it must forward exactly that request, so
-     * that ElasticMQ cannot read another queue from it (the query protocol's queue in the path against its QueueUrl
-     * parameter; a JSON body naming QueueUrl twice).
+     * The local SQS endpoint authorizes the queue it reads from a request: it must execute exactly that request, so
+     * that ElasticMQ (which reads the first two segments of a queue URL's path, and picks the protocol by Content-Type)
+     * cannot be made to serve another queue or another action. Each vector is signed as any SDK signs; none may touch
+     * the other session's queue or the dead-letter queue (which holds plaintext), none may send, delete or purge.
      */
     @Test
-    void theLocalEndpointForwardsExactlyTheQueueItAuthorized(Emulators emulators) throws Exception {
+    void theLocalEndpointExecutesExactlyTheRequestItAuthorized(Emulators emulators) throws Exception {
         twoSessions(emulators, LocalIdentityServices.PrincipalTags.DROPPED);
         String own = mine.get("sqsUrl").asText();
+        String ownName = own.substring(own.lastIndexOf('/') + 1);
         String others = other.get("sqsUrl").asText();
+        String dlq = api.deadLetterQueue;
+        String base = others.substring(0, others.lastIndexOf('/'));
+        String endpoint = base.substring(0, base.lastIndexOf('/'));
         api.emulators.sqs().sendMessage(b -> b.queueUrl(others).messageBody("the other session's secret"));
-        String othersPath = java.net.URI.create(others).getPath();
-        List<java.net.http.HttpResponse<String>> answers = List.of(
-                signedPost(othersPath, "application/x-www-form-urlencoded", null,
-                        "Action=ReceiveMessage&Version=2012-11-05&QueueUrl=" + java.net.URLEncoder.encode(own, java.nio.charset.StandardCharsets.UTF_8)),
-                signedPost("/", "application/x-amz-json-1.0", "AmazonSQS.ReceiveMessage",
-                        "{\"QueueUrl\":\"" + others + "\",\"QueueUrl\":\"" + own + "\"}"),
-                signedPost("/", "application/x-amz-json-1.0", "AmazonSQS.ReceiveMessage",
-                        "{\"QueueUrl\":\"" + own + "\",\"QueueUrl\":\"" + others + "\"}"));
-        for (java.net.http.HttpResponse<String> answer : answers) {
-            assertThat(answer.body()).as("answer %s", answer.statusCode()).doesNotContain("the other session's secret");
+        api.emulators.sqs().sendMessage(b -> b.queueUrl(dlq).messageBody("a dead letter's plaintext"));
+        String json = "application/x-amz-json-1.0";
+        String form = "application/x-www-form-urlencoded";
+        String receive = "AmazonSQS.ReceiveMessage";
+        List<String> queueUrls = List.of(others + "/" + ownName, dlq + "/" + ownName, others + "?x=/" + ownName,
+                others + "#/" + ownName, base + "/" + java.net.URLEncoder.encode(others.substring(base.length() + 1) + "/" + ownName,
+                        java.nio.charset.StandardCharsets.UTF_8), own + "/../" + others.substring(base.length() + 1),
+                endpoint + "//000000000000/" + ownName, "http://elsewhere.example:1/000000000000/" + ownName,
+                own.replace("http://", "http://user@"), own + "%00", " " + own, own + "/", base.toUpperCase() + "/" + ownName);
+        List<String[]> vectors = new java.util.ArrayList<>();
+        for (String url : queueUrls) {
+            vectors.add(new String[] {"/", json, receive, "{\"QueueUrl\":" + new com.fasterxml.jackson.databind.ObjectMapper()
+                .writeValueAsString(url) + ",\"MaxNumberOfMessages\":10}"});
+            vectors.add(new String[] {"/", form, null, "Action=ReceiveMessage&MaxNumberOfMessages=10&QueueUrl="
+                + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8)});
         }
-        assertThat(api.emulators.sqs().receiveMessage(b -> b.queueUrl(others)).messages()).as("still there, never received")
+        String victim = java.net.URLEncoder.encode(others, java.nio.charset.StandardCharsets.UTF_8);
+        String ownUrl = java.net.URLEncoder.encode(own, java.nio.charset.StandardCharsets.UTF_8);
+        vectors.addAll(List.of(
+            // JSON's action and queue in the header and body, the query protocol's in a form: authorized as one, run as the other
+            new String[] {"/", form, receive, "Action=SendMessage&QueueUrl=" + victim + "&MessageBody=forged"},
+            new String[] {"/", form, receive, "Action=DeleteQueue&QueueUrl=" + victim},
+            new String[] {"/", form, receive, "Action=PurgeQueue&QueueUrl=" + victim + "&QueueUrl=" + ownUrl},
+            new String[] {"/", form + "; charset=utf-8", receive, "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", "application/json", receive, "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", "text/plain", receive, "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", "application/x-amz-json-1.1", receive, "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", json, "AmazonSQS.SendMessage", "{\"QueueUrl\":\"" + others + "\",\"MessageBody\":\"forged\"}"},
+            new String[] {"/", json, "AmazonSQS.DeleteQueue", "{\"QueueUrl\":\"" + others + "\"}"},
+            new String[] {"/", json, receive, "{\"QueueUrl\":\"" + dlq + "\"}"},
+            // the query protocol's queue in the path against the one in QueueUrl, or given twice
+            new String[] {URI.create(others).getPath(), form, null, "Action=ReceiveMessage&QueueUrl=" + ownUrl},
+            new String[] {URI.create(dlq).getPath(), form, null, "Action=ReceiveMessage&QueueUrl=" + ownUrl},
+            new String[] {URI.create(own).getPath() + "?QueueUrl=" + victim, form, null, "Action=ReceiveMessage"},
+            new String[] {"/?QueueUrl=" + victim, form, null, "Action=ReceiveMessage&QueueUrl=" + ownUrl},
+            new String[] {"/", form, null, "Action=ReceiveMessage&QueueUrl=" + ownUrl + "&QueueUrl=" + victim},
+            new String[] {"/", form, null, "Action=ReceiveMessage&Action=SendMessage&QueueUrl=" + ownUrl + "&MessageBody=forged"},
+            new String[] {"/?Action=SendMessage&MessageBody=forged", form, null, "Action=ReceiveMessage&QueueUrl=" + ownUrl},
+            // JSON with a path or query for ElasticMQ to read a queue from, or a key given twice
+            new String[] {URI.create(others).getPath(), json, receive, "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/?QueueUrl=" + victim, json, receive, "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", json, receive, "{\"QueueUrl\":\"" + others + "\",\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", json, receive, "{\"QueueUrl\":\"" + own + "\",\"QueueUrl\":\"" + others + "\"}"},
+            new String[] {"/", json, receive, "{\"QueueUrl\":\"" + own + "\",\"QueueName\":\"" + others.substring(base.length() + 1) + "\"}"},
+            new String[] {"/", json, receive + "/../DeleteQueue", "{\"QueueUrl\":\"" + own + "\"}"},
+            new String[] {"/", json, "AmazonSQS.ReceiveMessage,AmazonSQS.DeleteQueue", "{\"QueueUrl\":\"" + own + "\"}"}));
+        for (String[] v : vectors) {
+            java.net.http.HttpResponse<String> answer = signedPost(v[0], v[1], v[2], v[3]);
+            assertThat(answer.statusCode()).as("%s %s %s %s -> %s", v[0], v[1], v[2], v[3], answer.body()).isBetween(400, 499);
+            assertThat(answer.body()).doesNotContain("the other session's secret").doesNotContain("a dead letter's plaintext");
+        }
+        assertThat(api.emulators.sqs().receiveMessage(b -> b.queueUrl(others).maxNumberOfMessages(10)).messages())
+                .as("the other session's queue: still there, its message never received, nothing sent to it")
                 .extracting(software.amazon.awssdk.services.sqs.model.Message::body).containsExactly("the other session's secret");
+        assertThat(api.emulators.sqs().receiveMessage(b -> b.queueUrl(dlq).maxNumberOfMessages(10)).messages())
+                .extracting(software.amazon.awssdk.services.sqs.model.Message::body).containsExactly("a dead letter's plaintext");
+        assertThat(api.emulators.sqs().receiveMessage(b -> b.queueUrl(own).maxNumberOfMessages(10)).messages()).as("nothing sent").isEmpty();
+        assertThat(signedPost("/", json, receive, "{\"QueueUrl\":\"" + own + "\"}").statusCode()).as("the real thing").isEqualTo(200);
+        assertThat(signedPost("/", form, null, "Action=ReceiveMessage&QueueUrl=" + ownUrl).statusCode()).isEqualTo(200);
+        assertThat(signedPost(URI.create(own).getPath(), form, null, "Action=ReceiveMessage").statusCode()).isEqualTo(200);
     }
 
     /** A request to the local SQS endpoint, signed with the session's credentials as any SDK would sign it. */
     private java.net.http.HttpResponse<String> signedPost(String path, String contentType, String target, String body) throws Exception {
-        java.net.URI uri = java.net.URI.create(sqsGateway.endpoint() + path);
+        java.net.URI uri = new java.net.URI(api.emulators.gateway().endpoint() + path);
         software.amazon.awssdk.http.SdkHttpRequest.Builder request = software.amazon.awssdk.http.SdkHttpRequest.builder().uri(uri)
                 .method(software.amazon.awssdk.http.SdkHttpMethod.POST).putHeader("Content-Type", contentType);
         if (target != null) {
@@ -213,17 +261,18 @@ class SessionCredentialsAttackTest {
         return java.net.http.HttpClient.newHttpClient().send(out.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
-    /** What the Lambda does, but without the session policy: a token for the queue, exchanged as it is. */
+    /** What the Lambda does (with its role's keys), but without the session policy: a token for the queue, exchanged as it is. */
     private AwsSessionCredentials assumedWithoutSessionPolicy(String queueName) {
         try (CognitoIdentityClient lambda = CognitoIdentityClient.builder().region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("local", "local")))
+                .credentialsProvider(StaticCredentialsProvider.create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        api.environment().get("STATIC_ACCESS_KEY_ID"), api.environment().get("STATIC_SECRET_ACCESS_KEY"))))
                 .endpointOverride(URI.create(api.services.endpoint())).build();
              StsClient sts = StsClient.builder().region(Region.US_EAST_1).credentialsProvider(AnonymousCredentialsProvider.create())
                 .endpointOverride(URI.create(api.services.endpoint())).build()) {
-            String token = lambda.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(LocalIdentityServices.IDENTITY_POOL_ID)
-                    .logins(Map.of(LocalIdentityServices.DEVELOPER_PROVIDER, queueName))
-                    .principalTags(Map.of(LocalIam.QUEUE_TAG, queueName))).token();
-            Credentials c = sts.assumeRoleWithWebIdentity(b -> b.roleArn(LocalIdentityServices.SESSION_ROLE_ARN)
+            String token = lambda.getOpenIdTokenForDeveloperIdentity(b -> b.identityPoolId(api.deployment.identityPoolId)
+                    .logins(Map.of(api.deployment.developerProviderName, queueName))
+                    .principalTags(Map.of(QueueNames.SESSION_QUEUE_TAG, queueName))).token();
+            Credentials c = sts.assumeRoleWithWebIdentity(b -> b.roleArn(api.deployment.sessionRoleArn)
                     .roleSessionName("leaked").webIdentityToken(token)).credentials();
             return AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken());
         }

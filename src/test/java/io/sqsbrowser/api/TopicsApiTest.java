@@ -67,6 +67,9 @@ class TopicsApiTest {
             {"/topics/100/200/s1?add=x&remove=x", "topics both added and removed: x"},
             {"/topics/100/200/s1?add=%C3%A9lection", "may only contain"},
             {"/topics/100/200/s1?add=" + String.join(",", numbered(50)), "a session follows at most 50 topics, this would make 51"},
+            // On every write path: a new session's first topics, and an existing session's replaced by a create.
+            {"/create/100/200/s2?topics=" + String.join(",", numbered(51)), "a session follows at most 50 topics, this would make 51"},
+            {"/create/100/200/s1?topics=" + String.join(",", numbered(51)), "a session follows at most 50 topics, this would make 51"},
             {"/notify/topic/a%20b?m=1", "invalid topic may only contain"},
         };
         for (String[] r : refused) {
@@ -82,6 +85,34 @@ class TopicsApiTest {
     }
 
     /** Two changes at once both take effect: neither write undoes the other (each is conditional on the version read). */
+    /**
+     * A rewind is the session item's {@code rewind}, which the job reads when it learns of the session (or of a change
+     * that follows topics): written with the create or the change that asks for it, and removed by a change that does
+     * not, so that no later change is taken for a request to rewind again. Up to the history's time to live.
+     */
+    @Test
+    void aRewindIsWrittenWithTheCreateOrChangeThatAsksForItAndNoLonger(TestApi api) {
+        assertThat(api.get("/create/100/200/r1?rewind=600").status).isEqualTo(200);
+        assertThat(item(api, "200", "r1").get("rewind").n()).isEqualTo("600");
+        assertThat(api.get("/topics/100/200/r1?add=politics&rewind=3600").status).isEqualTo(200);
+        assertThat(item(api, "200", "r1").get("rewind").n()).isEqualTo("3600");
+        assertThat(item(api, "200", "r1").get("topics").ss()).containsExactly("politics");
+        assertThat(api.get("/topics/100/200/r1?add=world").status).isEqualTo(200);
+        assertThat(item(api, "200", "r1")).as("a change without a rewind").doesNotContainKey("rewind");
+        assertThat(api.get("/create/100/200/r2").status).isEqualTo(200);
+        assertThat(item(api, "200", "r2")).doesNotContainKey("rewind");
+        for (String[] bad : new String[][] {
+            {"/create/100/200/r3?rewind=0", "rewind"}, {"/create/100/200/r3?rewind=86401", "rewind"},
+            {"/create/100/200/r3?rewind=-5", "rewind"}, {"/create/100/200/r3?rewind=ten", "rewind"},
+            {"/topics/100/200/r1?remove=world&rewind=60", "rewind goes with add"},
+        }) {
+            TestApi.Response r = api.get(bad[0]);
+            assertThat(r.status).as(bad[0]).isEqualTo(400);
+            assertThat(r.body.get("message").asText()).as(bad[0]).contains(bad[1]);
+        }
+        assertThat(api.get("/status/100/200/r3").status).as("no session made by a refused create").isEqualTo(404);
+    }
+
     @Test
     void concurrentChangesAllTakeEffect(TestApi api) throws Exception {
         api.get("/create/100/200/s1");

@@ -47,7 +47,7 @@ public final class BroadcastBenchmark {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     /** The topic every session follows (besides one of seven sections, as readers do). */
     private static final String TOPIC = "breaking";
-    private static final String EVERYONE = "";
+    private static final String EVERYONE = "\"_everyone\":true,";
     private final Emulators emulators;
     private final TestJob job;
     private final int sessions;
@@ -164,7 +164,7 @@ public final class BroadcastBenchmark {
      */
     private List<Round> run(Child ceiling, int parallelism, int inFlight, String http, int warmRequests, int rounds,
             int quietSeconds, boolean quietAndBatch, boolean profile) throws Exception {
-        Map<String, Properties> groups = job.propertyGroups(parallelism);
+        Map<String, Properties> groups = job.benchmarkPropertyGroups(parallelism);
         JobProcess.pollAsOnAws(groups);
         // As many requests in flight in all as the ceiling has: the subtasks share them.
         groups.get("Sqs").setProperty("maxInFlightRequests", Integer.toString(inFlight / parallelism));
@@ -261,7 +261,7 @@ public final class BroadcastBenchmark {
                 ceiling.jitCpuNanos() - jit);
     }
 
-    /** {@code routing}: the event's routing fields as JSON members with a trailing comma, or "" (everyone). */
+    /** {@code routing}: the event's routing fields as JSON members with a trailing comma, or _everyone. */
     private Round jobRound(Child jobProcess, String stream, long[] sent, int perQueue, String name, String routing) throws IOException {
         long cpu = jobProcess.cpuNanos();
         long jit = jobProcess.jitCpuNanos();
@@ -304,7 +304,7 @@ public final class BroadcastBenchmark {
     }
 
     private List<TestSession> createSessions() throws Exception {
-        List<TestSession> all = Parallel.map(sessions, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20), "user" + n,
+        List<TestSession> all = Parallel.map(sessions, n -> job.session("acct" + (n % 20), "user" + n,
                 UUID.randomUUID().toString(), CipherFormat.GCM).following(TOPIC, "section-" + (n % 7)));
         job.storeInTable(all);
         return all;

@@ -85,7 +85,7 @@ public final class LatencyBenchmark {
                 fanOutPace == 0 ? "no limit" : String.format("%,d messages/s per subtask", fanOutPace), Runtime.getRuntime().availableProcessors());
         try (Emulators emulators = Emulators.start(true, "3g")) {
             TestJob job = new TestJob(emulators, 4);
-            List<TestSession> sessions = Parallel.map(sessionCount, n -> TestSession.create(emulators.sqs(), "acct" + (n % 20),
+            List<TestSession> sessions = Parallel.map(sessionCount, n -> job.session("acct" + (n % 20),
                     "user" + n, UUID.randomUUID().toString(), n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
             job.storeInTable(sessions);
             new LatencyBenchmark(emulators, job, sessions, history).run(rate, seconds, parallelism, fanOutPace, profile);
@@ -98,7 +98,7 @@ public final class LatencyBenchmark {
     }
 
     private void run(int rate, int seconds, int parallelism, long fanOutPace, boolean profile) throws Exception {
-        Map<String, Properties> groups = job.propertyGroups(parallelism);
+        Map<String, Properties> groups = job.benchmarkPropertyGroups(parallelism);
         JobProcess.pollAsOnAws(groups);
         groups.get("Job").setProperty("checkpointIntervalMillis", "10000");
         groups.get("Sqs").setProperty("fanOutMessagesPerSecond", Long.toString(fanOutPace));
@@ -157,7 +157,7 @@ public final class LatencyBenchmark {
         timer.scheduleAtFixedRate(() -> {
             long tick = ticks.getAndIncrement();
             if (tick == broadcastAt * 10L) {
-                String everyone = "{\"_type\":\"breaking\",\"message\":\"Breaking news\",\"messageId\":\"" + BROADCAST_ID + "\"}";
+                String everyone = "{\"_everyone\":true,\"_type\":\"breaking\",\"message\":\"Breaking news\",\"messageId\":\"" + BROADCAST_ID + "\"}";
                 AwsResources.put(emulators.kinesis(), job.eventStream, "everyone", everyone.getBytes(StandardCharsets.UTF_8));
             }
             List<PutRecordsRequestEntry> entries = new ArrayList<>();
@@ -184,7 +184,7 @@ public final class LatencyBenchmark {
         for (Record r : AwsResources.records(emulators.kinesis(), job.eventStream)) {
             arrivals.put(JSON.readTree(r.data().asByteArray()).path("messageId").asText(), r.approximateArrivalTimestamp().toEpochMilli());
         }
-        List<Map<String, Long>> sent = Parallel.map(sessions.size(), i -> sentTimes(sessions.get(i)));
+        List<Map<String, Long>> sent = Parallel.map(sessions.size(), i -> sentTimes(emulators, sessions.get(i)));
         List<Long> user = new ArrayList<>();
         List<Long> broadcast = new ArrayList<>();
         List<long[]> userArrivalAndLatency = new ArrayList<>();
@@ -270,8 +270,8 @@ public final class LatencyBenchmark {
         return cores;
     }
 
-    /** Every message in the session's queue: its message id and when SQS took it. */
-    private Map<String, Long> sentTimes(TestSession session) {
+    /** Every message in the session's queue: its message id and when SQS took it (the queue is read, and left invisible). */
+    static Map<String, Long> sentTimes(Emulators emulators, TestSession session) {
         MessageDecryptor decryptor = new MessageDecryptor(session.aesKey, session.cipher);
         Map<String, Long> out = new HashMap<>();
         while (true) {

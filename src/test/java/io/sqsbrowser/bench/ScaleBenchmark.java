@@ -145,7 +145,7 @@ public final class ScaleBenchmark {
     private void broadcast(int queues) throws Exception {
         TestJob job = new TestJob(emulators, 2);
         long started = System.nanoTime();
-        List<TestSession> sessions = Parallel.map(queues, n -> TestSession.create(emulators.sqs(), "acct" + (n % 1000), "user" + n,
+        List<TestSession> sessions = Parallel.map(queues, n -> job.session("acct" + (n % 1000), "user" + n,
                 UUID.randomUUID().toString(), n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
         store(job, queues, sessions::get);
         System.out.printf("%nBroadcast: %,d queues made and their sessions stored in %.0f s%n", queues, (System.nanoTime() - started) / 1e9);
@@ -155,7 +155,7 @@ public final class ScaleBenchmark {
             String messageId = "everyone-" + UUID.randomUUID();
             started = System.nanoTime();
             AwsResources.put(emulators.kinesis(), job.eventStream, "everyone",
-                    ("{\"_type\":\"breaking\",\"message\":\"Breaking news\",\"messageId\":\"" + messageId + "\"}")
+                    ("{\"_everyone\":true,\"_type\":\"breaking\",\"message\":\"Breaking news\",\"messageId\":\"" + messageId + "\"}")
                             .getBytes(StandardCharsets.UTF_8));
             Await.until(Duration.ofMinutes(30), "the broadcast to be sent", () -> cluster.metricSum(jobId, "messagesSent") >= queues);
             double seconds = (System.nanoTime() - started) / 1e9;
@@ -182,7 +182,7 @@ public final class ScaleBenchmark {
 
     /** The job's properties; checkpoints only when the benchmark asks for one. */
     private static Map<String, Properties> groups(TestJob job) {
-        Map<String, Properties> groups = job.propertyGroups(PARALLELISM);
+        Map<String, Properties> groups = job.benchmarkPropertyGroups(PARALLELISM);
         JobProcess.pollAsOnAws(groups);
         groups.get("Job").setProperty("checkpointIntervalMillis", Long.toString(Duration.ofHours(1).toMillis()));
         return groups;

@@ -9,7 +9,9 @@ import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.testing.EmulatorsExtension;
+import io.sqsbrowser.testing.TestJob;
 import io.sqsbrowser.testing.TestSession;
+import io.sqsbrowser.crypto.CipherFormat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,25 +22,25 @@ import io.sqsbrowser.testing.SinkHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Queues deleted at once, identities in DeleteIdentities batches of at most 60 (Cognito: the test double). */
+/** Queues deleted at once, identities in DeleteIdentities batches of at most 60 (Cognito: the local stand-in). */
 @ExtendWith(EmulatorsExtension.class)
 class SessionEndCleanerTest {
     @Test
     void identitiesGoInBatchesOfAtMostSixtyAndGoneQueuesCountAsDeleted(Emulators emulators) throws Exception {
-        try (LocalIdentityServices cognito = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED)) {
-            Map<String, String> endpoints = new HashMap<>(Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort,
-                    "cognitoidentity", cognito.endpoint()));
-            AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test", endpoints);
+        TestJob job = new TestJob(emulators, 1);
+        try (LocalIdentityServices cognito = job.services) {
+            // As the job calls AWS: its role's keys, through the local endpoint that authorizes as IAM does.
+            AwsSettings aws = AwsSettings.fromProperties(job.propertyGroups(1).get("Aws"));
             List<String> queues = new ArrayList<>();
-            try (var harness = SinkHarness.open(new SessionEndCleanup(aws, "ended", null), null)) {
+            try (var harness = SinkHarness.open(new SessionEndCleanup(aws, TestSession.QUEUE_PREFIX, null), null)) {
                 for (int i = 0; i < 130; i++) {
                     SessionRecord ended = new SessionRecord();
                     ended.userId = "u";
                     ended.sessionId = "s" + i;
                     ended.removed = true;
                     ended.identityId = "us-east-1:" + UUID.randomUUID();
-                    String name = QueueNames.newName("ended");
-                    ended.queueUrl = emulators.sqs().createQueue(b -> b.queueName(name)).queueUrl();
+                    ended.queueUrl = job.session("a", "u", "s" + i, CipherFormat.GCM).queueUrl;
+                    String name = QueueNames.name(ended.queueUrl);
                     if (i % 10 == 0) {
                         emulators.sqs().deleteQueue(b -> b.queueUrl(ended.queueUrl)); // already gone: still done
                     }
@@ -59,11 +61,15 @@ class SessionEndCleanerTest {
         }
     }
 
+    /**
+     * The clean-up's own protection, with no IAM to stop it (ElasticMQ itself, which checks nothing): the role would
+     * refuse these deletions too, but the code must not rely on it.
+     */
     @Test
     void neverDeletesAQueueThatIsNotASessionQueueNorTheDeadLetterQueue(Emulators emulators) throws Exception {
-        try (LocalIdentityServices cognito = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED)) {
+        {
             AwsSettings aws = new AwsSettings(Emulators.REGION, AwsSettings.Credentials.STATIC, "test", "test",
-                    Map.of("sqs", "http://127.0.0.1:" + emulators.sqsPort, "cognitoidentity", cognito.endpoint()));
+                    Map.of("sqs", emulators.sqsEndpoint()));
             String deadLetters = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();
             String otherShape = emulators.sqs().createQueue(b -> b.queueName("kept-dead-letters")).queueUrl();
             String session = emulators.sqs().createQueue(b -> b.queueName(QueueNames.newName("kept"))).queueUrl();

@@ -58,19 +58,22 @@ class SavepointCompatibilityTest {
     void theCurrentJobRestoresItAndFinishesWhatWasInProgress(String name, int parallelism, Emulators emulators) throws Exception {
         Path dir = SavepointFixture.ROOT.resolve(name);
         SavepointFixture fixture = SavepointFixture.read(dir);
+        TestJob job = new TestJob(emulators, 2);
         Map<String, TestSession> live = new HashMap<>();
         List<TestSession> removed = new ArrayList<>();
         for (SavepointFixture.Session s : fixture.sessions) {
-            TestSession session = TestSession.known(emulators.sqs(), s.accountId, s.userId, s.sessionId, s.queueName, s.aesKey,
-                    CipherFormat.fromAttribute(s.cipher));
+            TestSession session = TestSession.known(emulators.sqs(), job.deployment.deploymentId, s.accountId, s.userId, s.sessionId,
+                    s.queueName, s.aesKey, CipherFormat.fromAttribute(s.cipher));
             if (s.removed) {
                 removed.add(session);
             } else {
                 live.put(s.key(), session);
             }
         }
-        TestJob job = new TestJob(emulators, 2);
         Map<String, Properties> groups = job.propertyGroups(parallelism);
+        // The fixture's sessions name their queues by the URLs of the ElasticMQ that wrote it (another port). ElasticMQ
+        // reads a queue from the URL's path and serves them; the local AWS endpoint, like SQS, takes only URLs of its own.
+        groups.get("Aws").setProperty("endpoint.sqs", emulators.sqsEndpoint());
         groups.get("Job").setProperty("maxParallelism", Integer.toString(fixture.maxParallelism));
         Configuration conf = new Configuration();
         conf.set(SavepointConfigOptions.SAVEPOINT_PATH, SavepointFixture.savepoint(dir).toAbsolutePath().toUri().toString());
@@ -99,12 +102,41 @@ class SavepointCompatibilityTest {
             mail.forget("probe");
             for (TestSession s : live.values()) {
                 assertThat(mail.messageIds(s)).as("nothing a session was not owed").isSubsetOf(fixture.expected.get(s.userId + "/" + s.sessionId));
+                List<String> before = fixture.sequencesBefore.get(s.userId + "/" + s.sessionId);
+                if (before != null && !before.isEmpty()) {
+                    goesOnWithItsNumbering(s, before, mail.sequences(s).values());
+                }
             }
             assertThat(client.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
         } finally {
             TestJob.stop(client);
             all.forEach(s -> emulators.sqs().deleteQueue(b -> b.queueUrl(s.queueUrl)));
         }
+    }
+
+    /** The same epoch as before the savepoint, and every number from 1 to the last one received: no gap to report. */
+    private static void goesOnWithItsNumbering(TestSession s, List<String> before, java.util.Collection<String> after) {
+        Set<String> epochs = new TreeSet<>();
+        Set<Long> numbers = new TreeSet<>();
+        for (String sequence : concat(before, after)) {
+            String[] parts = sequence.split("[:~]");
+            epochs.add(parts[0]);
+            numbers.add(Long.parseLong(parts[1]));
+            if (parts.length == 3) {
+                for (long skipped = Long.parseLong(parts[1]) - Long.parseLong(parts[2]); skipped < Long.parseLong(parts[1]); skipped++) {
+                    numbers.add(skipped);
+                }
+            }
+        }
+        assertThat(epochs).as("%s: one numbering across the upgrade", s).hasSize(1);
+        long last = numbers.stream().mapToLong(Long::longValue).max().orElse(0);
+        assertThat(numbers).as("%s: numbers 1 to %d, none missing", s, last).hasSize((int) last);
+    }
+
+    private static List<String> concat(List<String> a, java.util.Collection<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private static Set<String> missingRows(Emulators emulators, TestJob job, SavepointFixture fixture) {

@@ -33,6 +33,11 @@ public final class SavepointFixture {
     public Map<String, List<String>> expected = new TreeMap<>();
     /** What each session's queue held when the savepoint was taken (that world's queues are gone). */
     public Map<String, List<String>> deliveredBefore = new TreeMap<>();
+    /**
+     * The sequences ({@code <epoch>:<n>}) of what each session's queue held then; empty for releases before sequences.
+     * A later release goes on with each session's numbering: same epoch, no number skipped (no gap its client would see).
+     */
+    public Map<String, List<String>> sequencesBefore = new TreeMap<>();
     /** History rows ({@code user/messageId}) that must exist, and those written before the savepoint. */
     public List<String> historyExpected = new ArrayList<>();
     public List<String> historyBefore = new ArrayList<>();

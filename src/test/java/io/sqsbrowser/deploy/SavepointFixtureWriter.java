@@ -4,9 +4,6 @@ import io.sqsbrowser.crypto.CipherFormat;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.ChangeRecords;
 import io.sqsbrowser.local.Emulators;
-import io.sqsbrowser.local.LocalIdentityServices;
-import io.sqsbrowser.local.StackConfig;
-import io.sqsbrowser.local.StackNames;
 import io.sqsbrowser.testing.Await;
 import io.sqsbrowser.testing.DynamoDbFaultProxy;
 import io.sqsbrowser.testing.Mailboxes;
@@ -84,12 +81,7 @@ public final class SavepointFixtureWriter {
     }
 
     static void write(Emulators emulators, Path dir, String release) throws Exception {
-        StackNames names = new StackNames("-fixture");
-        AwsResources.createStream(emulators.kinesis(), names.eventStream, 2);
-        AwsResources.createStream(emulators.kinesis(), names.changeStream, 1);
-        AwsResources.createSessionTable(emulators.dynamoDb(), names.sessionTable);
-        AwsResources.createHistoryTable(emulators.dynamoDb(), names.historyTable);
-        String deadLetters = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
+        TestJob names = new TestJob(emulators, 2);
         SavepointFixture fixture = new SavepointFixture();
         fixture.release = release;
         fixture.flinkVersion = org.apache.flink.runtime.util.EnvironmentInformation.getVersion();
@@ -100,7 +92,7 @@ public final class SavepointFixtureWriter {
         List<TestSession> live = new ArrayList<>();
         for (int u = 0; u < USERS; u++) {
             for (int s = 0; s < (u < 10 ? 2 : 1); s++) {
-                TestSession session = TestSession.create(emulators.sqs(), "a" + u % 3, String.format("u%02d", u), "tab-" + u + "-" + s,
+                TestSession session = names.session("a" + u % 3, String.format("u%02d", u), "tab-" + u + "-" + s,
                         s == 1 ? CipherFormat.CTR : CipherFormat.GCM);
                 if (u % 4 == 0 && s == 0) {
                     session.following(FOLLOWED, "world");
@@ -109,7 +101,7 @@ public final class SavepointFixtureWriter {
                 live.add(session);
             }
         }
-        TestSession destroyed = TestSession.create(emulators.sqs(), "a0", "u40", "tab-40-0", CipherFormat.GCM);
+        TestSession destroyed = names.session("a0", "u40", "tab-40-0", CipherFormat.GCM);
         destroyed.expires = FAR_FUTURE;
         for (TestSession s : live) {
             AwsResources.put(emulators.kinesis(), names.changeStream, s.userId, ChangeRecords.insert(s.item()));
@@ -117,12 +109,10 @@ public final class SavepointFixtureWriter {
         AwsResources.put(emulators.kinesis(), names.changeStream, destroyed.userId, ChangeRecords.insert(destroyed.item()));
         AwsResources.put(emulators.kinesis(), names.changeStream, destroyed.userId, ChangeRecords.remove(destroyed.item(), false));
 
-        try (SqsFaultProxy sqs = new SqsFaultProxy(emulators.sqsPort); DynamoDbFaultProxy dynamoDb = new DynamoDbFaultProxy(emulators.dynamoDbPort);
-             LocalIdentityServices identity = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED)) {
-            Map<String, Properties> groups = StackConfig.jobProperties(emulators, names, deadLetters, identity.endpoint(), fixture.parallelism);
+        try (SqsFaultProxy sqs = new SqsFaultProxy(emulators.sqsPort); DynamoDbFaultProxy dynamoDb = new DynamoDbFaultProxy(emulators.dynamoDbPort)) {
+            Map<String, Properties> groups = names.propertyGroups(fixture.parallelism);
             groups.get("Aws").setProperty("endpoint.sqs", sqs.endpoint());
             groups.get("Aws").setProperty("endpoint.dynamodb", dynamoDb.endpoint());
-            groups.get("Cleanup").setProperty("queuePrefix", TestSession.QUEUE_PREFIX);
             groups.get("Sqs").setProperty("fanOutMessagesPerSecond", "4");
             groups.get("Job").setProperty("maxParallelism", Integer.toString(fixture.maxParallelism));
             groups.get("Job").remove("checkpointIntervalMillis");
@@ -131,7 +121,7 @@ public final class SavepointFixtureWriter {
             Mailboxes mail = new Mailboxes(emulators.sqs(), live);
             TestJob.awaitSessionsKnown(emulators, names.eventStream, mail, live);
 
-            put(emulators, names.eventStream, "{\"headline\":\"Election night\",\"messageId\":\"" + EVERYONE + "\"}");
+            put(emulators, names.eventStream, "{\"_everyone\":true,\"headline\":\"Election night\",\"messageId\":\"" + EVERYONE + "\"}");
             long[] received = {0};
             Await.until(Duration.ofSeconds(60), "a fifth of the paced broadcast", () -> {
                 mail.poll();
@@ -164,6 +154,7 @@ public final class SavepointFixtureWriter {
             for (TestSession s : live) {
                 fixture.sessions.add(session(s, false));
                 fixture.deliveredBefore.put(key(s), new ArrayList<>(mail.messageIds(s)));
+                fixture.sequencesBefore.put(key(s), new ArrayList<>(mail.sequences(s).values()));
             }
         }
 

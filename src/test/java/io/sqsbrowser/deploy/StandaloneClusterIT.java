@@ -35,7 +35,7 @@ class StandaloneClusterIT {
             throws Exception {
         assertThat(StandaloneCluster.JOB_JAR).exists();
         TestJob job = new TestJob(emulators, 1);
-        TestSession session = TestSession.create(emulators.sqs(), "100", "200", "cluster-" + UUID.randomUUID(), CipherFormat.GCM);
+        TestSession session = job.session("100", "200", "cluster-" + UUID.randomUUID(), CipherFormat.GCM);
         AwsResources.put(emulators.kinesis(), job.changeStream, session.userId, ChangeRecords.insert(session.item()));
         try (StandaloneCluster cluster = new StandaloneCluster(dir, "384m", "0m")) {
             cluster.submit(job.propertyGroups(1));

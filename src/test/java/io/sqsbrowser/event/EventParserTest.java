@@ -14,10 +14,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class EventParserTest {
+    /** A new deployment's rules: everyone only when said. */
     private final EventParser parser = new EventParser(262_144);
+    /** The original system's rule, for its existing producers: no routing field is everyone. */
+    private final EventParser original = new EventParser(262_144, false, false);
 
     private Parsed<DeliveryEvent> parse(String json) {
-        return parser.parse(json.getBytes(StandardCharsets.UTF_8), "events", "shardId-000000000001", "4960001", 1234L);
+        return parse(parser, json);
+    }
+
+    private static Parsed<DeliveryEvent> parse(EventParser p, String json) {
+        return p.parse(json.getBytes(StandardCharsets.UTF_8), "events", "shardId-000000000001", "4960001", 1234L);
     }
 
     private DeliveryEvent valid(String json) {
@@ -34,7 +41,7 @@ class EventParserTest {
 
     @Test
     void scopeFollowsTheRoutingFieldsPresent() {
-        assertThat(valid("{\"message\":\"all\"}").scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(valid("{\"message\":\"all\",\"_everyone\":true}").scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
         assertThat(valid("{\"accountId\":100}").scope()).isEqualTo(DeliveryEvent.Scope.ACCOUNT);
         assertThat(valid("{\"accountId\":100,\"userId\":\"200\"}").scope()).isEqualTo(DeliveryEvent.Scope.USER);
         assertThat(valid("{\"userId\":200,\"sessionId\":\"s-1\"}").scope()).isEqualTo(DeliveryEvent.Scope.SESSION);
@@ -87,9 +94,9 @@ class EventParserTest {
 
     @Test
     void messageIdIsKeptWhenGivenAndDerivedFromTheRecordOtherwise() throws Exception {
-        assertThat(valid("{\"messageId\":\"ypLM2huuI7tZXiUD1o_5wg9cQK8=\"}").messageId).isEqualTo("ypLM2huuI7tZXiUD1o_5wg9cQK8=");
-        DeliveryEvent first = valid("{\"message\":\"x\"}");
-        DeliveryEvent replayed = valid("{\"message\":\"x\"}");
+        assertThat(valid("{\"_everyone\":true,\"messageId\":\"ypLM2huuI7tZXiUD1o_5wg9cQK8=\"}").messageId).isEqualTo("ypLM2huuI7tZXiUD1o_5wg9cQK8=");
+        DeliveryEvent first = valid("{\"message\":\"x\",\"_everyone\":true}");
+        DeliveryEvent replayed = valid("{\"message\":\"x\",\"_everyone\":true}");
         assertThat(first.messageId).isEqualTo(replayed.messageId)
                 .isEqualTo(EventParser.derivedMessageId("shardId-000000000001", "4960001"))
                 .isNotEqualTo(EventParser.derivedMessageId("shardId-000000000001", "4960002"))
@@ -104,7 +111,7 @@ class EventParserTest {
         DeliveryEvent e = valid("{\"_sqs_only\":true,\"_type\":\"message-read-receipt\",\"userId\":1}");
         assertThat(e.sqsOnly).isTrue();
         assertThat(e.type).isEqualTo("message-read-receipt");
-        assertThat(valid("{}").sqsOnly).isFalse();
+        assertThat(valid("{\"_everyone\":true}").sqsOnly).isFalse();
     }
 
     @ParameterizedTest(name = "_sqs_only {0} -> {1}")
@@ -114,59 +121,105 @@ class EventParserTest {
         assertThat(valid("{\"_sqs_only\":" + value + ",\"userId\":1}").sqsOnly).isEqualTo(sqsOnly);
     }
 
+    /** In either mode, a routing field spelt with other case, {@code _} or {@code -} is refused, never an ordinary field. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {"userid", "user_id", "UserId", "USERID", "user-id", "account_id", "AccountID",
         "sessionid", "Session_Id", "_userId", "userId_", "Topic", "TOPIC", "_topic", "topic_"})
-    void aMisspeltRoutingFieldIsADeadLetterNotABroadcast(String key) {
-        DeadLetter d = invalid("{\"" + key + "\":\"200\",\"message\":\"for one user only\"}");
-        assertThat(d.reason).startsWith("invalid routing field: '" + key + "' is not spelt");
-        // Also when the right spelling is present beside it: the producer meant something else.
-        assertThat(invalid("{\"userId\":\"1\",\"" + key + "\":\"200\"}").reason).contains("is not spelt");
+    void aRoutingFieldSpeltOtherwiseIsADeadLetterInEitherMode(String key) {
+        for (EventParser p : List.of(parser, original)) {
+            DeadLetter d = parse(p, "{\"" + key + "\":\"200\",\"message\":\"for one user only\"}").deadLetter;
+            assertThat(d.reason).startsWith("invalid routing field: '" + key + "' is not spelt");
+            // Also when the right spelling is present beside it: the producer meant something else.
+            assertThat(parse(p, "{\"userId\":\"1\",\"" + key + "\":\"200\"}").deadLetter.reason).contains("is not spelt");
+        }
     }
 
-    /** Keys a person reads as a routing field: spaces, invisible characters, other scripts, one letter off. */
+    /**
+     * Where a missing routing field means everyone (the original system's rule), every key a person would read as a
+     * routing field is refused: spaces, punctuation, invisible characters of every kind, letters of other scripts,
+     * small capitals and digits that pass for letters, a letter mistaken for one it looks like, typed twice or once
+     * where it is doubled, two letters swapped.
+     */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "'userId '|a trailing space", "' userId'|a leading space", "user Id|a space inside", "user\tId|a tab",
         "user\u200bId|a zero-width space", "user\u00adId|a soft hyphen", "\u200euserId|a left-to-right mark",
         "user\u2060Id|a word joiner", "us\u0435rId|a Cyrillic e", "\u0430ccountId|a Cyrillic a", "sessi\u03bfnId|a Greek o",
-        "\uff55serId|a fullwidth u", "userld|a wrong letter (l for I)", "usrId|a missing letter", "acountId|a missing c",
-        "usreId|two letters swapped", "accuontId|two letters swapped", "sesionId|a missing s", "u\u0455erId|a Cyrillic dze",
-        "topc|a missing i", "tpoic|two letters swapped", "t\u043epic|a Cyrillic o", "'topic '|a trailing space",
-        "'USER_ID '|case, underscore and a space"})
+        "\uff55serId|a fullwidth u", "userld|l for I", "usreId|two letters swapped", "accuontId|two letters swapped",
+        "acountId|one c of two", "sesionId|one s of two", "u\u0455erId|a Cyrillic dze", "tpoic|two letters swapped",
+        "t\u043epic|a Cyrillic o", "'topic '|a trailing space", "'USER_ID '|case, underscore and a space",
+        "userIdd|d typed twice", "acccountId|c typed three times", "topicc|c typed twice", "sessionIdd|d typed twice",
+        "$userId|a dollar", "userId:|a colon", "@accountId|an at sign", "user.Id|a dot", "'\"userId\"'|quotes",
+        "user\u034fId|a combining grapheme joiner", "userId\ufe0f|a variation selector", "user\u2800Id|a Braille blank",
+        "user\u3164Id|a Hangul filler", "\u115fuserId|a Hangul choseong filler", "us\u0332erId|a combining low line",
+        "us3r1d|3 for e and 1 for I", "t0p1c|0 for o and 1 for i", "\u1d1c\ua731erId|small capitals u and s",
+        "acc0untId|0 for o", "sess10nId|1 for i and 0 for o", "us\u00e9rId|an accented e", "\u0422opic|a Cyrillic T"})
     void aKeyThatReadsAsARoutingFieldIsADeadLetterNotABroadcast(String escaped, String what) {
         String key = unescape(escaped);
-        DeadLetter d = invalid(JSON_QUOTE(key) + ":\"200\",\"message\":\"for one user only\"}");
+        DeadLetter d = parse(original, JSON_QUOTE(key) + ":\"200\",\"message\":\"for one user only\"}").deadLetter;
+        assertThat(d).as(what).isNotNull();
         assertThat(d.reason).as(what).startsWith("invalid routing field: '").contains("' is not spelt ");
         assertThat(d.reason).as("the reason shows what was sent, invisible characters named").doesNotContain("\u200b");
     }
 
+    /** Fields producers really send stay ordinary fields, in the original system's mode too: a heuristic that refused them would refuse real events. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {"userIds", "userIp", "user_ip", "sessionIp", "accounted", "toxic", "topi", "topics",
+        "topicId", "userName", "username", "users", "account", "accounts", "accountIds", "accountName", "accountType",
+        "session", "sessions", "sessionStart", "sessionCount", "sessionToken", "topicName", "topicSlug", "topical", "tropic",
+        "subtopic", "userAgent", "userRole", "userEmail", "userLocale", "userIdx", "myUserId", "userId2", "usrId", "user",
+        "id", "uid", "headline", "message", "title", "body", "url", "image", "priority", "category", "section", "source",
+        "author", "lang", "region", "country", "deviceId", "clientId", "tenantId", "orgId", "groupId", "channelId",
+        "eventId", "itemId", "articleId", "storyId", "postId", "threadId", "accountRegion", "userTier", "ip"})
+    void keysThatOnlyResembleRoutingFieldsAreOrdinaryFields(String key) {
+        assertThat(parse(original, "{\"" + key + "\":\"x\"}").value).as(key).isNotNull()
+                .extracting(DeliveryEvent::scope).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+    }
+
+    /** Where a missing routing field means everyone, one nested in an object routes nothing: the event is refused, not broadcast. */
     @Test
-    void keysThatOnlyResembleRoutingFieldsAreOrdinaryFields() {
-        assertThat(valid("{\"userIds\":[1,2],\"username\":\"x\",\"account\":\"y\",\"session\":1,\"accounts\":2,"
-                + "\"sessions\":3,\"userIdx\":4,\"myUserId\":5,\"users\":6,\"accountIds\":7}").scope())
+    void aRoutingFieldNestedInAnObjectIsRefusedWhereItsEventWouldReachEveryone() {
+        assertThat(parse(original, "{\"data\":{\"userId\":200},\"message\":\"for one user\"}").deadLetter.reason)
+                .startsWith("invalid routing: 'userId' is nested in an object");
+        assertThat(parse(original, "{\"items\":[{\"meta\":{\"t0pic\":\"politics\"}}]}").deadLetter.reason)
+                .startsWith("invalid routing: 't0pic' is nested");
+        assertThat(parse(original, "{\"userId\":7,\"author\":{\"userId\":200}}").value.userId).as("routed: the nested one is data")
+                .isEqualTo("7");
+        assertThat(parse(original, "{\"_everyone\":true,\"author\":{\"userId\":200}}").value.scope()).as("everyone, as said")
+                .isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(parse(parser, "{\"data\":{\"userId\":200}}").deadLetter.reason).as("by default: no audience")
+                .startsWith(EventParser.NO_AUDIENCE);
+    }
+
+    /** By default everyone is said, not guessed: an event with no audience is a dead letter, whatever its keys look like. */
+    @Test
+    void byDefaultABroadcastMustSaySoAndNothingElseMaySay() {
+        assertThat(invalid("{\"message\":\"all?\"}").reason).startsWith("no audience: ");
+        assertThat(invalid("{\"userld\":200,\"message\":\"for one user\"}").reason).as("a typo is no broadcast")
+                .startsWith("no audience: ");
+        assertThat(valid("{\"message\":\"all\",\"_everyone\":true}").scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(valid("{\"message\":\"all\",\"_everyone\":1}").scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
+        assertThat(valid("{\"userId\":1,\"userIp\":\"10.0.0.1\"}").scope()).isEqualTo(DeliveryEvent.Scope.USER);
+        // In either mode: a marker that contradicts the routing fields, or denies any audience, is refused.
+        for (EventParser p : List.of(parser, original)) {
+            assertThat(parse(p, "{\"userId\":1,\"_everyone\":true}").deadLetter.reason).startsWith("contradictory audience");
+            assertThat(parse(p, "{\"_everyone\":false}").deadLetter.reason).startsWith("no audience");
+            assertThat(parse(p, "{\"_everyone\":\"yes\"}").deadLetter.reason).startsWith("invalid _everyone");
+        }
+        assertThat(parse(original, "{\"message\":\"all\"}").value.scope()).as("the original system's rule")
                 .isEqualTo(DeliveryEvent.Scope.EVERYONE);
     }
 
+    /** Where topics are names within an account, a topic event names its account. */
     @Test
-    void withExplicitEveryoneABroadcastMustSaySoAndNothingElseMaySay() {
-        EventParser explicit = new EventParser(262_144, true);
-        java.util.function.Function<String, Parsed<DeliveryEvent>> parse = json ->
-                explicit.parse(json.getBytes(StandardCharsets.UTF_8), "events", "shard", "1", 1L);
-        assertThat(parse.apply("{\"message\":\"all?\"}").deadLetter.reason).startsWith("no audience: ");
-        assertThat(parse.apply("{\"message\":\"all\",\"_everyone\":true}").value.scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
-        assertThat(parse.apply("{\"message\":\"all\",\"_everyone\":1}").value.scope()).isEqualTo(DeliveryEvent.Scope.EVERYONE);
-        assertThat(parse.apply("{\"userId\":1}").value.scope()).isEqualTo(DeliveryEvent.Scope.USER);
-        // In either mode: a marker that contradicts the routing fields, or denies any audience, is refused.
-        for (EventParser p : List.of(explicit, parser)) {
-            assertThat(p.parse("{\"userId\":1,\"_everyone\":true}".getBytes(StandardCharsets.UTF_8), "e", "s", "1", 1L).deadLetter.reason)
-                    .startsWith("contradictory audience");
-            assertThat(p.parse("{\"_everyone\":false}".getBytes(StandardCharsets.UTF_8), "e", "s", "1", 1L).deadLetter.reason)
-                    .startsWith("no audience");
-            assertThat(p.parse("{\"_everyone\":\"yes\"}".getBytes(StandardCharsets.UTF_8), "e", "s", "1", 1L).deadLetter.reason)
-                    .startsWith("invalid _everyone");
-        }
-        assertThat(valid("{\"message\":\"all\"}").scope()).as("by default, as the original system").isEqualTo(DeliveryEvent.Scope.EVERYONE);
+    void topicsScopedByAccountNeedTheAccount() {
+        EventParser byAccount = new EventParser(262_144, true, true);
+        assertThat(parse(byAccount, "{\"topic\":\"politics\"}").deadLetter.reason)
+                .isEqualTo("invalid routing: topic needs accountId beside it (topics are names within an account here)");
+        DeliveryEvent e = parse(byAccount, "{\"topic\":\"politics\",\"accountId\":\"a1\"}").value;
+        assertThat(e.topic).isEqualTo("politics");
+        assertThat(e.accountId).isEqualTo("a1");
+        assertThat(valid("{\"topic\":\"politics\"}").scope()).as("one namespace by default").isEqualTo(DeliveryEvent.Scope.TOPIC);
     }
 
     private static String JSON_QUOTE(String key) {
@@ -222,17 +275,17 @@ class EventParserTest {
         "{\"accountId\":\"x/y\"}                  | invalid routing field: accountId may only contain",
         "{\"sessionId\":42,\"userId\":1}            | invalid routing field: sessionId must be a string",
         "{\"sessionId\":\"*\",\"userId\":1}         | invalid routing field: sessionId may only contain",
-        "{\"_sqs_only\":\"yes\"}                  | invalid _sqs_only: must be true, false, 1, 0",
-        "{\"_sqs_only\":2}                        | invalid _sqs_only: must be true, false, 1, 0",
-        "{\"_sqs_only\":null}                     | invalid _sqs_only: must be true, false, 1, 0",
-        "{\"_sqs_only\":[true]}                   | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_everyone\":true,\"_sqs_only\":\"yes\"}                | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_everyone\":true,\"_sqs_only\":2}                      | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_everyone\":true,\"_sqs_only\":null}                   | invalid _sqs_only: must be true, false, 1, 0",
+        "{\"_everyone\":true,\"_sqs_only\":[true]}                 | invalid _sqs_only: must be true, false, 1, 0",
         "{\"userId\":1e400}                       | invalid routing field: userId must be an integer or a string",
         "{\"userId\":-5}                          | invalid routing field: userId must be an integer from 0 to 9223372036854775807",
         "{\"accountId\":99999999999999999999999}  | invalid routing field: accountId must be an integer from 0 to",
-        "{\"_type\":7}                            | invalid _type: must be a string",
-        "{\"messageId\":7}                        | invalid messageId",
-        "{\"messageId\":\"\"}                     | invalid messageId",
-        "{\"messageId\":\"has space\"}            | invalid messageId",
+        "{\"_everyone\":true,\"_type\":7}                          | invalid _type: must be a string",
+        "{\"_everyone\":true,\"messageId\":7}                      | invalid messageId",
+        "{\"_everyone\":true,\"messageId\":\"\"}                   | invalid messageId",
+        "{\"_everyone\":true,\"messageId\":\"has space\"}          | invalid messageId",
         "{\"topic\":7}                            | invalid routing field: topic must be a string, got NUMBER",
         "{\"topic\":[\"a\",\"b\"]}                  | invalid routing field: topic must be a string, got ARRAY",
         "{\"topic\":null}                         | invalid routing field: topic must be a string, got NULL",
@@ -271,10 +324,10 @@ class EventParserTest {
     @Test
     void messagesThatWouldNotFitInSqsOnceEncryptedAreRefused() {
         EventParser small = new EventParser(1000);
-        String big = "{\"message\":\"" + "x".repeat(800) + "\"}";
+        String big = "{\"_everyone\":true,\"message\":\"" + "x".repeat(800) + "\"}";
         Parsed<DeliveryEvent> p = small.parse(big.getBytes(StandardCharsets.UTF_8), "events", "s", "1", 0);
         assertThat(p.deadLetter.reason).startsWith("message too large");
-        assertThat(small.parse("{\"message\":\"ok\"}".getBytes(StandardCharsets.UTF_8), "events", "s", "1", 0).value).isNotNull();
+        assertThat(small.parse("{\"message\":\"ok\",\"_everyone\":true}".getBytes(StandardCharsets.UTF_8), "events", "s", "1", 0).value).isNotNull();
     }
 
     @Test

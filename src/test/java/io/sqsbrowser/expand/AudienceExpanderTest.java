@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -63,6 +64,8 @@ class AudienceExpanderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_PARALLELISM = 128;
     private static final long HOUR = 3_600_000L;
+    /** The deployment tag of the harness's queues: its operator sends to them directly, as no deployment's job. */
+    private static final String HARNESS = "audience-expander-test";
     private static Emulators emulators;
 
     @BeforeAll
@@ -142,7 +145,7 @@ class AudienceExpanderTest {
 
     /** A session with its own queue in ElasticMQ, as the job reads it from the session table. */
     private static SessionRecord session(String account, String user, String sessionId, CipherFormat cipher) {
-        return record(TestSession.create(emulators.sqs(), account, user, sessionId, cipher));
+        return record(TestSession.create(emulators.sqs(), HARNESS, account, user, sessionId, cipher));
     }
 
     private static SessionRecord record(TestSession s) {
@@ -221,16 +224,54 @@ class AudienceExpanderTest {
         return out;
     }
 
+    /**
+     * Every message in the session's queue as {@code "<n> <messageId>"}, by its place in the session's sequence (the
+     * {@code seq} attribute, {@code <epoch>:<n>}, one epoch); the queue is emptied.
+     */
+    /** Every sequence attribute {@link #bySequence} read. */
+    private static final List<String> sequencesSeen = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    private static List<String> bySequence(SessionRecord s) throws Exception {
+        Map<Long, String> byNumber = new TreeMap<>();
+        Set<String> epochs = new TreeSet<>();
+        List<Message> batch;
+        do {
+            batch = emulators.sqs().receiveMessage(b -> b.queueUrl(s.queueUrl).maxNumberOfMessages(10).messageAttributeNames("seq"))
+                    .messages();
+            for (Message m : batch) {
+                sequencesSeen.add(m.messageAttributes().get("seq").stringValue());
+                String[] seq = m.messageAttributes().get("seq").stringValue().split("[:~]", 3);
+                epochs.add(seq[0]);
+                String id = JSON.readTree(new io.sqsbrowser.client.MessageDecryptor(KEYS.get(s.queueUrl), s.cipher).decrypt(m.body()))
+                        .get("messageId").asText();
+                byNumber.put(Long.parseLong(seq[1]), seq[1] + " " + id);
+                emulators.sqs().deleteMessage(b -> b.queueUrl(s.queueUrl).receiptHandle(m.receiptHandle()));
+            }
+        } while (!batch.isEmpty());
+        assertThat(epochs).hasSizeLessThanOrEqualTo(1);
+        return new ArrayList<>(byNumber.values());
+    }
+
     private static int messagesIn(SessionRecord s) {
         Map<String, String> a = emulators.sqs().getQueueAttributes(b -> b.queueUrl(s.queueUrl)
                 .attributeNamesWithStrings("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings();
         return Integer.parseInt(a.get("ApproximateNumberOfMessages")) + Integer.parseInt(a.get("ApproximateNumberOfMessagesNotVisible"));
     }
 
+    /** The users' history rows, {@code user/messageId}. */
     private static List<String> historyRows(AbstractStreamOperatorTestHarness<?> h) {
+        return rows(h, false);
+    }
+
+    /** The rows kept once per fan-out scope, {@code scope/messageId}. */
+    private static List<String> scopeRows(AbstractStreamOperatorTestHarness<?> h) {
+        return rows(h, true);
+    }
+
+    private static List<String> rows(AbstractStreamOperatorTestHarness<?> h, boolean ofScopes) {
         List<String> rows = new ArrayList<>();
         for (StreamRecord<HistoryRows> r : h.getSideOutput(AudienceExpander.HISTORY)) {
-            r.getValue().userIds.forEach(u -> rows.add(u + "/" + r.getValue().messageId));
+            r.getValue().userIds.stream().filter(u -> u.startsWith("#") == ofScopes).forEach(u -> rows.add(u + "/" + r.getValue().messageId));
         }
         return rows;
     }
@@ -266,7 +307,7 @@ class AudienceExpanderTest {
                 sessions.add(s);
                 change(h, s);
             }
-            send(h, "{\"messageId\":\"all\"}");
+            send(h, "{\"_everyone\":true,\"messageId\":\"all\"}");
             send(h, "{\"accountId\":\"B\",\"messageId\":\"b\"}");
             send(h, "{\"accountId\":\"A\",\"sessionId\":\"s5\",\"messageId\":\"one-session\"}");
             send(h, "{\"userId\":\"nobody\",\"messageId\":\"direct\"}");
@@ -291,6 +332,7 @@ class AudienceExpanderTest {
             assertThat(rows).doesNotHaveDuplicates().hasSize(20 + 10 + 1 + 1)
                     .contains("u0/all", "u19/all", "u12/b", "u5/one-session", "nobody/direct")
                     .noneMatch(r -> r.endsWith("/ephemeral") || r.endsWith("/r"));
+            assertThat(scopeRows(h)).as("each fan-out event once more, under its scope").containsExactlyInAnyOrder("#everyone/all", "#account:B/b");
         }
     }
 
@@ -314,7 +356,7 @@ class AudienceExpanderTest {
             send(h, "{\"userId\":\"u1\",\"sessionId\":\"s9\",\"messageId\":\"another-session\"}", after);
             send(h, "{\"accountId\":\"A\",\"messageId\":\"late-account\"}", after);
             send(h, "{\"accountId\":\"B\",\"messageId\":\"other-account\"}", after);
-            send(h, "{\"messageId\":\"late-everyone\"}", after);
+            send(h, "{\"_everyone\":true,\"messageId\":\"late-everyone\"}", after);
             send(h, "{\"topic\":\"politics\",\"messageId\":\"late-topic\"}", after);
             send(h, "{\"topic\":\"sport\",\"messageId\":\"other-topic\"}", after);
             send(h, "{\"userId\":\"u2\",\"messageId\":\"for-u2\"}", after);
@@ -355,7 +397,7 @@ class AudienceExpanderTest {
         try (var h = harness(settings(64 << 20, null, 262_144, 10), 1, 0, null)) {
             h.setProcessingTime(1_000);
             changeAll(h, sessions);
-            send(h, "{\"messageId\":\"paced\"}", Math.max(newUser.created, lastUsersSecond.created) + 10);
+            send(h, "{\"_everyone\":true,\"messageId\":\"paced\"}", Math.max(newUser.created, lastUsersSecond.created) + 10);
             runMailsFor(h, Duration.ofMillis(200));
             assertThat(sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum()).as("the broadcast is under way").isLessThan(20);
             change(h, newUser);
@@ -414,9 +456,9 @@ class AudienceExpanderTest {
                 change(h, s);
             }
             int sentBefore = AnsweringSender.SENT.get();
-            send(h, "{\"messageId\":\"everyone\"}", now);
+            send(h, "{\"_everyone\":true,\"messageId\":\"everyone\"}", now);
             send(h, "{\"userId\":\"u1\",\"messageId\":\"one\"}", now);
-            runMailsUntil(h, "both events finished", () -> historyRows(h).size() == 6);
+            runMailsUntil(h, "both events finished", () -> historyRows(h).size() == 6 && scopeRows(h).size() == 1);
             assertThat(AnsweringSender.SENT.get()).isEqualTo(sentBefore + 6);
             for (SessionRecord s : sessions) {
                 SessionRecord removed = s.tombstone();
@@ -425,7 +467,8 @@ class AudienceExpanderTest {
                 change(h, removed);
             }
             assertThat(usersInKeyedState(h)).as("tombstones, within the retention").isEqualTo(5);
-            h.setProcessingTime(now + 2 * HOUR);
+            // Past the retention, and past the day a rewind may reach back (the history's time to live).
+            h.setProcessingTime(now + 25 * HOUR);
             runMailsFor(h, Duration.ofMillis(50));
             assertThat(usersInKeyedState(h)).as("users left in keyed state").isZero();
             OperatorSubtaskState snapshot = h.snapshot(1, 1);
@@ -436,9 +479,79 @@ class AudienceExpanderTest {
                 late.created = now - 1_000;
                 change(restored, late);
                 runMailsFor(restored, Duration.ofMillis(100));
-                assertThat(AnsweringSender.SENT.get()).as("nothing from an emptied grace window").isEqualTo(sentBefore + 6);
+                assertThat(AnsweringSender.SENT.get()).as("nothing from an emptied grace window and scope log").isEqualTo(sentBefore + 6);
                 assertThat(usersInKeyedState(restored)).isEqualTo(1);
             }
+        }
+    }
+
+    /**
+     * A reader who arrives minutes after a broadcast, a topic event and an account event, and asks for ten minutes of
+     * rewind, gets all three, once, oldest first, then the live ones; after a checkpoint restored at another parallelism
+     * (the scope log is state), with their user's history rows. Nothing of another account or topic, nothing older.
+     */
+    @Test
+    void aSessionCreatedMinutesLaterWithARewindGetsTheFanOutEventsItAskedForOnceInOrderThroughARestore() throws Exception {
+        SessionRecord late = following(session("A", "late-reader", "s1", CipherFormat.GCM), 1, "politics");
+        late.rewindSeconds = 600;
+        long created = late.created;
+        long minute = 60_000;
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            send(h, "{\"_everyone\":true,\"messageId\":\"too-old\"}", created - 11 * minute);
+            send(h, "{\"_everyone\":true,\"messageId\":\"breaking\"}", created - 5 * minute);
+            send(h, "{\"topic\":\"politics\",\"messageId\":\"politics\"}", created - 4 * minute);
+            send(h, "{\"accountId\":\"A\",\"messageId\":\"account-A\"}", created - 3 * minute);
+            send(h, "{\"accountId\":\"B\",\"messageId\":\"account-B\"}", created - 2 * minute);
+            send(h, "{\"topic\":\"sport\",\"messageId\":\"sport\"}", created - minute);
+            runMailsFor(h, Duration.ofMillis(200));
+            snapshot = h.snapshot(1, 1);
+        }
+        List<KeyedMultiInputStreamOperatorTestHarness<String, DeadLetter>> restored = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            restored.add(harness(settings(64 << 20, null, 262_144), 2, subtask,
+                    AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, MAX_PARALLELISM, 1, 2, subtask)));
+        }
+        try {
+            int owner = org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator("late-reader", MAX_PARALLELISM, 2);
+            change(restored.get(owner), late);
+            for (var h : restored) {
+                send(h, "{\"_everyone\":true,\"messageId\":\"live\"}", created + 10_000);
+            }
+            runMailsUntil(restored.get(owner), "the rewind and the live event", () -> messagesIn(late) == 4);
+            runMailsFor(restored.get(owner), Duration.ofMillis(300));
+            assertThat(bySequence(late)).as("numbered from 1 in its session, in order, without a gap")
+                    .containsExactly("1 breaking", "2 politics", "3 account-A", "4 live");
+            assertThat(historyRows(restored.get(owner))).contains("late-reader/breaking", "late-reader/politics", "late-reader/account-A");
+        } finally {
+            for (var h : restored) {
+                h.close();
+            }
+        }
+    }
+
+    /**
+     * A rewind gives at most {@code Rewind.maxEvents}, the newest: the older ones leave their numbers of the session's
+     * sequence unused, so that its client sees the gap (and fills it from history) rather than nothing.
+     */
+    @Test
+    void aRewindBeyondItsBoundLeavesAGapInTheSessionsSequence() throws Exception {
+        SessionRecord late = session("A", "bounded-reader", "s1", CipherFormat.GCM);
+        late.rewindSeconds = 3600;
+        DeliverySettings twoAtMost = DeliverySettings.builder().maxInFlightRequests(16).maxMessageBytes(262_144)
+                .tombstoneRetentionMillis(HOUR).graceWindow(60_000, 1 << 20).rewind(2, 24 * HOUR, 1 << 20).build();
+        Setup setup = settings(64 << 20, null, 262_144);
+        try (var h = harness(new Setup(twoAtMost, setup.senders, null), 1, 0, null)) {
+            for (int i = 1; i <= 5; i++) {
+                send(h, "{\"accountId\":\"A\",\"messageId\":\"news-" + i + "\"}", late.created - (10 - i) * 60_000L);
+            }
+            change(h, late);
+            runMailsUntil(h, "the rewind", () -> messagesIn(late) == 2);
+            send(h, "{\"accountId\":\"A\",\"messageId\":\"live\"}", late.created + 1_000);
+            runMailsUntil(h, "the live event", () -> messagesIn(late) == 3);
+            assertThat(bySequence(late)).as("news-1 to news-3 cut: numbers 1 to 3 unused")
+                    .containsExactly("4 news-4", "5 news-5", "6 live");
+            assertThat(sequencesSeen).as("and the first after them says so").anyMatch(seq -> seq.endsWith(":4~3"));
         }
     }
 
@@ -515,7 +628,7 @@ class AudienceExpanderTest {
         try (var h = harness(settings(64 << 20, null, 262_144, perSecond), 1, 0, null)) {
             h.setProcessingTime(1_000);
             changeAll(h, sessions);
-            send(h, "{\"messageId\":\"everyone\"}");
+            send(h, "{\"_everyone\":true,\"messageId\":\"everyone\"}");
             runMailsFor(h, Duration.ofMillis(300));
             if (perSecond == 0) {
                 runMailsUntil(h, "the whole broadcast at once", () -> messages.getAsInt() == 30);
@@ -639,9 +752,9 @@ class AudienceExpanderTest {
         String text = "x".repeat(1_100);
         try (var h = harness(settings(2_048, null, 2_048, 0, 2_048), 1, 0, null)) {
             changeAll(h, sessions);
-            send(h, "{\"messageId\":\"first\",\"message\":\"" + text + "\"}");
-            send(h, "{\"messageId\":\"second\",\"message\":\"" + text + "\"}");
-            send(h, "{\"messageId\":\"third\",\"message\":\"" + text + "\"}");
+            send(h, "{\"_everyone\":true,\"messageId\":\"first\",\"message\":\"" + text + "\"}");
+            send(h, "{\"_everyone\":true,\"messageId\":\"second\",\"message\":\"" + text + "\"}");
+            send(h, "{\"_everyone\":true,\"messageId\":\"third\",\"message\":\"" + text + "\"}");
             assertThat(sessions).as("sessions with the first broadcast when the third was taken")
                     .allMatch(s -> messagesIn(s) >= 1);
             runMailsUntil(h, "every broadcast", () -> sessions.stream().allMatch(s -> messagesIn(s) == 3));
@@ -698,7 +811,7 @@ class AudienceExpanderTest {
                 sessions.add(s);
                 change(h, s);
             }
-            send(h, "{\"message\":\"" + payload + "\",\"messageId\":\"big\"}");
+            send(h, "{\"_everyone\":true,\"message\":\"" + payload + "\",\"messageId\":\"big\"}");
             // No mail runs yet, so no SQS answer is taken: what was handed out is all there can be.
             Await.until(Duration.ofSeconds(30), "an SQS answer for the task thread", () -> h.getTaskMailbox().hasMail());
             assertThat(sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum()).isBetween(1, 4);
@@ -719,7 +832,7 @@ class AudienceExpanderTest {
                 sessions.add(s);
                 change(h, s);
             }
-            send(h, "{\"message\":\"" + "y".repeat(1000) + "\",\"messageId\":\"breaking\"}");
+            send(h, "{\"_everyone\":true,\"message\":\"" + "y".repeat(1000) + "\",\"messageId\":\"breaking\"}");
             runMailsUntil(h, "a third of the broadcast", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() >= 20);
             snapshot = h.snapshot(1, 1);
             assertThat(snapshot.getManagedKeyedState()).as("keyed state, as the backend stores it").isNotEmpty()
@@ -768,7 +881,7 @@ class AudienceExpanderTest {
     void aColdStartExpandsNothingUntilTheTableIsReadAndABacklogOfEventsWaitsForIt(Backend backend) throws Exception {
         String table = "sessions-" + java.util.UUID.randomUUID();
         AwsResources.createSessionTable(emulators.dynamoDb(), table);
-        TestSession stored = TestSession.create(emulators.sqs(), "A", "u1", "s1", CipherFormat.GCM);
+        TestSession stored = TestSession.create(emulators.sqs(), HARNESS, "A", "u1", "s1", CipherFormat.GCM);
         emulators.dynamoDb().putItem(b -> b.tableName(table).item(stored.item()));
         Map<String, AttributeValue> broken = new HashMap<>(stored.item());
         broken.put("sessionId", AttributeValue.builder().s("broken").build());
@@ -781,7 +894,7 @@ class AudienceExpanderTest {
             // The scan's first page waits for the task thread, which has not run it.
             Await.until(Duration.ofSeconds(30), "a page of the scan for the task thread", () -> h.getTaskMailbox().hasMail());
             assertThat(messagesIn(s)).as("nothing leaves before the table is read").isZero();
-            send(h, "{\"messageId\":\"early-everyone\",\"padding\":\"" + "p".repeat(1200) + "\"}");
+            send(h, "{\"_everyone\":true,\"messageId\":\"early-everyone\",\"padding\":\"" + "p".repeat(1200) + "\"}");
             send(h, "{\"accountId\":\"A\",\"messageId\":\"early-account\",\"padding\":\"" + "p".repeat(1200) + "\"}");
             // Past 2 KiB of waiting events the task takes no more input: this call returns once the scan has ended
             // (its pages applied on the task thread meanwhile) and an event has finished.

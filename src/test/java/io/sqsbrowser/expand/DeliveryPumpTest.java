@@ -81,8 +81,8 @@ class DeliveryPumpTest {
                 deadLetters.add(deadLetter);
             }
         };
-        return new DeliveryPump(budget, pace, new Recipients(directory, keyGroups, history::add, new Recipients.Listener() {}),
-                delivered::add, output, time, new DeliveryPump.Listener() {});
+        return new DeliveryPump(budget, pace, new Recipients(directory, keyGroups, history::add, new Recipients.Listener() {}, true),
+                new io.sqsbrowser.crypto.MessageEncryptor(), delivered::add, output, time, new DeliveryPump.Listener() {});
     }
 
     private static DeliveryBudget unbounded() {
@@ -143,7 +143,7 @@ class DeliveryPumpTest {
         }
         DeliveryPump pump = pump(new DeliveryBudget(Long.MAX_VALUE, Long.MAX_VALUE, 1), null);
         pump.start();
-        pump.take(expansion("{\"messageId\":\"news\"}"));
+        pump.take(expansion("{\"_everyone\":true,\"messageId\":\"news\"}"));
         pump.take(expansion("{\"userId\":\"u3\",\"messageId\":\"alert\"}"));
         assertThat(recipients(delivered)).containsExactly("s1:news");
         List<String> order = new ArrayList<>(recipients(answer(pump, 1, SendOutcome.SENT)));
@@ -160,7 +160,7 @@ class DeliveryPumpTest {
         for (int i = 1; i <= 10; i++) {
             session("A", "u" + i, "s" + i);
         }
-        DeliveryEvent broadcast = event("{\"messageId\":\"b\",\"text\":\"" + "x".repeat(100) + "\"}");
+        DeliveryEvent broadcast = event("{\"_everyone\":true,\"messageId\":\"b\",\"text\":\"" + "x".repeat(100) + "\"}");
         DeliveryBudget budget = new DeliveryBudget(broadcast.payload.length + 1, 1, 100);
         DeliveryPump pump = pump(budget, null);
         pump.start();
@@ -184,7 +184,7 @@ class DeliveryPumpTest {
         delivered.clear();
         DeliveryPump byCount = pump(messages, null);
         byCount.start();
-        byCount.take(expansion("{\"messageId\":\"c\"}"));
+        byCount.take(expansion("{\"_everyone\":true,\"messageId\":\"c\"}"));
         assertThat(delivered).as("three messages in flight at most").hasSize(3);
         answer(byCount, 2, SendOutcome.SENT);
         assertThat(messages.inFlightMessages()).isEqualTo(3);
@@ -198,7 +198,7 @@ class DeliveryPumpTest {
         // 10 a second: a bucket of one message, one more every 100 ms.
         DeliveryPump pump = pump(unbounded(), new FanOutPace(10, NOW));
         pump.start();
-        pump.take(expansion("{\"messageId\":\"paced\"}"));
+        pump.take(expansion("{\"_everyone\":true,\"messageId\":\"paced\"}"));
         assertThat(recipients(delivered)).containsExactly("s1:paced");
         assertThat(time.timersSet()).as("a wake-up for the next message").isEqualTo(1);
         pump.take(expansion("{\"userId\":\"u5\",\"messageId\":\"alert\"}"));
@@ -237,7 +237,7 @@ class DeliveryPumpTest {
         session("B", "u2", "s3");
         DeliveryPump pump = pump(unbounded(), null);
         pump.start();
-        pump.take(expansion("{\"messageId\":\"all\"}"));
+        pump.take(expansion("{\"_everyone\":true,\"messageId\":\"all\"}"));
         pump.take(expansion("{\"userId\":\"nobody\",\"messageId\":\"direct\"}"));
         pump.take(expansion("{\"userId\":\"u1\",\"_sqs_only\":true,\"messageId\":\"ephemeral\"}"));
         pump.take(expansion("{\"userId\":\"u1\",\"_type\":\"message-read-receipt\",\"messageId\":\"r\"}"));
@@ -254,14 +254,17 @@ class DeliveryPumpTest {
         }
         DeliveryPump pump = pump(new DeliveryBudget(Long.MAX_VALUE, Long.MAX_VALUE, 2), null);
         pump.start();
-        pump.take(expansion("{\"messageId\":\"b\"}"));
+        pump.take(expansion("{\"_everyone\":true,\"messageId\":\"b\"}"));
         answer(pump, 1, SendOutcome.SENT);
         assertThat(pump.progress()).singleElement().satisfies(p -> {
             assertThat(p.event.messageId).isEqualTo("b");
             assertThat(p.targetUser).isNull();
             assertThat(p.handedOutThrough).isEqualTo("u3");
-            assertThat(p.unconfirmed).containsExactlyInAnyOrder("u2\u0000s2", "u3\u0000s3");
+            assertThat(p.unconfirmed).as("with each message's place in its session's sequence")
+                    .containsExactlyInAnyOrder("u2\u0000s2\u0000" + sequenceTo("s2"), "u3\u0000s3\u0000" + sequenceTo("s3"));
         });
+        Map<String, String> before = new HashMap<>();
+        delivered.forEach(d -> before.put(d.sessionId, d.sequence()));
         Expansion resumed = keyGroups.resume(pump.progress().get(0));
         DeliveryPump afterRestore = pump(unbounded(), null);
         delivered.clear();
@@ -269,5 +272,11 @@ class DeliveryPumpTest {
         afterRestore.take(resumed);
         assertThat(recipients(delivered)).as("the unanswered again, then the users after the last handed out")
                 .containsExactly("s2:b", "s3:b", "s4:b");
+        assertThat(delivered.subList(0, 2)).as("sent again in the places they had").allMatch(d -> d.sequence().equals(before.get(d.sessionId)));
+        assertThat(delivered.get(2).sequence()).as("s4's first message").endsWith(":1");
+    }
+
+    private String sequenceTo(String sessionId) {
+        return delivered.stream().filter(d -> d.sessionId.equals(sessionId)).findFirst().orElseThrow().sequence();
     }
 }

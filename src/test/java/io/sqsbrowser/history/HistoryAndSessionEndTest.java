@@ -74,10 +74,10 @@ class HistoryAndSessionEndTest {
     @Test
     void oneHistoryRowPerRecipientUserAndAReplayKeepsWhatWasRead(Emulators emulators) throws Exception {
         TestJob job = new TestJob(emulators, 2);
-        TestSession a = TestSession.create(emulators.sqs(), "100", "200", "ha-" + job.eventStream, CipherFormat.GCM);
-        TestSession b = TestSession.create(emulators.sqs(), "100", "200", "hb-" + job.eventStream, CipherFormat.CTR);
-        TestSession c = TestSession.create(emulators.sqs(), "100", "201", "hc-" + job.eventStream, CipherFormat.GCM);
-        TestSession d = TestSession.create(emulators.sqs(), "101", "300", "hd-" + job.eventStream, CipherFormat.GCM);
+        TestSession a = job.session("100", "200", "ha-" + job.eventStream, CipherFormat.GCM);
+        TestSession b = job.session("100", "200", "hb-" + job.eventStream, CipherFormat.CTR);
+        TestSession c = job.session("100", "201", "hc-" + job.eventStream, CipherFormat.GCM);
+        TestSession d = job.session("101", "300", "hd-" + job.eventStream, CipherFormat.GCM);
         insert(emulators, job, a, b, c, d);
         JobClient client = job.start(2);
         Mailboxes mail = new Mailboxes(emulators.sqs(), List.of(a, b, c, d));
@@ -86,7 +86,7 @@ class HistoryAndSessionEndTest {
             put(emulators, job, "{\"userId\":200,\"messageId\":\"m-user\",\"_type\":\"alert\"}");
             put(emulators, job, "{\"userId\":999,\"messageId\":\"m-nobody\"}");
             put(emulators, job, "{\"accountId\":100,\"messageId\":\"m-account\"}");
-            put(emulators, job, "{\"messageId\":\"m-all\"}");
+            put(emulators, job, "{\"_everyone\":true,\"messageId\":\"m-all\"}");
             put(emulators, job, "{\"userId\":200,\"messageId\":\"m-ephemeral\",\"_sqs_only\":true}");
             put(emulators, job, "{\"_type\":\"message-read-receipt\",\"_sqs_only\":true,\"userId\":200,"
                     + "\"messages-receipted\":[\"m-user\"],\"messageId\":\"m-receipt\"}");
@@ -104,8 +104,10 @@ class HistoryAndSessionEndTest {
                         .isEqualTo(deliveries.get(s));
             }
 
+            // And each fan-out event once more, under its scope (what /messages?include= reads).
             Map<String, Map<String, Integer>> unread = expected("200", "m-user", 0, "200", "m-account", 0, "200", "m-all", 0,
-                    "999", "m-nobody", 0, "201", "m-account", 0, "201", "m-all", 0, "300", "m-all", 0, "300", "m-session", 0);
+                    "999", "m-nobody", 0, "201", "m-account", 0, "201", "m-all", 0, "300", "m-all", 0, "300", "m-session", 0,
+                    "#account:100", "m-account", 0, "#everyone", "m-all", 0);
             Await.until(Duration.ofSeconds(30), "one history row per recipient user", () -> rows(emulators, job).equals(unread));
             Map<String, AttributeValue> row = emulators.dynamoDb().getItem(g -> g.tableName(job.historyTable).key(Map.of(
                     "userId", AttributeValue.builder().s("200").build(), "messageId", AttributeValue.builder().s("m-user").build()))).item();
@@ -132,7 +134,8 @@ class HistoryAndSessionEndTest {
             Map<String, Map<String, Integer>> after = rows(emulators, job);
             assertThat(after.get("200")).containsEntry("m-user", 1);
             assertThat(after).isEqualTo(expected("200", "m-user", 1, "200", "m-account", 0, "200", "m-all", 0,
-                    "999", "m-nobody", 0, "201", "m-account", 0, "201", "m-all", 0, "300", "m-all", 0, "300", "m-session", 0));
+                    "999", "m-nobody", 0, "201", "m-account", 0, "201", "m-all", 0, "300", "m-all", 0, "300", "m-session", 0,
+                    "#account:100", "m-account", 0, "#everyone", "m-all", 0));
         } finally {
             replay.cancel().get();
         }
@@ -141,8 +144,8 @@ class HistoryAndSessionEndTest {
     @Test
     void aTtlRemovalDeletesTheQueueOnceAndTheIdentityOnce(Emulators emulators) throws Exception {
         TestJob job = new TestJob(emulators, 1);
-        TestSession ended = TestSession.create(emulators.sqs(), "100", "200", "ttl-" + job.eventStream, CipherFormat.GCM);
-        TestSession live = TestSession.create(emulators.sqs(), "100", "201", "live-" + job.eventStream, CipherFormat.GCM);
+        TestSession ended = job.session("100", "200", "ttl-" + job.eventStream, CipherFormat.GCM);
+        TestSession live = job.session("100", "201", "live-" + job.eventStream, CipherFormat.GCM);
         insert(emulators, job, ended);
         byte[] removal = ChangeRecords.remove(ended.item(), true);
         for (int i = 0; i < 3; i++) {
@@ -175,8 +178,8 @@ class HistoryAndSessionEndTest {
     @Test
     void aThrottledHistoryTableDelaysNoDeliveryAndLosesNoRow(Emulators emulators) throws Exception {
         TestJob job = new TestJob(emulators, 1);
-        TestSession a = TestSession.create(emulators.sqs(), "100", "200", "ta-" + job.eventStream, CipherFormat.GCM);
-        TestSession b = TestSession.create(emulators.sqs(), "100", "200", "tb-" + job.eventStream, CipherFormat.GCM);
+        TestSession a = job.session("100", "200", "ta-" + job.eventStream, CipherFormat.GCM);
+        TestSession b = job.session("100", "200", "tb-" + job.eventStream, CipherFormat.GCM);
         insert(emulators, job, a, b);
         try (DynamoDbFaultProxy proxy = new DynamoDbFaultProxy(emulators.dynamoDbPort)) {
             Map<String, Properties> groups = job.propertyGroups(2);

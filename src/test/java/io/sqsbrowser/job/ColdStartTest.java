@@ -46,7 +46,7 @@ class ColdStartTest {
         TestJob job = new TestJob(emulators, 2);
         List<TestSession> sessions = new ArrayList<>();
         for (int i = 0; i < SESSIONS; i++) {
-            sessions.add(TestSession.create(emulators.sqs(), "acct" + (i % ACCOUNTS), "user" + (i / 2), "cold" + i,
+            sessions.add(job.session("acct" + (i % ACCOUNTS), "user" + (i / 2), "cold" + i,
                     i % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
         }
         job.storeInTable(sessions);
@@ -56,7 +56,7 @@ class ColdStartTest {
         for (int e = 0; e < 30; e++) {
             String id = "cold-" + e;
             if (e % 3 == 0) {
-                events.add("{\"messageId\":\"" + id + "\"}");
+                events.add("{\"_everyone\":true,\"messageId\":\"" + id + "\"}");
                 sessions.forEach(s -> expected.get(s).add(id));
             } else if (e % 3 == 1) {
                 String account = "acct" + (e % ACCOUNTS);

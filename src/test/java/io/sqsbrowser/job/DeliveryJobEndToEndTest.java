@@ -46,15 +46,15 @@ class DeliveryJobEndToEndTest {
     @Test
     void eachSessionReceivesExactlyItsMessages(Emulators emulators) throws Exception {
         TestJob job = new TestJob(emulators, 2);
-        TestSession s1 = TestSession.create(emulators.sqs(), "100", "200", "s1-" + job.eventStream, CipherFormat.CTR);
-        TestSession s2 = TestSession.create(emulators.sqs(), "100", "200", "s2-" + job.eventStream, CipherFormat.GCM)
+        TestSession s1 = job.session("100", "200", "s1-" + job.eventStream, CipherFormat.CTR);
+        TestSession s2 = job.session("100", "200", "s2-" + job.eventStream, CipherFormat.GCM)
                 .following("politics");
-        TestSession s3 = TestSession.create(emulators.sqs(), "100", "201", "s3-" + job.eventStream, CipherFormat.GCM)
+        TestSession s3 = job.session("100", "201", "s3-" + job.eventStream, CipherFormat.GCM)
                 .following("world");
-        TestSession s4 = TestSession.create(emulators.sqs(), "101", "300", "s4-" + job.eventStream, CipherFormat.CTR)
+        TestSession s4 = job.session("101", "300", "s4-" + job.eventStream, CipherFormat.CTR)
                 .following("politics", "world");
-        TestSession expired = TestSession.create(emulators.sqs(), "101", "301", "s5-" + job.eventStream, CipherFormat.GCM).expired();
-        TestSession destroyed = TestSession.create(emulators.sqs(), "101", "301", "s6-" + job.eventStream, CipherFormat.GCM);
+        TestSession expired = job.session("101", "301", "s5-" + job.eventStream, CipherFormat.GCM).expired();
+        TestSession destroyed = job.session("101", "301", "s6-" + job.eventStream, CipherFormat.GCM);
         List<TestSession> live = List.of(s1, s2, s3, s4);
 
         // s3 exists before the job starts: only the bootstrap scan can know it.
@@ -62,7 +62,8 @@ class DeliveryJobEndToEndTest {
         for (TestSession s : List.of(s1, s2, s4, expired, destroyed)) {
             putChange(emulators, job, s.userId, ChangeRecords.insert(s.item()));
         }
-        putChange(emulators, job, destroyed.userId, ChangeRecords.remove(destroyed.item(), false));
+        // Its TTL passes: the job deletes its queue (after /destroy the Lambda has, and the job only its identity).
+        putChange(emulators, job, destroyed.userId, ChangeRecords.remove(destroyed.item(), true));
         // A duplicate of s1's insert arriving late changes nothing.
         putChange(emulators, job, s1.userId, ChangeRecords.insert(s1.item()));
 
@@ -72,7 +73,7 @@ class DeliveryJobEndToEndTest {
             job.awaitSessionsKnown(mail, live);
 
             Map<String, String> events = new LinkedHashMap<>();
-            events.put("everyone", "{\"message\":\"Hello Everyone\",\"messageId\":\"m-everyone\"}");
+            events.put("everyone", "{\"_everyone\":true,\"message\":\"Hello Everyone\",\"messageId\":\"m-everyone\"}");
             events.put("account", "{\"message\":\"Hello Account\",\"accountId\":100,\"messageId\":\"m-account-100\"}");
             events.put("user", "{\"message\":\"Hello User\",\"userId\":200,\"messageId\":\"m-user-200\"}");
             events.put("session", "{\"message\":\"Hello Session\",\"userId\":\"300\",\"sessionId\":\"" + s4.sessionId

@@ -49,7 +49,7 @@ class FailureRecoveryTest {
         TestJob job = new TestJob(emulators, 2);
         List<TestSession> sessions = new ArrayList<>();
         for (int i = 0; i < SESSIONS; i++) {
-            sessions.add(TestSession.create(emulators.sqs(), "a" + (i % 3), "u" + i, "f" + i + "-" + job.eventStream,
+            sessions.add(job.session("a" + (i % 3), "u" + i, "f" + i + "-" + job.eventStream,
                     i % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
         }
         job.storeInTable(sessions);
@@ -60,7 +60,7 @@ class FailureRecoveryTest {
             job.awaitSessionsKnown(mail, sessions);
 
             for (int b = 0; b < BROADCASTS; b++) {
-                String event = "{\"message\":\"Breaking " + b + "\",\"messageId\":\"b-" + b + "\"}";
+                String event = "{\"_everyone\":true,\"message\":\"Breaking " + b + "\",\"messageId\":\"b-" + b + "\"}";
                 AwsResources.put(emulators.kinesis(), job.eventStream, "p" + b, event.getBytes(StandardCharsets.UTF_8));
             }
             int total = SESSIONS * BROADCASTS;

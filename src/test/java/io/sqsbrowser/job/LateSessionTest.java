@@ -10,7 +10,7 @@ import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.local.LocalDynamoDbFeatures;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.local.StackConfig;
-import io.sqsbrowser.local.StackNames;
+import io.sqsbrowser.local.LocalDeployment;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.Mailboxes;
 import io.sqsbrowser.testing.TestJob;
@@ -79,18 +79,15 @@ class LateSessionTest {
     }
 
     private static Mailboxes run(Emulators emulators, boolean restoreInTheMiddle) throws Exception {
-        StackNames names = new StackNames("-late-" + UUID.randomUUID().toString().substring(0, 8));
-        AwsResources.createStream(emulators.kinesis(), names.eventStream, 2);
-        AwsResources.createStream(emulators.kinesis(), names.changeStream, 1);
-        AwsResources.createSessionTable(emulators.dynamoDb(), names.sessionTable);
-        AwsResources.createHistoryTable(emulators.dynamoDb(), names.historyTable);
-        String deadLetters = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
+        LocalDeployment names = LocalDeployment.of("late" + UUID.randomUUID().toString().substring(0, 8), Map.of(), emulators.sqsEndpoint());
+        names.create(emulators, emulators.iam(), 2);
         ExecutorService threads = Executors.newFixedThreadPool(2);
-        try (LocalIdentityServices identity = new LocalIdentityServices(names.queuePrefix, LocalIdentityServices.PrincipalTags.DROPPED);
+        try (LocalIdentityServices identity = new LocalIdentityServices(emulators.iam(), names, LocalIdentityServices.PrincipalTags.DROPPED, 900);
              LocalDynamoDbFeatures dynamoDb = new LocalDynamoDbFeatures(emulators.dynamoDb(), emulators.kinesis(), names.sessionTable,
                      names.historyTable, names.changeStream, Duration.ofMillis(200), CHANGE_STREAM_LAG)) {
-            ApiHandler api = new ApiHandler(ApiConfig.fromEnvironment(StackConfig.apiEnvironment(emulators, names, identity.endpoint(), deadLetters)));
-            Map<String, Properties> groups = StackConfig.jobProperties(emulators, names, deadLetters, identity.endpoint(), 2);
+            StackConfig config = new StackConfig(emulators, names, identity.endpoint());
+            ApiHandler api = new ApiHandler(ApiConfig.fromEnvironment(config.apiEnvironment()));
+            Map<String, Properties> groups = config.jobProperties(2);
             JobClient job = TestJob.start(StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration()), groups);
             List<Sent> sent = new CopyOnWriteArrayList<>();
             Future<?> producing = threads.submit(() -> produce(emulators, names.eventStream, sent, 200));
@@ -137,7 +134,7 @@ class LateSessionTest {
             String account = i % 3 == 1 ? "acct" + (i / 3) % 2 : null;
             String user = i % 3 == 0 ? "user" + (i / 3) % USERS : null;
             String json = "{" + (account != null ? "\"accountId\":\"" + account + "\"," : "") + (user != null ? "\"userId\":\"" + user + "\"," : "")
-                    + "\"messageId\":\"" + id + "\"}";
+                    + (account == null && user == null ? "\"_everyone\":true," : "") + "\"messageId\":\"" + id + "\"}";
             long putAt = System.currentTimeMillis();
             AwsResources.put(emulators.kinesis(), stream, id, json.getBytes(StandardCharsets.UTF_8));
             sent.add(new Sent(id, account, user, putAt));

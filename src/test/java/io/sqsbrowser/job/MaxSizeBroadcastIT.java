@@ -76,18 +76,18 @@ class MaxSizeBroadcastIT {
         }
     }
 
-    /** The largest event whose GCM or CTR envelope still fits in an SQS message (262,144 bytes). */
+    /** The largest event whose GCM or CTR envelope, and its sequence attribute, still fit in an SQS message (262,144 bytes). */
     private static byte[] largestEvent(String messageId) {
-        String head = "{\"messageId\":\"" + messageId + "\",\"_sqs_only\":true,\"message\":\"";
+        String head = "{\"_everyone\":true,\"messageId\":\"" + messageId + "\",\"_sqs_only\":true,\"message\":\"";
         int filler = 262_144;
-        while (Envelopes.maxBodyLength(head.length() + filler + 2) > 262_144) {
+        while (Envelopes.maxBodyLength(head.length() + filler + 2) + Envelopes.SEQUENCE_ATTRIBUTE_BYTES > 262_144) {
             filler--;
         }
         return (head + "x".repeat(filler) + "\"}").getBytes(StandardCharsets.UTF_8);
     }
 
     private static List<TestSession> createSessions(Emulators emulators, TestJob job) throws Exception {
-        List<TestSession> sessions = Parallel.map(SESSIONS, n -> TestSession.create(emulators.sqs(), "acct" + (n % 50),
+        List<TestSession> sessions = Parallel.map(SESSIONS, n -> job.session("acct" + (n % 50),
                 "big-u" + n, "big-s" + n, n % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
         job.storeInTable(sessions);
         return sessions;

@@ -7,6 +7,7 @@ import io.sqsbrowser.client.SessionCredentials;
 import io.sqsbrowser.client.SessionQueueClient;
 import io.sqsbrowser.ops.SmokeTest;
 import io.sqsbrowser.testing.Await;
+import io.sqsbrowser.testing.RawHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -57,8 +58,8 @@ class LocalStackTest {
     /** One notify, sent the moment {@code /create} answered (the job learns of the session only later), arrives. */
     @Test
     void aSessionCreatedOverHttpReceivesANotifySentOverHttpAtOnce() throws Exception {
-        JsonNode session = LocalHttp.get(api + "/create/http-account/300/http-session").get("session");
-        String id = LocalHttp.get(api + "/notify/user/300/session/http-session?message=Hello+over+HTTP").get("messageId").asText();
+        JsonNode session = LocalHttp.api(api, "/create/http-account/300/http-session").get("session");
+        String id = LocalHttp.api(api, "/notify/user/300/session/http-session?message=Hello+over+HTTP").get("messageId").asText();
         URI sqs = URI.create(LocalHttp.get(api + "/local/endpoints").get("sqsEndpoint").asText());
         try (SessionQueueClient queue = SessionCredentials.queueClient(session, sqs)) {
             List<String> received = new ArrayList<>();
@@ -73,19 +74,19 @@ class LocalStackTest {
 
     @Test
     void aSessionWhoseTtlPassesIsRemovedThroughTheChangeStreamAndItsQueueDeleted() throws Exception {
-        JsonNode session = LocalHttp.get(api + "/create/100/301/short-lived").get("session");
+        JsonNode session = LocalHttp.api(api, "/create/100/301/short-lived").get("session");
         String queueName = session.get("sqsQueueName").asText();
         // Time passes: the item's ttl is now in the past.
-        stack.emulators.dynamoDb().updateItem(b -> b.tableName(stack.names.sessionTable)
+        stack.emulators.dynamoDb().updateItem(b -> b.tableName(stack.deployment.sessionTable)
                 .key(Map.of("userId", AttributeValue.builder().s("301").build(),
                         "sessionId", AttributeValue.builder().s("short-lived").build()))
                 .updateExpression("SET #ttl = :past").expressionAttributeNames(Map.of("#ttl", "ttl"))
                 .expressionAttributeValues(Map.of(":past", AttributeValue.builder().n("1").build())));
         Await.until(Duration.ofSeconds(60), "the expired session's queue to be deleted", () ->
                 stack.emulators.sqs().listQueues(b -> b.queueNamePrefix(queueName)).queueUrls().isEmpty());
-        HttpResponse<String> status = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create(api + "/status/100/301/short-lived")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(status.statusCode()).isEqualTo(404);
+        assertThat(new io.sqsbrowser.ops.SignedApi(api, LocalIam.REGION, software.amazon.awssdk.auth.credentials.StaticCredentialsProvider
+                .create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(LocalStack.BACKEND_KEYS[0],
+                        LocalStack.BACKEND_KEYS[1]))).get("/status/100/301/short-lived").status).isEqualTo(404);
     }
 
     /** The post-deployment smoke test, the same code a user runs against AWS, against the local stack. */
@@ -96,8 +97,8 @@ class LocalStackTest {
         String report = printed.toString(StandardCharsets.UTF_8);
         assertThat(failures).as(report).isZero();
         for (String check : new String[] {"create-session", "receive-own-queue", "refused-other-queue", "refused-dead-letter-queue",
-            "refused-send", "caller-identity", "first-moments", "user-message", "account-message", "everyone-message", "history",
-            "read-receipt", "async-read-receipt", "principal-tag", "destroy"}) {
+            "refused-send", "caller-identity", "first-moments", "user-message", "account-message", "topic-message", "rewind", "everyone-message", "history",
+            "read-receipt", "async-read-receipt", "principal-tag", "destroy", "identity-deleted"}) {
             assertThat(report).as(report).containsPattern("(?m)^PASS  " + check + " ");
         }
         assertThat(report).as("the local Cognito, as the stack starts it, drops principal tags").contains("not carried");
@@ -120,18 +121,52 @@ class LocalStackTest {
         for (String[] headers : attacks) {
             assertThat(rawGet(port, "/create/100/666/from-a-page", headers)).as(String.join(", ", headers)).startsWith("HTTP/1.1 403");
         }
-        assertThat(LocalHttp.get(api + "/status?limit=1000").toString()).doesNotContain("from-a-page");
+        assertThat(rawGet(port, "/create/100/666/from-a-page", "Host: 127.0.0.1:" + port)).as("unsigned, as API Gateway with IAM "
+                + "authorization refuses it: what a page's image or navigation sends").startsWith("HTTP/1.1 403");
+        assertThat(LocalHttp.api(api, "/status?limit=1000").toString()).doesNotContain("from-a-page");
         assertThat(rawGet(port, "/health", "Host: localhost:" + port, "Sec-Fetch-Site: same-origin")).startsWith("HTTP/1.1 200");
         assertThat(rawGet(port, "/health", "Host: 127.0.0.1:" + port, "Origin: http://127.0.0.1:" + port)).startsWith("HTTP/1.1 200");
     }
 
-    /** An HTTP/1.1 GET with exactly these headers (a client library would set Host itself); answers the status line. */
     private static String rawGet(String port, String path, String... headers) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", Integer.parseInt(port))) {
-            String request = "GET " + path + " HTTP/1.1\r\n" + String.join("\r\n", headers) + "\r\nConnection: close\r\n\r\n";
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        return RawHttp.status(RawHttp.get(Integer.parseInt(port), path, headers));
+    }
+
+    /**
+     * Flink's web UI shows the job to this machine's own callers and does nothing for anyone: no jar upload or run
+     * (code on the developer's machine), no cancel, no CORS for other origins; a foreign page's upload is refused
+     * before any of it reaches the disk.
+     */
+    @Test
+    void noWebPageCanMakeFlinksWebUiRunCodeOrStopTheJob() throws Exception {
+        String webUi = LocalHttp.get(api + "/local/endpoints").get("flinkWebUi").asText();
+        int port = Integer.parseInt(webUi.substring(webUi.lastIndexOf(':') + 1));
+        String host = "Host: 127.0.0.1:" + port;
+        String own = RawHttp.get(port, "/jobs/overview", host);
+        assertThat(RawHttp.status(own)).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(own).doesNotContainPattern("(?i)access-control-allow-origin: \\*");
+        String jobId = own.replaceAll("(?s).*\"jid\":\"([0-9a-f]+)\".*", "$1");
+
+        byte[] jar = ("--b\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"evil.jar\"\r\n"
+                + "Content-Type: application/x-java-archive\r\n\r\n" + "PK".repeat(200_000) + "\r\n--b--\r\n").getBytes(StandardCharsets.US_ASCII);
+        String multipart = "Content-Type: multipart/form-data; boundary=b";
+        for (String[] page : new String[][] {{host, "Origin: http://attacker.example", multipart},
+            {"Host: attacker.example:" + port, multipart}, {host, "Sec-Fetch-Site: cross-site", multipart}}) {
+            assertThat(RawHttp.status(RawHttp.send(port, "POST /jars/upload", jar, page))).as(String.join(", ", page))
+                    .startsWith("HTTP/1.1 403");
         }
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(stack.webUploads)) {
+            assertThat(files.filter(java.nio.file.Files::isRegularFile)).as("a refused upload never reaches the disk").isEmpty();
+        }
+        assertThat(RawHttp.send(port, "POST /jars/upload", jar, host, multipart)).as("upload is off for anyone")
+                .startsWith("HTTP/1.1 400").contains("POST request not allowed");
+        assertThat(RawHttp.status(RawHttp.get(port, "/jars", host))).as("and so is run").startsWith("HTTP/1.1 404");
+        for (String page : new String[] {"Origin: " + webUi, "Sec-Fetch-Site: same-origin", "Sec-Fetch-Site: none"}) {
+            assertThat(RawHttp.status(RawHttp.send(port, "PATCH /jobs/" + jobId + "?mode=cancel", new byte[0], host, page)))
+                    .as("no page cancels, the UI's own included: " + page).startsWith("HTTP/1.1 403");
+        }
+        assertThat(RawHttp.get(port, "/jobs/overview", host)).contains("RUNNING");
+        assertThat(RawHttp.status(RawHttp.get(port, "/jobs/overview", host, "Origin: http://attacker.example"))).startsWith("HTTP/1.1 403");
     }
 
     @Test

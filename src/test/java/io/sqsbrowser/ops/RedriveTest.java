@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sqsbrowser.deadletter.DeadLetter;
-import io.sqsbrowser.local.LocalIdentityServices;
+import io.sqsbrowser.local.LocalIam;
 import io.sqsbrowser.testing.EmulatorsExtension;
 import io.sqsbrowser.testing.TestApi;
 import java.io.ByteArrayOutputStream;
@@ -26,16 +26,17 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 class RedriveTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The operator's view of the test's deployment: the template's RedrivePolicy, through the local AWS endpoint. */
     private static Deployment deployment(TestApi api, String asyncFailureQueue) {
         Map<String, String> outputs = new HashMap<>(Map.of("ApiUrl", "http://unused", "Region", "us-east-1",
-                "DeadLetterQueueUrl", api.deadLetterQueue, "IdentityPoolId", LocalIdentityServices.IDENTITY_POOL_ID,
-                "DeveloperProviderName", LocalIdentityServices.DEVELOPER_PROVIDER, "SessionRoleArn", LocalIdentityServices.SESSION_ROLE_ARN,
-                "EventStreamName", api.eventStream, "HistoryTableName", api.historyTable, "FunctionName", "prod-sqs-browser-api"));
+                "DeadLetterQueueUrl", api.deadLetterQueue, "IdentityPoolId", api.deployment.identityPoolId,
+                "DeveloperProviderName", api.deployment.developerProviderName, "SessionRoleArn", api.deployment.sessionRoleArn,
+                "EventStreamName", api.eventStream, "HistoryTableName", api.historyTable, "FunctionName", api.deployment.functionName));
         outputs.put("AsyncFailureQueueUrl", asyncFailureQueue);
-        URI emulatorSqs = URI.create("http://127.0.0.1:" + api.emulators.sqsPort);
-        return new Deployment(outputs, StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")), null,
-                Map.of("sqs", emulatorSqs, "kinesis", URI.create("http://127.0.0.1:" + api.emulators.kinesisPort),
-                        "dynamodb", URI.create("http://127.0.0.1:" + api.emulators.dynamoDbPort),
+        LocalIam.Keys operator = api.deployment.userKeys(api.emulators.iam(), "operator");
+        URI aws = URI.create(api.emulators.gateway().endpoint());
+        return new Deployment(outputs, StaticCredentialsProvider.create(AwsBasicCredentials.create(operator.accessKeyId,
+                operator.secretAccessKey)), null, Map.of("sqs", aws, "kinesis", aws, "dynamodb", aws,
                         "lambda", URI.create(api.services.endpoint())));
     }
 
@@ -43,7 +44,8 @@ class RedriveTest {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         Redrive redrive = new Redrive(deployment, new PrintStream(printed, true, StandardCharsets.UTF_8), 86_400);
         switch (what) {
-            case "dead-letters": redrive.deadLetters(); break;
+            case "dead-letters": redrive.deadLetters(false); break;
+            case "dead-letters --as-everyone": redrive.deadLetters(true); break;
             case "inspect": redrive.inspect(); break;
             default: redrive.asyncFailures();
         }
@@ -82,9 +84,42 @@ class RedriveTest {
         assertThat(redrive(deployment, "inspect")).as("the invalid record is left, visible at once").contains("0 acted on and deleted, 1 left");
     }
 
+    /**
+     * A broadcast's message SQS refused goes back to its one session without what chose the broadcast's audience
+     * ({@code _everyone}, a topic the session may have left); an event refused for having no audience goes to everyone
+     * only when the operator says it was meant so.
+     */
+    @Test
+    void aBroadcastsDeadLetterIsAimedAtItsSessionAndAnEventWithNoAudienceGoesToEveryoneOnlyWhenSaid(TestApi api) throws Exception {
+        DeadLetter broadcast = DeadLetter.of("delivery", "InvalidParameterValue: ...",
+                "{\"headline\":\"All\",\"_everyone\":true,\"messageId\":\"b1\"}".getBytes(StandardCharsets.UTF_8));
+        broadcast.messageId = "b1";
+        broadcast.userId = "200";
+        broadcast.sessionId = "tab-1";
+        DeadLetter topic = DeadLetter.of("delivery", "InvalidParameterValue: ...",
+                "{\"headline\":\"Live\",\"topic\":\"politics\",\"accountId\":\"a1\",\"messageId\":\"t1\"}".getBytes(StandardCharsets.UTF_8));
+        topic.messageId = "t1";
+        topic.userId = "201";
+        topic.sessionId = "tab-2";
+        DeadLetter noAudience = DeadLetter.of("event", "no audience: an event with no accountId, userId, sessionId or topic must say "
+                + "_everyone: true to reach every session", "{\"headline\":\"Breaking\",\"messageId\":\"n1\"}".getBytes(StandardCharsets.UTF_8));
+        noAudience.messageId = "n1";
+        for (DeadLetter d : List.of(broadcast, topic, noAudience)) {
+            api.emulators.sqs().sendMessage(b -> b.queueUrl(api.deadLetterQueue).messageBody(d.toJson()));
+        }
+        Deployment deployment = deployment(api, null);
+        assertThat(redrive(deployment, "dead-letters")).contains("REDRIVEN delivery   b1", "REDRIVEN delivery   t1")
+                .contains("KEPT     event      n1", "--as-everyone").contains("2 acted on and deleted, 1 left");
+        assertThat(api.events()).containsExactlyInAnyOrder(
+                JSON.readTree("{\"headline\":\"All\",\"messageId\":\"b1\",\"userId\":\"200\",\"sessionId\":\"tab-1\"}"),
+                JSON.readTree("{\"headline\":\"Live\",\"accountId\":\"a1\",\"messageId\":\"t1\",\"userId\":\"201\",\"sessionId\":\"tab-2\"}"));
+        assertThat(redrive(deployment, "dead-letters --as-everyone")).contains("REDRIVEN event      n1").contains("1 acted on and deleted, 0 left");
+        assertThat(api.events()).contains(JSON.readTree("{\"headline\":\"Breaking\",\"messageId\":\"n1\",\"_everyone\":true}"));
+    }
+
     @Test
     void failedAsyncWorkIsInvokedAgainThroughTheAlias(TestApi api) throws Exception {
-        String queue = api.emulators.sqs().createQueue(b -> b.queueName("async-failures-" + api.deploymentId)).queueUrl();
+        String queue = api.emulators.sqsEndpoint() + "/000000000000/" + api.deployment.asyncFailureQueueName;
         String request = "{\"httpMethod\":\"GET\",\"path\":\"/messages/set-read/user/200/message/m1\",\"headers\":{\"X-Sqs-Browser-Deferred\":\"1\"}}";
         // The on-failure destination's record, as Lambda documents it.
         api.emulators.sqs().sendMessage(b -> b.queueUrl(queue).messageBody("{\"version\":\"1.0\",\"timestamp\":\"2026-12-04T18:16:05.568Z\","
@@ -94,8 +129,8 @@ class RedriveTest {
                 + "\"responsePayload\":{\"errorMessage\":\"Rate exceeded\"}}"));
         String printed = redrive(deployment(api, queue), "async-failures");
         assertThat(printed).contains("REDRIVEN async", "Rate exceeded", "1 acted on and deleted, 0 left");
-        LocalIdentityServices.Call invoke = api.services.calls("Invoke").get(0);
-        assertThat(invoke.parameters).containsEntry("FunctionName", "prod-sqs-browser-api").containsEntry("Qualifier", "live")
+        io.sqsbrowser.local.LocalIdentityServices.Call invoke = api.services.calls("Invoke").get(0);
+        assertThat(invoke.parameters).containsEntry("FunctionName", api.deployment.functionName).containsEntry("Qualifier", "live")
                 .containsEntry("InvocationType", "Event");
         assertThat(JSON.readTree(invoke.parameters.get("Payload"))).isEqualTo(JSON.readTree(request));
         assertThat(api.emulators.sqs().receiveMessage(b -> b.queueUrl(queue)).messages()).isEmpty();

@@ -83,7 +83,7 @@ final class BadRecords {
             default:
                 if (i % 100 == 11) {
                     // Too large for SQS once encrypted, though the record itself is allowed.
-                    return ("{\"messageId\":\"" + id + "\",\"message\":\"" + "y".repeat(200_000 + random.nextInt(60_000)) + "\"}")
+                    return ("{\"_everyone\":true,\"messageId\":\"" + id + "\",\"message\":\"" + "y".repeat(200_000 + random.nextInt(60_000)) + "\"}")
                             .getBytes(StandardCharsets.UTF_8);
                 }
                 return ("{\"messageId\":\"" + id + "\"} trailing").getBytes(StandardCharsets.UTF_8);

@@ -139,7 +139,7 @@ final class Scenarios {
             JobClient client = start(job, groups);
             try {
                 String id = "broadcast-" + UUID.randomUUID();
-                put(job, "{\"message\":\"Breaking\",\"messageId\":\"" + id + "\"}");
+                put(job, "{\"_everyone\":true,\"message\":\"Breaking\",\"messageId\":\"" + id + "\"}");
                 fault.during(proxy);
                 Mailboxes mail = new Mailboxes(emulators.sqs(), sessions);
                 Map<TestSession, Set<String>> expected = new HashMap<>();
@@ -214,7 +214,7 @@ final class Scenarios {
             Set<String> all = new TreeSet<>();
             for (int b = 0; b < broadcasts; b++) {
                 all.add("b-" + b);
-                put(job, "{\"message\":\"Breaking " + b + "\",\"messageId\":\"b-" + b + "\"}");
+                put(job, "{\"_everyone\":true,\"message\":\"Breaking " + b + "\",\"messageId\":\"b-" + b + "\"}");
             }
             long total = (long) sessionCount * broadcasts;
             Await.until(Duration.ofMinutes(5), "a quarter of the broadcasts", () -> CountersReporter.sum("messagesSent") >= total / 4);
@@ -242,7 +242,7 @@ final class Scenarios {
     private List<TestSession> sessions(TestJob job, int count, String name) {
         List<TestSession> sessions = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            sessions.add(TestSession.create(emulators.sqs(), "acct" + (i % 7), name + "-u" + i, name + "-s" + i,
+            sessions.add(job.session("acct" + (i % 7), name + "-u" + i, name + "-s" + i,
                     i % 2 == 0 ? CipherFormat.GCM : CipherFormat.CTR));
         }
         job.storeInTable(sessions);

@@ -63,6 +63,19 @@ class ChangeRecordParserTest {
         assertThat(r.identityId).isEqualTo("us-east-1:s1");
     }
 
+    /**
+     * {@code /destroy} deletes the queue before the item: only a TTL removal leaves the queue to the job's clean-up, which
+     * otherwise asks SQS to delete a queue that is gone (and that the role's tag condition no longer lets it touch).
+     */
+    @Test
+    void onlyATtlRemovalHandsTheQueueToTheCleanUp() {
+        SessionRecord destroyed = parse(ChangeRecords.remove(item("200", "s1", 3), false));
+        assertThat(destroyed.removed).isTrue();
+        assertThat(destroyed.queueUrl).as("deleted by /destroy already").isNull();
+        assertThat(destroyed.identityId).as("the identity is the job's to delete either way").isEqualTo("us-east-1:s1");
+        assertThat(parse(ChangeRecords.remove(item("200", "s1", 3), true)).queueUrl).isEqualTo("http://sqs/q-s1");
+    }
+
     @Test
     void removeWithoutOldImageOutranksEverythingCreatedBeforeIt() throws Exception {
         ObjectNode json = (ObjectNode) new ObjectMapper().readTree(ChangeRecords.remove(item("200", "s1", 3), false));
@@ -125,6 +138,31 @@ class ChangeRecordParserTest {
                 .isEqualTo("{\"unreadableBytes\":4}");
         assertThat(parser.parse(ChangeRecords.record("UPSERT", item("1", "s", 1), null, false), "c", "s", "1")
                 .deadLetter.reason).contains("unknown eventName 'UPSERT'");
+    }
+
+    /**
+     * A client pins its session's cipher by the item's exact name and knows {@code ctr} and {@code gcm} only: an item
+     * naming anything else (another spelling of one of them included) is refused, not encrypted for in a form the
+     * client would refuse, or take for the other.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"GCM", "Ctr", "aes-256-gcm", "aes-256-ctr", "gcm ", "chacha20", "g1"})
+    void aCipherNameTheClientsDoNotKnowRefusesTheItem(String cipher) {
+        Map<String, AttributeValue> item = item("200", "s1", 1);
+        item.put("cipher", AttributeValue.builder().s(cipher).build());
+        assertThat(parser.parse(ChangeRecords.insert(item), "c", "s", "1").deadLetter.reason)
+                .contains("unknown cipher '" + cipher + "' (the clients know ctr and gcm only)");
+    }
+
+    /** The item's rewind goes with its change to the job; one that is not a number of seconds refuses the item. */
+    @Test
+    void theRewindAskedForIsRead() {
+        Map<String, AttributeValue> item = item("200", "s1", 1);
+        item.put("rewind", AttributeValue.builder().n("600").build());
+        assertThat(parse(ChangeRecords.insert(item)).rewindSeconds).isEqualTo(600);
+        assertThat(parse(ChangeRecords.insert(item("200", "s1", 1))).rewindSeconds).isZero();
+        item.put("rewind", AttributeValue.builder().n("-1").build());
+        assertThat(parser.parse(ChangeRecords.insert(item), "c", "s", "1").deadLetter.reason).contains("rewind must be 0 or more");
     }
 
     @Test

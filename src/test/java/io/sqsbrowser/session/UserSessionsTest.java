@@ -80,6 +80,42 @@ class UserSessionsTest {
         assertThat(back.session(follower.sessionId)).usingRecursiveComparison().isEqualTo(follower);
         assertThat(back.session(plain.sessionId).topics).isEmpty();
         assertThat(back.topics()).containsExactly("election-night", "politics", "world");
-        assertThatThrownBy(() -> UserSessions.decode("200", new byte[] {3, 0}, stems)).hasMessageContaining("format 3");
+        assertThatThrownBy(() -> UserSessions.decode("200", new byte[] {4, 0}, stems)).hasMessageContaining("format 4");
+    }
+
+    /**
+     * A session's sequence (how many messages it was sent, and the epoch of that numbering) is kept once it has one (the
+     * third format), goes on through later images of the same incarnation, and starts again for a new one.
+     */
+    @Test
+    void aSessionsSequenceIsKeptAndGoesOnThroughItsChangesButNotIntoANewIncarnation() {
+        String url = "https://sqs.us-east-1.amazonaws.com/123456789012/" + QueueNames.newName("prod-sqs-browser");
+        QueueUrlStems stems = new QueueUrlStems();
+        SessionRecord s = session(UUID.randomUUID().toString(), url);
+        UserSessions sessions = UserSessions.decode("200", null, stems);
+        sessions.apply(s, System.currentTimeMillis(), HOUR);
+        String first = sessions.session(s.sessionId).nextSequence();
+        sessions.session(s.sessionId).nextSequence();
+        assertThat(first).matches("[0-9a-f]{8}:1");
+        byte[] numbered = sessions.encode(stems);
+        assertThat(numbered[0]).isEqualTo((byte) 3);
+        UserSessions back = UserSessions.decode("200", numbered, stems);
+        assertThat(back.session(s.sessionId)).usingRecursiveComparison().isEqualTo(sessions.session(s.sessionId));
+
+        SessionRecord renewed = session(s.sessionId, url);
+        renewed.created = s.created;
+        renewed.version = s.version + 1;
+        back.apply(renewed, System.currentTimeMillis(), HOUR);
+        assertThat(back.session(s.sessionId).nextSequence()).isEqualTo(first.replace(":1", ":3"));
+
+        back.session(s.sessionId).skipSequence(2);
+        assertThat(back.session(s.sessionId).nextSequence()).as("after two left unused").isEqualTo(first.replace(":1", ":6~2"));
+        assertThat(UserSessions.decode("200", back.encode(stems), stems).session(s.sessionId).nextSequence()).isEqualTo(first.replace(":1", ":7"));
+
+        SessionRecord reborn = session(s.sessionId, url);
+        reborn.created = s.created + 1;
+        back.apply(reborn, System.currentTimeMillis(), HOUR);
+        String again = back.session(s.sessionId).nextSequence();
+        assertThat(again).endsWith(":1").isNotEqualTo(first);
     }
 }

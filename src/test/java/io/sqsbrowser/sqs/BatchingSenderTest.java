@@ -156,6 +156,50 @@ class BatchingSenderTest {
         return f;
     }
 
+    /**
+     * However many request slots there are, a queue has one request in flight at a time: its messages leave in the
+     * order they were handed over (a session's catch-up before its live messages), through a retry too. Other queues go
+     * meanwhile. (In what order SQS stores the entries of one batch is its own affair: clients order them by sequence.)
+     */
+    @Test
+    void aQueueGetsItsMessagesInTheOrderHandedOverThroughARetry() throws Exception {
+        String queue = newQueue();
+        String other = newQueue();
+        List<String> sentToQueue = new CopyOnWriteArrayList<>();
+        SqsAsyncClient throttledOnce = new FaultyClient(sqs, call -> call == 1 ? error(400, "ThrottlingException") : null) {
+            @Override
+            public CompletableFuture<SendMessageBatchResponse> sendMessageBatch(SendMessageBatchRequest request) {
+                return super.sendMessageBatch(request).thenApply(r -> {
+                    if (request.queueUrl().equals(queue)) {
+                        request.entries().forEach(e -> sentToQueue.add(e.messageBody()));
+                    }
+                    return r;
+                });
+            }
+
+            @Override
+            public CompletableFuture<SendMessageResponse> sendMessage(SendMessageRequest request) {
+                return super.sendMessage(request).thenApply(r -> {
+                    if (request.queueUrl().equals(queue)) {
+                        sentToQueue.add(request.messageBody());
+                    }
+                    return r;
+                });
+            }
+        };
+        List<Delivery> deliveries = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            deliveries.add(delivery(queue, "m" + (char) ('A' + i)));
+            deliveries.add(delivery(other, "o" + i));
+        }
+        try (BatchingSender sender = new BatchingSender(throttledOnce, settings(16, 10_000), listener)) {
+            assertThat(sendAll(sender, deliveries)).allMatch(o -> o.kind == SendOutcome.Kind.SENT);
+        }
+        assertThat(listener.retried.get()).isEqualTo(1);
+        assertThat(sentToQueue).hasSize(30).isSortedAccordingTo(String::compareTo);
+        assertThat(messagesIn(queue)).isEqualTo(30);
+    }
+
     @Test
     void theApacheClientOnItsThreadsSendsAsTheNettyClientDoes() throws Exception {
         String queue = newQueue();
@@ -293,7 +337,7 @@ class BatchingSenderTest {
     }
 
     /** Fault injection: the n-th call fails with what {@code faults} returns for n, or reaches ElasticMQ. */
-    private static final class FaultyClient implements SqsAsyncClient {
+    private static class FaultyClient implements SqsAsyncClient {
         private final SqsAsyncClient real;
         private final Function<Integer, AwsServiceException> faults;
         private final AtomicInteger calls = new AtomicInteger();

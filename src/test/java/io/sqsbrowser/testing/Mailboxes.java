@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -24,6 +25,8 @@ public final class Mailboxes {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final SqsClient sqs;
     private final Map<TestSession, Map<String, JsonNode>> received = new ConcurrentHashMap<>();
+    /** Each message's place in its session's sequence ({@code <epoch>:<n>}), by session and messageId, as last received. */
+    private final Map<TestSession, Map<String, String>> sequences = new ConcurrentHashMap<>();
     /** Messages received again (the same messageId in the same queue): at-least-once delivery's copies. */
     private int copies;
 
@@ -31,6 +34,7 @@ public final class Mailboxes {
         this.sqs = sqs;
         for (TestSession s : sessions) {
             received.put(s, new LinkedHashMap<>());
+            sequences.put(s, new LinkedHashMap<>());
         }
     }
 
@@ -38,13 +42,16 @@ public final class Mailboxes {
     public int poll() {
         int count = 0;
         for (Map.Entry<TestSession, Map<String, JsonNode>> e : received.entrySet()) {
-            List<String> messages;
+            List<io.sqsbrowser.client.SessionQueueClient.Received> messages;
             do {
-                messages = e.getKey().client(sqs).receive(0);
-                for (String m : messages) {
-                    JsonNode node = parse(m);
+                messages = e.getKey().client(sqs).receiveNumbered(0);
+                for (io.sqsbrowser.client.SessionQueueClient.Received m : messages) {
+                    JsonNode node = parse(m.plaintext);
                     if (e.getValue().put(node.get("messageId").asText(), node) != null) {
                         copies++;
+                    }
+                    if (m.sequence != null) {
+                        sequences.get(e.getKey()).put(node.get("messageId").asText(), m.sequence);
                     }
                     count++;
                 }
@@ -56,6 +63,11 @@ public final class Mailboxes {
     /** How many messages arrived more than once in their queue so far. */
     public int copies() {
         return copies;
+    }
+
+    /** The sequences of the session's messages received, by messageId ({@code <epoch>:<n>[~<k>]}). */
+    public Map<String, String> sequences(TestSession s) {
+        return new TreeMap<>(sequences.get(s));
     }
 
     public Set<String> messageIds(TestSession s) {

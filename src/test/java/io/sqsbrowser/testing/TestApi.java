@@ -2,7 +2,7 @@ package io.sqsbrowser.testing;
 
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.local.StackConfig;
-import io.sqsbrowser.local.StackNames;
+import io.sqsbrowser.local.LocalDeployment;
 import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.LocalIdentityServices;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
-/** The session Lambda's handler wired to the emulators and the Cognito/STS double, with its own resources. */
+/** The session Lambda's handler on a deployment of its own: the emulators behind the local AWS endpoint, and Cognito/STS stand-ins. */
 public final class TestApi implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     public final String sessionTable;
@@ -28,7 +28,9 @@ public final class TestApi implements AutoCloseable {
     public final String queuePrefix;
     public final String deadLetterQueue;
     public final String deploymentId;
-    /** Cognito Identity, STS and Lambda Invoke: the test double. */
+    /** The template deployed on the emulators: the Lambda signs as its role, through the local AWS endpoint. */
+    public final LocalDeployment deployment;
+    /** Cognito Identity, STS and Lambda Invoke: the local stand-in. */
     public final LocalIdentityServices services;
     public final Emulators emulators;
     private final Map<String, String> env = new HashMap<>();
@@ -40,19 +42,23 @@ public final class TestApi implements AutoCloseable {
     }
 
     public TestApi(Emulators emulators, LocalIdentityServices.PrincipalTags principalTags) throws IOException {
+        this(emulators, principalTags, Map.of());
+    }
+
+    /** A deployment of the template with these parameters (e.g. a QueuePrefix given by hand). */
+    public TestApi(Emulators emulators, LocalIdentityServices.PrincipalTags principalTags, Map<String, String> parameters)
+            throws IOException {
         this.emulators = emulators;
-        StackNames names = new StackNames("-" + UUID.randomUUID().toString().substring(0, 8));
-        sessionTable = names.sessionTable;
-        historyTable = names.historyTable;
-        eventStream = names.eventStream;
-        queuePrefix = names.queuePrefix;
-        deploymentId = names.deploymentId;
-        AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
-        AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
-        AwsResources.createStream(emulators.kinesis(), eventStream, 1);
-        deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
-        services = new LocalIdentityServices(queuePrefix, principalTags);
-        env.putAll(StackConfig.apiEnvironment(emulators, names, services.endpoint(), deadLetterQueue));
+        deployment = LocalDeployment.of("t" + UUID.randomUUID().toString().substring(0, 8), parameters, emulators.sqsEndpoint());
+        deployment.create(emulators, emulators.iam(), 1);
+        sessionTable = deployment.sessionTable;
+        historyTable = deployment.historyTable;
+        eventStream = deployment.eventStream;
+        queuePrefix = deployment.queuePrefix;
+        deploymentId = deployment.deploymentId;
+        deadLetterQueue = deployment.deadLetterQueueUrl();
+        services = new LocalIdentityServices(emulators.iam(), deployment, principalTags, 900);
+        env.putAll(new StackConfig(emulators, deployment, services.endpoint()).apiEnvironment());
     }
 
     static TestApi create(Emulators emulators) {

@@ -10,7 +10,8 @@ import io.sqsbrowser.local.AwsResources;
 import io.sqsbrowser.local.Emulators;
 import io.sqsbrowser.local.LocalIdentityServices;
 import io.sqsbrowser.local.StackConfig;
-import io.sqsbrowser.local.StackNames;
+import io.sqsbrowser.local.LocalDeployment;
+import io.sqsbrowser.crypto.CipherFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,41 +26,61 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import software.amazon.awssdk.services.dynamodb.model.PutRequest;
 import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
-/** A delivery job wired to the emulators: its own streams, tables and dead-letter queue. */
+/**
+ * A delivery job wired to the emulators: a deployment of the template of its own (streams, tables, dead-letter queue),
+ * the job signing as the template's job role through the local AWS endpoint, which authorizes every call as IAM does.
+ * Its sessions' queues are named {@code test-...} (the deployment's QueuePrefix) and tagged with its deployment.
+ */
 public final class TestJob {
     public final String eventStream;
     public final String changeStream;
     public final String sessionTable;
     public final String historyTable;
     public final String deadLetterQueue;
-    /** Cognito (DeleteIdentities) for the session-end clean-up: the test double. */
+    public final LocalDeployment deployment;
+    /** Cognito (DeleteIdentities) for the session-end clean-up: the local stand-in. */
     public final LocalIdentityServices services;
-    private final StackNames names;
     private final Emulators emulators;
+    private final StackConfig config;
 
     public TestJob(Emulators emulators, int eventShards) {
         this.emulators = emulators;
-        names = new StackNames("-" + UUID.randomUUID().toString().substring(0, 8));
-        eventStream = names.eventStream;
-        changeStream = names.changeStream;
-        sessionTable = names.sessionTable;
-        historyTable = names.historyTable;
-        AwsResources.createStream(emulators.kinesis(), eventStream, eventShards);
-        AwsResources.createStream(emulators.kinesis(), changeStream, 1);
-        AwsResources.createSessionTable(emulators.dynamoDb(), sessionTable);
-        AwsResources.createHistoryTable(emulators.dynamoDb(), historyTable);
-        deadLetterQueue = emulators.sqs().createQueue(b -> b.queueName(names.deadLetterQueueName)).queueUrl();
+        deployment = LocalDeployment.of("t" + UUID.randomUUID().toString().substring(0, 8),
+                Map.of("QueuePrefix", TestSession.QUEUE_PREFIX), emulators.sqsEndpoint());
+        deployment.create(emulators, emulators.iam(), eventShards);
+        eventStream = deployment.eventStream;
+        changeStream = deployment.changeStream;
+        sessionTable = deployment.sessionTable;
+        historyTable = deployment.historyTable;
+        deadLetterQueue = deployment.deadLetterQueueUrl();
         try {
-            services = new LocalIdentityServices(TestSession.QUEUE_PREFIX, LocalIdentityServices.PrincipalTags.DROPPED);
+            services = new LocalIdentityServices(emulators.iam(), deployment, LocalIdentityServices.PrincipalTags.DROPPED, 900);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        config = new StackConfig(emulators, deployment, services.endpoint());
+    }
+
+    /** A session of this deployment: its queue made (and tagged as the session API tags it), its key and item. */
+    public TestSession session(String accountId, String userId, String sessionId, CipherFormat cipher) {
+        return TestSession.create(emulators.sqs(), deployment.deploymentId, accountId, userId, sessionId, cipher);
     }
 
     /** The runtime property groups, in the same shape as on Managed Flink; sessions are {@link TestSession}s. */
     public Map<String, Properties> propertyGroups(int parallelism) {
-        Map<String, Properties> groups = StackConfig.jobProperties(emulators, names, deadLetterQueue, services.endpoint(), parallelism);
-        groups.get("Cleanup").setProperty("queuePrefix", TestSession.QUEUE_PREFIX);
+        return config.jobProperties(parallelism);
+    }
+
+    /**
+     * The property groups of a job that calls the emulators themselves, unauthorized: for the benchmarks, whose figures
+     * must be the job's and the emulators' own, with no IAM endpoint between them.
+     */
+    public Map<String, Properties> benchmarkPropertyGroups(int parallelism) {
+        Map<String, Properties> groups = propertyGroups(parallelism);
+        Properties aws = groups.get("Aws");
+        aws.setProperty("endpoint.sqs", emulators.sqsEndpoint());
+        aws.setProperty("endpoint.kinesis", "http://127.0.0.1:" + emulators.kinesisPort);
+        aws.setProperty("endpoint.dynamodb", "http://127.0.0.1:" + emulators.dynamoDbPort);
         return groups;
     }
 
@@ -121,7 +142,7 @@ public final class TestJob {
     public static void awaitSessionsKnown(Emulators emulators, String eventStream, Mailboxes mail, List<TestSession> live) {
         int[] probe = {0};
         Await.until(Duration.ofSeconds(90), "the job to know every session", () -> {
-            String json = "{\"_type\":\"probe\",\"_sqs_only\":true,\"messageId\":\"probe-" + probe[0]++ + "\"}";
+            String json = "{\"_type\":\"probe\",\"_sqs_only\":true,\"_everyone\":true,\"messageId\":\"probe-" + probe[0]++ + "\"}";
             AwsResources.put(emulators.kinesis(), eventStream, "probe", json.getBytes(StandardCharsets.UTF_8));
             long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
             while (System.nanoTime() < deadline) {

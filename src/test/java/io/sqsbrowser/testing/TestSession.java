@@ -50,9 +50,9 @@ public final class TestSession {
     }
 
     /** A session known from elsewhere (a savepoint fixture's manifest), its queue made again under its old name. */
-    public static TestSession known(SqsClient sqs, String accountId, String userId, String sessionId, String queueName,
-            String aesKey, CipherFormat cipher) {
-        String url = sqs.createQueue(b -> b.queueName(queueName)).queueUrl();
+    public static TestSession known(SqsClient sqs, String deploymentId, String accountId, String userId, String sessionId,
+            String queueName, String aesKey, CipherFormat cipher) {
+        String url = sqs.createQueue(b -> b.queueName(queueName).tags(Map.of(QueueNames.DEPLOYMENT_TAG, deploymentId))).queueUrl();
         return new TestSession(accountId, userId, sessionId, url, aesKey, cipher);
     }
 
@@ -62,10 +62,14 @@ public final class TestSession {
                 session.get("sqsUrl").asText(), session.get("aesKey").asText(), CipherFormat.fromAttribute(session.get("cipher").asText()));
     }
 
-    /** Creates the session's queue in SQS, named as the session API names them; credentials valid for an hour. */
-    public static TestSession create(SqsClient sqs, String accountId, String userId, String sessionId, CipherFormat cipher) {
+    /**
+     * Creates the session's queue in SQS, named as the session API names them and tagged with {@code deploymentId} (a
+     * deployment's job deletes only its own queues); credentials valid for an hour.
+     */
+    public static TestSession create(SqsClient sqs, String deploymentId, String accountId, String userId, String sessionId,
+            CipherFormat cipher) {
         String queueName = QueueNames.newName(QUEUE_PREFIX);
-        String url = sqs.createQueue(b -> b.queueName(queueName)).queueUrl();
+        String url = sqs.createQueue(b -> b.queueName(queueName).tags(Map.of(QueueNames.DEPLOYMENT_TAG, deploymentId))).queueUrl();
         return new TestSession(accountId, userId, sessionId, url, cipher);
     }
 
