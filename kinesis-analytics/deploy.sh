@@ -13,7 +13,7 @@
 # gets the template's default).
 # A new (or stopped) application is started, restored from its latest snapshot if it has one: CloudFormation
 # creates applications but does not start them. RESTORE=SKIP_RESTORE_FROM_SNAPSHOT starts it without its state instead
-# (a replay, or a recovery when no snapshot can be restored: see README, Runbook).
+# (a replay, or a recovery when no snapshot can be restored: see docs/running-on-aws.md, Runbook).
 # AWS_ENDPOINT_URL, which the CLI reads itself since 2.13, is passed to every command for older CLIs (though their
 # cloudformation deploy still sends the template to AWS's S3 host: that upload ignores --endpoint-url).
 set -euo pipefail

@@ -14,7 +14,9 @@
 //    target role's trust policy for sts calls on one of our roles). A call our code made must be allowed. Each call
 //    carries the local IAM's own decision (allowedLocally): the two must agree, so the local model is judged too. A
 //    call both refuse is an attacker test's probe when it was made with a client's credentials (a role listed in
-//    --clients, the session role by default); made by any other principal it is an error like any denial.
+//    --clients, the session role by default), or a call on a resource the local stack recorded as missing
+//    (resourceMissing: AWS may refuse it or answer "not found"); made by any other principal it is an error like any
+//    denial.
 // 3. unused: every (role, action) some Allow statement grants that no allowed call used. Each must be waived in
 //    iam-unused.json with a reason; a waiver that matches nothing granted-and-unused is stale (an error).
 // Prints {ok, deployments, calls, denied, unused, invalid, ignoredContext} as JSON on stdout (see README.md);
@@ -83,6 +85,7 @@ const invalid = [];
 const denied = [];
 const disagreements = [];
 let refusedProbes = 0;
+let refusedMissing = 0;
 
 // ---- 1. static: every statement against the SAR ----------------------------------------------------------------
 const granted = new Map(); // "Role action" -> {role, action}: what Allow statements of identity policies grant
@@ -157,6 +160,11 @@ for (const c of calls.values()) {
   // Refused by both: expected of a test's probe (a client's credentials, a web identity, a role's keys held as a probe).
   if (!allowed && c.allowedLocally === false && (clients.has(c.role) || c.probe || c.principalType === 'Federated')) {
     refusedProbes++;
+  } else if (!allowed && c.allowedLocally === false && c.resourceMissing) {
+    // On a queue, table or stream that did not exist (a queue deleted before, a test's misconfigured name): AWS may
+    // refuse it or answer "not found", and the code takes both. Not a grant the template lacks: the same calls on
+    // resources that exist are judged like any other.
+    refusedMissing++;
   } else if (!allowed) {
     denied.push({ ...call, result: response.overallResult, reason: denialReason(response) });
   } else {
@@ -183,7 +191,7 @@ const ok = denied.length === 0 && disagreements.length === 0 && invalid.length =
 console.log(JSON.stringify({
   ok,
   deployments: deployments.size,
-  calls: { distinct: calls.size, allowed: allowedCalls, refusedProbes },
+  calls: { distinct: calls.size, allowed: allowedCalls, refusedProbes, refusedMissing },
   denied,
   disagreements,
   unused,

@@ -71,6 +71,13 @@ module.exports = function serve(server, port) {
     if (err) { console.error(err); process.exit(1); }
     console.log('listening ' + port);
   });
+  // Ctrl-C reaches the whole process group, this emulator as well as the stack that started it: the stack stops it
+  // (SIGTERM) once its job is cancelled, so that nothing still calling it sees it vanish, and no stop reads as a crash.
+  process.on('SIGINT', () => console.log('interrupted: the process that started me stops me'));
+  process.on('SIGTERM', () => {
+    console.log('stopping');
+    process.exit(0);
+  });
   const parent = process.ppid;
   setInterval(() => {
     try { process.kill(parent, 0); } catch (e) { process.exit(0); }

@@ -1,5 +1,5 @@
 // Decrypts message bodies with WebCrypto only (browsers and Node 20 alike), with the session's own cipher.
-// Envelopes (see the project README, "Message envelopes and decryption"):
+// Envelopes (see the project's docs/envelopes.md):
 //   GCM: g1|base64(nonce[12] ‖ ciphertext ‖ tag[16])
 //   CTR: <decimal counter>|base64(ciphertext), the counter being the initial 128-bit counter block, below 2^53.
 // A body in the other session's envelope is refused as tampering: GCM encrypts with the counter blocks nonce ‖ 2, 3, …,

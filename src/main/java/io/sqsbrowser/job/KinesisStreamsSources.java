@@ -14,7 +14,7 @@ import org.apache.flink.util.Collector;
  * Builds the connector's new (FLIP-27) {@code KinesisStreamsSource} from the typed configuration, for
  * {@code reader: SOURCE}: the same settings as the legacy consumer where the source has them (start position and
  * timestamp, shard discovery, region, endpoint, credentials), with the records handed to the same deserialization
- * schema. Experimental in connector 4.3.0 (see README, "Which Kinesis reader"): polling only, no enhanced fan-out.
+ * schema. Experimental in connector 4.3.0 (see docs/configuration.md, "Which Kinesis reader"): polling only, no enhanced fan-out.
  */
 final class KinesisStreamsSources {
     private KinesisStreamsSources() {}

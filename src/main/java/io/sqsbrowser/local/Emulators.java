@@ -45,6 +45,15 @@ public final class Emulators implements AutoCloseable {
     private final AwsSettings aws;
     /** Set once {@link #close} begins: an emulator that exits before that died, and says so. */
     private volatile boolean closing;
+    /**
+     * Set once this JVM begins to stop. Ctrl-C reaches the whole process group at once, the emulators and this JVM: an
+     * emulator that exits then was stopped with the rest, and says nothing.
+     */
+    private static final java.util.concurrent.atomic.AtomicBoolean JVM_STOPPING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> JVM_STOPPING.set(true), "emulators-stopping"));
+    }
     private SqsClient sqs;
     private KinesisClient kinesis;
     private DynamoDbClient dynamoDb;
@@ -219,7 +228,14 @@ public final class Emulators implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            out.lines().forEach(l -> { });
+            // The log cannot be written: keep draining, so that the process never blocks on a full pipe.
+            try {
+                while (out.readLine() != null) {
+                    // dropped
+                }
+            } catch (IOException ended) {
+                // its output was closed: the process ended
+            }
         }
     }
 
@@ -235,7 +251,11 @@ public final class Emulators implements AutoCloseable {
     private static void reportDeath(Process p, String script, Path log, BooleanSupplier closing) {
         try {
             int code = p.waitFor();
-            if (closing.getAsBoolean()) {
+            // The same Ctrl-C reaches this JVM a moment later, or has already: give it that moment to begin stopping.
+            for (int i = 0; i < 40 && !closing.getAsBoolean() && !JVM_STOPPING.get(); i++) {
+                Thread.sleep(50);
+            }
+            if (closing.getAsBoolean() || JVM_STOPPING.get()) {
                 return;
             }
             List<String> lines = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();

@@ -64,7 +64,7 @@ public final class IamCallLog {
     }
 
     void record(String deployment, String logicalId, String principal, String action, String resource,
-            Map<String, List<String>> context, String sessionPolicy, boolean allowedLocally, boolean probe) {
+            Map<String, List<String>> context, String sessionPolicy, boolean allowedLocally, boolean probe, boolean resourceMissing) {
         if (directory == null) {
             return;
         }
@@ -78,6 +78,9 @@ public final class IamCallLog {
         line.put("allowedLocally", allowedLocally);
         if (probe) {
             line.put("probe", true);
+        }
+        if (resourceMissing) {
+            line.put("resourceMissing", true);
         }
         calls.computeIfAbsent(line.toString(), k -> new AtomicLong()).incrementAndGet();
     }

@@ -113,7 +113,7 @@ public final class LocalAwsGateway implements AutoCloseable {
             Function<String, List<String>> keys = requestKeys(request);
             for (String action : request.actions()) {
                 for (String resource : request.resources()) {
-                    iam.authorize(signed.accessKeyId, signed.sessionToken, action, resource, keys);
+                    iam.authorize(signed.accessKeyId, signed.sessionToken, action, resource, keys, () -> resourceGone(resource));
                 }
             }
         } catch (IllegalArgumentException unreadable) {
@@ -191,12 +191,7 @@ public final class LocalAwsGateway implements AutoCloseable {
         if (request.target() != null) {
             out.header("X-Amz-Target", request.target());
         }
-        // kinesalite and dynalite want an Authorization of SigV4's shape (they check nothing in it): the gateway's own,
-        // never the caller's, whose request they are not given.
-        String now = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
-                .format(java.time.Instant.now());
-        out.header("X-Amz-Date", now).header("Authorization", "AWS4-HMAC-SHA256 Credential=local-aws-gateway/" + now.substring(0, 8)
-                + "/" + LocalIam.REGION + "/" + service + "/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0".repeat(64));
+        signedByTheGateway(out, service);
         HttpResponse<byte[]> response;
         try {
             response = http.send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -225,6 +220,54 @@ public final class LocalAwsGateway implements AutoCloseable {
         exchange.sendResponseHeaders(response.statusCode(), response.body().length == 0 ? -1 : response.body().length);
         exchange.getResponseBody().write(response.body());
         exchange.close();
+    }
+
+    /**
+     * kinesalite and dynalite want an Authorization of SigV4's shape (they check nothing in it): the gateway's own, never
+     * the caller's, whose request they are not given.
+     */
+    private static HttpRequest.Builder signedByTheGateway(HttpRequest.Builder out, String service) {
+        String now = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                .format(java.time.Instant.now());
+        return out.header("X-Amz-Date", now).header("Authorization", "AWS4-HMAC-SHA256 Credential=local-aws-gateway/"
+                + now.substring(0, 8) + "/" + LocalIam.REGION + "/" + service + "/aws4_request, SignedHeaders=host;x-amz-date, Signature="
+                + "0".repeat(64));
+    }
+
+    /** Whether the queue, table or stream a refused call named does not exist, asked of its emulator directly. */
+    private boolean resourceGone(String resource) {
+        String[] arn = resource.split(":", 6);
+        if (arn.length < 6) {
+            return false;
+        }
+        String[] path = arn[5].split("/");
+        switch (arn[2]) {
+            case "sqs":
+                return queueGone(arn[5]);
+            case "dynamodb":
+                return path[0].equals("table") && path.length > 1
+                        && notFound("dynamodb", "DynamoDB_20120810.DescribeTable", "application/x-amz-json-1.0", "TableName", path[1]);
+            case "kinesis":
+                return path[0].equals("stream") && path.length > 1
+                        && notFound("kinesis", "Kinesis_20131202.DescribeStreamSummary", "application/x-amz-json-1.1", "StreamName", path[1]);
+            default:
+                return false;
+        }
+    }
+
+    private boolean notFound(String service, String target, String contentType, String nameField, String name) {
+        try {
+            HttpResponse<String> answer = http.send(signedByTheGateway(HttpRequest.newBuilder(URI.create(targets.get(service) + "/")), service)
+                    .header("Content-Type", contentType).header("X-Amz-Target", target)
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put(nameField, name).toString()))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            return answer.statusCode() == 400 && answer.body().contains("ResourceNotFoundException");
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Asks ElasticMQ directly (it checks no signature) whether a queue still exists. */

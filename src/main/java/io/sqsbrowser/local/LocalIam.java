@@ -268,6 +268,16 @@ public final class LocalIam {
      */
     public void authorize(String accessKeyId, String sessionToken, String action, String resource,
             Function<String, List<String>> request) throws Refusal {
+        authorize(accessKeyId, sessionToken, action, resource, request, () -> false);
+    }
+
+    /**
+     * As {@link #authorize(String, String, String, String, Function)}; a refused call whose resource {@code gone} says
+     * does not exist is recorded so: AWS may answer such a call with a refusal or with "not found", and the code must
+     * take both (the IAM check does not count it as a permission the template lacks).
+     */
+    public void authorize(String accessKeyId, String sessionToken, String action, String resource,
+            Function<String, List<String>> request, java.util.function.BooleanSupplier gone) throws Refusal {
         Principal p = principal(accessKeyId, sessionToken);
         if (!Instant.now().isBefore(p.expiration)) {
             throw new Refusal("ExpiredToken", 403, "The security token included in the request is expired");
@@ -289,7 +299,8 @@ public final class LocalIam {
         IamPolicy.Decision session = p.sessionPolicy == null ? IamPolicy.Decision.ALLOW : p.sessionPolicy.decide(action, resource, p.tags, context);
         boolean allowed = identity == IamPolicy.Decision.ALLOW && session == IamPolicy.Decision.ALLOW;
         asked.values().removeIf(java.util.Objects::isNull);
-        log.record(p.deployment, p.logicalId, p.arn, action, resource, asked, p.sessionPolicyJson, allowed, p.probe);
+        log.record(p.deployment, p.logicalId, p.arn, action, resource, asked, p.sessionPolicyJson, allowed, p.probe,
+                !allowed && gone.getAsBoolean());
         if (!allowed) {
             String unmodelled = p.policies.stream().map(x -> x.unmodelled).filter(java.util.Objects::nonNull).findFirst().orElse(null);
             throw new Refusal("AccessDenied", 403, "User: " + p.arn + " is not authorized to perform: " + action + " on resource: "

@@ -28,10 +28,9 @@ import java.util.stream.Collectors;
  * that signed it, on the resource AWS's Service Authorization Reference names for the action:
  * <ul>
  *   <li>Cognito (JSON 1.1): the pool allows no unauthenticated identities, so {@code GetId} without a login is
- *       refused; {@code GetOpenIdTokenForDeveloperIdentity}, {@code LookupDeveloperIdentity} and
- *       {@code DescribeIdentity} are authorized on the pool's ARN; {@code DeleteIdentities}, which has no resource
- *       type, on {@code *} (with no pool condition key: AWS does not document that it gives one, so the policy must
- *       work without); a developer user belongs to one identity, and an identity linked to another developer user
+ *       refused; {@code GetOpenIdTokenForDeveloperIdentity} and {@code LookupDeveloperIdentity} are authorized on the
+ *       pool's ARN; {@code DescribeIdentity} and {@code DeleteIdentities}, which have no resource type, on {@code *}
+ *       (with no pool condition key: AWS does not document that it gives one, so the policy must work without); a developer user belongs to one identity, and an identity linked to another developer user
  *       gets no token; {@code GetOpenIdToken} for an authenticated identity needs one of its logins (which no client
  *       holds). Tokens carry the identity, the pool, {@code amr} "authenticated" and the principal tags given.
  *   <li>STS {@code AssumeRoleWithWebIdentity} (query protocol, XML, unsigned as on AWS): only with a live token this
@@ -196,7 +195,7 @@ public final class LocalIdentityServices implements AutoCloseable {
                 response.put("IdentityId", identity).putArray("DeveloperUserIdentifierList").add(user);
                 break;
             case "DescribeIdentity":
-                authorized(exchange, headers, body, "cognito-identity", iamAction, poolArn());
+                authorized(exchange, headers, body, "cognito-identity", iamAction, "*");
                 String id = request.path("IdentityId").asText();
                 if (!identities.containsKey(id)) {
                     throw new LocalIam.Refusal("ResourceNotFoundException", 400, "Identity '" + id + "' not found.");

@@ -29,6 +29,18 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class LocalStack implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The Kinesis connector's shaded AWS SDK v1 warns, through java.util.logging, that JAXB is not there and that it
+     * uses its own Base64 instead, which is all it needs: the first thing a person running the stack would read. Held
+     * here, as java.util.logging keeps loggers only while someone does.
+     */
+    private static final java.util.logging.Logger SDK_V1_BASE64 = quiet("org.apache.flink.kinesis.shaded.com.amazonaws.util.Base64");
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        logger.setLevel(java.util.logging.Level.SEVERE);
+        return logger;
+    }
     /** The environment the local stack deploys the template as: its resources are named {@code local-sqs-browser-...}. */
     public static final String ENVIRONMENT = "local";
     /**

@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageResponse;
  * The synchronous SDK client (Apache HTTP) behind the asynchronous interface the sender uses: each send runs on
  * one of {@code threads} threads, as many as requests may be in flight. The Apache client writes a request in one
  * TCP segment train and costs less CPU per request than Netty on both ends of the connection (measured: see
- * README, "Performance and scale").
+ * docs/performance.md).
  */
 final class BlockingSqsClient implements SqsAsyncClient {
     private final SqsClient sqs;

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decryption snippets in README.md, run as written (JavaScript in Node's WebCrypto, Python with Debian's
+ * The decryption snippets in docs/envelopes.md, run as written (JavaScript in Node's WebCrypto, Python with Debian's
  * python3-cryptography) against what the job encrypts: both envelopes decrypt with the session's cipher, and the
  * downgrade (a captured GCM body re-sent as CTR with counter nonce ‖ 2 and known bytes flipped) is refused.
  */
@@ -76,8 +76,8 @@ class ReadmeDecryptionTest {
     }
 
     private static String snippet(String language) throws Exception {
-        Matcher m = Pattern.compile("```" + language + "\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("README.md")));
-        assertThat(m.find()).as("README has a %s block", language).isTrue();
+        Matcher m = Pattern.compile("```" + language + "\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("docs/envelopes.md")));
+        assertThat(m.find()).as("docs/envelopes.md has a %s block", language).isTrue();
         return m.group(1);
     }
 

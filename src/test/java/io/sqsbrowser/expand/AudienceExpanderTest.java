@@ -555,6 +555,28 @@ class AudienceExpanderTest {
         }
     }
 
+    /**
+     * With {@code History.fanOutRows} per-scope, a broadcast leaves one history row, under its scope, however many
+     * users it reached; user and session events keep their user's row, and the messages are the same.
+     */
+    @Test
+    void withRowsPerScopeABroadcastLeavesOneHistoryRow() throws Exception {
+        DeliverySettings perScope = DeliverySettings.builder().maxInFlightRequests(16).maxMessageBytes(262_144)
+                .tombstoneRetentionMillis(HOUR).graceWindow(60_000, 1 << 20).fanOutRows(DeliverySettings.FanOutRows.PER_SCOPE).build();
+        Setup setup = settings(64 << 20, null, 262_144);
+        List<SessionRecord> sessions = oneSessionPerUser(30);
+        try (var h = harness(new Setup(perScope, setup.senders, null), 1, 0, null)) {
+            changeAll(h, sessions);
+            send(h, "{\"_everyone\":true,\"messageId\":\"all\"}");
+            send(h, "{\"accountId\":\"A\",\"topic\":\"t\",\"messageId\":\"nobody-follows\"}");
+            send(h, "{\"userId\":\"u3\",\"messageId\":\"direct\"}");
+            runMailsUntil(h, "every message", () -> sessions.stream().mapToInt(AudienceExpanderTest::messagesIn).sum() == 31);
+            runMailsFor(h, Duration.ofMillis(200));
+            assertThat(scopeRows(h)).containsExactlyInAnyOrder("#everyone/all", "#account:A#topic:t/nobody-follows");
+            assertThat(historyRows(h)).as("no row per recipient of a broadcast").containsExactly("u3/direct");
+        }
+    }
+
     /** Version 2 of a session of account A, and version 1 of it (same item, so older), each with its own queue. */
     private static SessionRecord[] versionTwoAndOne(String user, String sessionId) {
         SessionRecord v2 = session("A", user, sessionId, CipherFormat.GCM);

@@ -37,7 +37,7 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 /**
  * The two Kinesis readers the job can use, on the same scenarios against kinesalite: where each starts (LATEST,
  * TRIM_HORIZON, a replay from a timestamp), a shard split before and while it reads, and a savepoint restored. What
- * the legacy consumer does is what the new source must do to become the default (README, "Which Kinesis reader").
+ * the legacy consumer does is what the new source must do to become the default (docs/configuration.md, "Which Kinesis reader").
  */
 @ExtendWith(EmulatorsExtension.class)
 class KinesisReadersTest {

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The largest message SQS takes, broadcast by the shaded job on a real TaskManager whose task heap is 512 MB: to
  * 2,000 sessions in every test run (0.5 GB of ciphertext), to 20,000 (5.2 GB) with {@code -Dlargest.sessions=20000}
- * (README, "Reliability"). The expander's byte budget lets it through a few tens of MB at a time, with
+ * (docs/reliability.md). The expander's byte budget lets it through a few tens of MB at a time, with
  * checkpoints taken in the middle of the broadcast. Every session gets the message; the figures
  * (time, checkpoint size mid-broadcast, the TaskManager's peak heap) are printed. The message is {@code _sqs_only}:
  * its 20,000 history rows would be 4 GB in dynalite's memory (the history writer holds the message once per 500

@@ -118,4 +118,12 @@ class UserSessionsTest {
         String again = back.session(s.sessionId).nextSequence();
         assertThat(again).endsWith(":1").isNotEqualTo(first);
     }
+
+    /** The epoch is always 8 hex digits (the clients parse it so), whatever the random number drawn. */
+    @Test
+    void aSequenceIsItsEpochInEightHexDigitsAndItsNumber() {
+        assertThat(SessionRecord.sequence(0x2a, 7)).isEqualTo("0000002a:7");
+        assertThat(SessionRecord.sequence(-1, 12_345_678_901L)).isEqualTo("ffffffff:12345678901");
+        assertThat(SessionRecord.sequence(0x80000000, 1)).isEqualTo("80000000:1");
+    }
 }
