@@ -1,6 +1,5 @@
 package io.sqsbrowser.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,28 +8,15 @@ import java.util.Map;
  * LOCAL ONLY: a DynamoDB request (JSON 1.0, {@code X-Amz-Target: DynamoDB_20120810.<Operation>}): authorized on the
  * table it names, or on {@code table/<t>/index/<i>} when it reads an index, or on each table of a batch.
  */
-final class DynamoDbRequest extends ServiceRequest {
-    private static final String TYPE = "application/x-amz-json-1.0";
-    private final String operation;
-    private final JsonNode body;
+final class DynamoDbRequest extends JsonProtocolRequest {
+    static final Protocol PROTOCOL = new Protocol("dynamodb", "DynamoDB_20120810", "application/x-amz-json-1.0");
 
-    private DynamoDbRequest(String operation, JsonNode body) {
-        this.operation = operation;
-        this.body = body;
+    private DynamoDbRequest(Map<String, String> headers, byte[] raw) {
+        super(PROTOCOL, headers, raw);
     }
 
     static DynamoDbRequest read(Map<String, String> headers, byte[] raw) {
-        return new DynamoDbRequest(operation(headers.get("x-amz-target"), "DynamoDB_20120810"), jsonObject(raw));
-    }
-
-    @Override
-    String operation() {
-        return operation;
-    }
-
-    @Override
-    String action() {
-        return "dynamodb:" + operation;
+        return new DynamoDbRequest(headers, raw);
     }
 
     @Override
@@ -55,20 +41,5 @@ final class DynamoDbRequest extends ServiceRequest {
             throw new IllegalArgumentException("not a table name: " + name);
         }
         return arn("dynamodb", "table/" + name);
-    }
-
-    @Override
-    byte[] forwardedBody() {
-        return bytes(body);
-    }
-
-    @Override
-    String contentType() {
-        return TYPE;
-    }
-
-    @Override
-    String target() {
-        return "DynamoDB_20120810." + operation;
     }
 }

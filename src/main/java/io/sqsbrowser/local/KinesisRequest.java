@@ -1,6 +1,5 @@
 package io.sqsbrowser.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -16,31 +15,18 @@ import javax.crypto.spec.SecretKeySpec;
  * stream it names (by {@code StreamName} or {@code StreamARN}), the stream its shard iterator was issued for
  * ({@code GetRecords}), or the consumer it names.
  */
-final class KinesisRequest extends ServiceRequest {
-    private static final String TYPE = "application/x-amz-json-1.1";
+final class KinesisRequest extends JsonProtocolRequest {
+    static final Protocol PROTOCOL = new Protocol("kinesis", "Kinesis_20131202", "application/x-amz-json-1.1");
     /** kinesalite encrypts its shard iterators with a key of its source ({@code db/index.js}); the stream is inside. */
     private static final byte[] ITERATOR_KEY = hex("1133a5a833666b49abf28c8ba302930f0b2fb240dccd43cf4dfbc0ca91f17751");
     private static final byte[] ITERATOR_IV = hex("7bf139dbabbea2d9995d6fcae1dff7da");
-    private final String operation;
-    private final JsonNode body;
 
-    private KinesisRequest(String operation, JsonNode body) {
-        this.operation = operation;
-        this.body = body;
+    private KinesisRequest(Map<String, String> headers, byte[] raw) {
+        super(PROTOCOL, headers, raw);
     }
 
     static KinesisRequest read(Map<String, String> headers, byte[] raw) {
-        return new KinesisRequest(operation(headers.get("x-amz-target"), "Kinesis_20131202"), jsonObject(raw));
-    }
-
-    @Override
-    String operation() {
-        return operation;
-    }
-
-    @Override
-    String action() {
-        return "kinesis:" + operation;
+        return new KinesisRequest(headers, raw);
     }
 
     @Override
@@ -91,20 +77,5 @@ final class KinesisRequest extends ServiceRequest {
             out[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
         }
         return out;
-    }
-
-    @Override
-    byte[] forwardedBody() {
-        return bytes(body);
-    }
-
-    @Override
-    String contentType() {
-        return TYPE;
-    }
-
-    @Override
-    String target() {
-        return "Kinesis_20131202." + operation;
     }
 }

@@ -90,9 +90,7 @@ public final class LocalAwsGateway implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         Map<String, String> headers = LocalHttp.lowerCaseHeaders(exchange);
-        String refused = callers.refusal(headers);
-        if (refused != null) {
-            LocalHttp.send(exchange, 403, "text/plain", refused);
+        if (callers.refused(exchange, headers)) {
             return;
         }
         allowCors(exchange, headers.get("origin"));
@@ -245,20 +243,19 @@ public final class LocalAwsGateway implements AutoCloseable {
             case "sqs":
                 return queueGone(arn[5]);
             case "dynamodb":
-                return path[0].equals("table") && path.length > 1
-                        && notFound("dynamodb", "DynamoDB_20120810.DescribeTable", "application/x-amz-json-1.0", "TableName", path[1]);
+                return path[0].equals("table") && path.length > 1 && notFound(DynamoDbRequest.PROTOCOL, "DescribeTable", "TableName", path[1]);
             case "kinesis":
                 return path[0].equals("stream") && path.length > 1
-                        && notFound("kinesis", "Kinesis_20131202.DescribeStreamSummary", "application/x-amz-json-1.1", "StreamName", path[1]);
+                        && notFound(KinesisRequest.PROTOCOL, "DescribeStreamSummary", "StreamName", path[1]);
             default:
                 return false;
         }
     }
 
-    private boolean notFound(String service, String target, String contentType, String nameField, String name) {
+    private boolean notFound(JsonProtocolRequest.Protocol protocol, String operation, String nameField, String name) {
         try {
-            HttpResponse<String> answer = http.send(signedByTheGateway(HttpRequest.newBuilder(URI.create(targets.get(service) + "/")), service)
-                    .header("Content-Type", contentType).header("X-Amz-Target", target)
+            HttpResponse<String> answer = http.send(signedByTheGateway(HttpRequest.newBuilder(URI.create(targets.get(protocol.service) + "/")),
+                    protocol.service).header("Content-Type", protocol.contentType).header("X-Amz-Target", protocol.target(operation))
                     .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put(nameField, name).toString()))
                     .build(), HttpResponse.BodyHandlers.ofString());
             return answer.statusCode() == 400 && answer.body().contains("ResourceNotFoundException");

@@ -27,6 +27,15 @@ final class LocalCallers {
         return Set.of("http://127.0.0.1:" + port, "http://localhost:" + port);
     }
 
+    /** Answers a refused request 403 with the reason, as plain text ({@link #refusal}); true when it did. */
+    boolean refused(com.sun.net.httpserver.HttpExchange exchange, Map<String, String> headers) throws java.io.IOException {
+        String refused = refusal(headers);
+        if (refused != null) {
+            LocalHttp.send(exchange, 403, "text/plain", refused);
+        }
+        return refused != null;
+    }
+
     /** Why the request (headers by lower-case name) is refused, or null when it may be served. */
     String refusal(Map<String, String> headers) {
         String host = headers.get("host");

@@ -120,9 +120,7 @@ public final class LocalIdentityServices implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         Map<String, String> headers = LocalHttp.lowerCaseHeaders(exchange);
-        String refused = callers.refusal(headers);
-        if (refused != null) {
-            LocalHttp.send(exchange, 403, "text/plain", refused);
+        if (callers.refused(exchange, headers)) {
             return;
         }
         byte[] body = exchange.getRequestBody().readAllBytes();

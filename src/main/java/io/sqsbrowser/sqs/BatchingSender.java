@@ -4,6 +4,7 @@ import io.sqsbrowser.aws.AwsFailures;
 import io.sqsbrowser.aws.DaemonThreads;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -52,9 +53,9 @@ public final class BatchingSender implements MessageSender {
     private final SenderSettings settings;
     private final Listener listener;
     private final ScheduledExecutorService retryTimer;
-    /** Messages waiting for a request slot, per queue, oldest queue first: priority ones, then the rest; under {@code this}. */
-    private final Map<String, ArrayDeque<Pending>> waitingWithPriority = new LinkedHashMap<>();
-    private final Map<String, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
+    /** Messages waiting for a request slot: priority ones, then the rest; under {@code this}. */
+    private final Lane withPriority = new Lane();
+    private final Lane others = new Lane();
     /**
      * Queues with a request in flight, or messages waiting to be tried again: their next messages wait, so that a queue
      * gets its messages in the order they were handed over (a session's catch-up before its live messages, its sequence
@@ -82,13 +83,15 @@ public final class BatchingSender implements MessageSender {
 
     private void enqueue(Pending p) {
         synchronized (this) {
-            laneOf(p).computeIfAbsent(p.message.queueUrl(), q -> new ArrayDeque<>()).add(p);
+            String queueUrl = p.message.queueUrl();
+            Map<String, ArrayDeque<Pending>> waiting = busy.contains(queueUrl) ? laneOf(p).held : laneOf(p).ready;
+            waiting.computeIfAbsent(queueUrl, q -> new ArrayDeque<>()).add(p);
         }
         pump();
     }
 
-    private Map<String, ArrayDeque<Pending>> laneOf(Pending p) {
-        return p.message.priority() ? waitingWithPriority : waiting;
+    private Lane laneOf(Pending p) {
+        return p.message.priority() ? withPriority : others;
     }
 
     /** Sends waiting batches while request slots are free. */
@@ -99,9 +102,9 @@ public final class BatchingSender implements MessageSender {
                 if (inFlight >= settings.maxInFlightRequests) {
                     return;
                 }
-                batch = nextBatch(waitingWithPriority);
+                batch = nextBatch(withPriority);
                 if (batch == null) {
-                    batch = nextBatch(waiting);
+                    batch = nextBatch(others);
                 }
                 if (batch == null) {
                     return;
@@ -113,24 +116,20 @@ public final class BatchingSender implements MessageSender {
     }
 
     /**
-     * Takes up to 10 messages of the lane's queue that has waited longest and is not busy; the queue then goes to the
-     * back, and is busy until SQS has answered. Null when every waiting queue is busy.
+     * Takes up to 10 messages of the lane's ready queue that has waited longest; the queue is then busy, and what it
+     * has left waits held until SQS has answered. Null when no queue of the lane is ready.
      */
-    private List<Pending> nextBatch(Map<String, ArrayDeque<Pending>> lane) {
-        Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = lane.entrySet().iterator();
-        Map.Entry<String, ArrayDeque<Pending>> entry = null;
-        while (oldest.hasNext()) {
-            Map.Entry<String, ArrayDeque<Pending>> candidate = oldest.next();
-            if (!busy.contains(candidate.getKey())) {
-                entry = candidate;
-                break;
-            }
-        }
-        if (entry == null) {
+    private List<Pending> nextBatch(Lane lane) {
+        Iterator<Map.Entry<String, ArrayDeque<Pending>>> oldest = lane.ready.entrySet().iterator();
+        if (!oldest.hasNext()) {
             return null;
         }
+        Map.Entry<String, ArrayDeque<Pending>> entry = oldest.next();
         oldest.remove();
-        busy.add(entry.getKey());
+        String queueUrl = entry.getKey();
+        busy.add(queueUrl);
+        withPriority.hold(queueUrl);
+        others.hold(queueUrl);
         ArrayDeque<Pending> queue = entry.getValue();
         List<Pending> batch = new ArrayList<>(Math.min(queue.size(), SenderSettings.MAX_BATCH_ENTRIES));
         int bytes = 0;
@@ -141,7 +140,7 @@ public final class BatchingSender implements MessageSender {
             batch.add(p);
         }
         if (!queue.isEmpty()) {
-            lane.put(entry.getKey(), queue);
+            lane.held.put(queueUrl, queue);
         }
         return batch;
     }
@@ -207,7 +206,7 @@ public final class BatchingSender implements MessageSender {
         String queueUrl = batch.get(0).message.queueUrl();
         if (again.isEmpty()) {
             synchronized (this) {
-                busy.remove(queueUrl);
+                release(queueUrl);
             }
         } else {
             tryAgainLater(queueUrl, again);
@@ -229,18 +228,25 @@ public final class BatchingSender implements MessageSender {
             retryTimer.schedule(() -> {
                 synchronized (this) {
                     for (int i = again.size() - 1; i >= 0; i--) {
-                        laneOf(again.get(i)).computeIfAbsent(queueUrl, q -> new ArrayDeque<>()).addFirst(again.get(i));
+                        laneOf(again.get(i)).held.computeIfAbsent(queueUrl, q -> new ArrayDeque<>()).addFirst(again.get(i));
                     }
-                    busy.remove(queueUrl);
+                    release(queueUrl);
                 }
                 pump();
             }, delay, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             synchronized (this) {
-                busy.remove(queueUrl);
+                release(queueUrl);
             }
             again.forEach(p -> fail(p, "writer closed while retrying"));
         }
+    }
+
+    /** The queue is no longer busy: what waits for it is ready, behind the queues that were ready before. Under {@code this}. */
+    private void release(String queueUrl) {
+        busy.remove(queueUrl);
+        withPriority.release(queueUrl);
+        others.release(queueUrl);
     }
 
     /** Settles each entry by the response; an entry the response does not mention is retried. */
@@ -327,6 +333,31 @@ public final class BatchingSender implements MessageSender {
     @Override
     public void close() {
         retryTimer.shutdownNow();
+    }
+
+    /**
+     * Messages of one priority waiting for a request slot, per queue: the ready queues (none busy) oldest first, so the
+     * next batch is the first one's, found without a search however many queues are busy; and the busy queues' apart.
+     */
+    private static final class Lane {
+        final Map<String, ArrayDeque<Pending>> ready = new LinkedHashMap<>();
+        final Map<String, ArrayDeque<Pending>> held = new HashMap<>();
+
+        /** The queue became busy: what it has waiting is held. */
+        void hold(String queueUrl) {
+            ArrayDeque<Pending> waiting = ready.remove(queueUrl);
+            if (waiting != null) {
+                held.put(queueUrl, waiting);
+            }
+        }
+
+        /** The queue is no longer busy: what it has held is ready, at the back. */
+        void release(String queueUrl) {
+            ArrayDeque<Pending> waiting = held.remove(queueUrl);
+            if (waiting != null) {
+                ready.put(queueUrl, waiting);
+            }
+        }
     }
 
     private static final class Pending {

@@ -200,6 +200,55 @@ class BatchingSenderTest {
         assertThat(messagesIn(queue)).isEqualTo(30);
     }
 
+    /**
+     * A queue that becomes busy with a priority message holds its message without priority that was already waiting
+     * too: with two request slots, the queue still has one request in flight at a time, the priority one first.
+     */
+    @Test
+    void aBusyQueueHoldsWhatItHasWaitingOfEitherPriority() throws Exception {
+        String queue = newQueue();
+        AtomicInteger toQueueAtOnce = new AtomicInteger();
+        AtomicInteger mostToQueueAtOnce = new AtomicInteger();
+        SqsAsyncClient slow = new FaultyClient(sqs, call -> null) {
+            private <T> CompletableFuture<T> slowly(String queueUrl, java.util.function.Supplier<CompletableFuture<T>> call) {
+                boolean ours = queueUrl.equals(queue);
+                if (ours) {
+                    mostToQueueAtOnce.accumulateAndGet(toQueueAtOnce.incrementAndGet(), Math::max);
+                }
+                return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS))
+                        .thenCompose(x -> call.get()).whenComplete((r, e) -> {
+                            if (ours) {
+                                toQueueAtOnce.decrementAndGet();
+                            }
+                        });
+            }
+
+            @Override
+            public CompletableFuture<SendMessageBatchResponse> sendMessageBatch(SendMessageBatchRequest request) {
+                return slowly(request.queueUrl(), () -> super.sendMessageBatch(request));
+            }
+
+            @Override
+            public CompletableFuture<SendMessageResponse> sendMessage(SendMessageRequest request) {
+                return slowly(request.queueUrl(), () -> super.sendMessage(request));
+            }
+        };
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<SendOutcome>> sent = new ArrayList<>();
+        try (BatchingSender sender = new BatchingSender(slow, settings(2, 10_000), listener)) {
+            // Both slots taken by other queues; meanwhile the queue's two messages wait, one in each lane.
+            sent.add(sendRecording(sender, new Delivery(newQueue(), "a", false), order));
+            sent.add(sendRecording(sender, new Delivery(newQueue(), "b", false), order));
+            sent.add(sendRecording(sender, new Delivery(queue, "later", false), order));
+            sent.add(sendRecording(sender, new Delivery(queue, "alert", true), order));
+            for (CompletableFuture<SendOutcome> f : sent) {
+                assertThat(f.get(30, TimeUnit.SECONDS).kind).isEqualTo(SendOutcome.Kind.SENT);
+            }
+        }
+        assertThat(mostToQueueAtOnce.get()).as("requests to the queue in flight at once").isEqualTo(1);
+        assertThat(order.indexOf("alert")).isLessThan(order.indexOf("later"));
+    }
+
     @Test
     void theApacheClientOnItsThreadsSendsAsTheNettyClientDoes() throws Exception {
         String queue = newQueue();
